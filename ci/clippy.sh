@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Clippy with warnings denied: default features, no_std, and the loom build.
+source "$(dirname "$0")/lib.sh"
+ensure_component stable clippy
+log "clippy (std)"
+cargo clippy --all-targets -- -D warnings
+log "clippy (no_std + alloc)"
+cargo clippy --lib --no-default-features -- -D warnings
+log "clippy (--cfg loom)"
+RUSTFLAGS="--cfg loom --cfg crossbeam_loom" cargo clippy --all-targets --target-dir target/loom -- -D warnings

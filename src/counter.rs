@@ -1,0 +1,295 @@
+//! [`Counter`]: a one-word lock-free counter with a stated synchronisation contract.
+//!
+//! # Progress
+//!
+//! `add`, `sub`, `increment`, `take`, `fetch_max`, `fetch_min` and `get` are
+//! single atomic instructions: wait-free wherever the target has a native
+//! atomic add/swap (x86-64 `lock xadd`/`xchg`; aarch64 `ldadd`/`swp` with LSE,
+//! or an exclusive-monitor loop without it, which is lock-free). The checked
+//! and bounded additions are compare-exchange loops: lock-free (a retry means
+//! another thread's update succeeded).
+//!
+//! # Arithmetic
+//!
+//! The counter is a `u64` that wraps on overflow and underflow, like
+//! `u64::wrapping_add`. [`Counter::checked_add`], [`Counter::checked_sub`] and
+//! [`Counter::add_bounded`] refuse instead of wrapping or passing a limit.
+//!
+//! # Memory ordering
+//!
+//! Every plain operation is `Relaxed` ([CTR-O1], [CTR-O2], [CTR-O3] in
+//! SAFETY.md): atomicity of a read-modify-write never depends on its ordering,
+//! so no increment is ever lost, and every thread sees the counter's values in
+//! one order (the modification order). What `Relaxed` does not give is
+//! ordering with *other* memory: seeing the counter reach `n` says nothing
+//! about what the threads that counted wrote elsewhere. For that completion
+//! pattern use [`Counter::add_release`] after the work and
+//! [`Counter::get_acquire`] before reading its results ([CTR-O4], [CTR-O5]).
+//! No operation here needs `SeqCst`; SAFETY.md shows why, and the one shape
+//! of code where it would matter (a store-then-load across two counters).
+
+use crate::loom::atomic::AtomicU64;
+use crate::loom::atomic::Ordering::{Acquire, Relaxed, Release};
+use core::fmt;
+
+/// A lock-free `u64` counter.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::Counter;
+/// use std::thread;
+///
+/// let hits = Counter::new(0);
+/// thread::scope(|s| {
+///     for _ in 0..4 {
+///         s.spawn(|| {
+///             for _ in 0..1000 {
+///                 hits.increment();
+///             }
+///         });
+///     }
+/// });
+/// assert_eq!(hits.get(), 4000);
+/// ```
+#[derive(Default)]
+pub struct Counter {
+    value: AtomicU64,
+}
+
+/// The error of [`Counter::checked_add`] and [`Counter::checked_sub`]: the
+/// operation would have wrapped. The counter is left unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CounterOverflow {
+    /// The counter's value when the operation was refused.
+    pub current: u64,
+}
+
+impl fmt::Display for CounterOverflow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "counter operation would wrap (current value {})", self.current)
+    }
+}
+
+impl core::error::Error for CounterOverflow {}
+
+impl Counter {
+    /// Creates a counter holding `value`.
+    #[cfg(not(loom))]
+    pub const fn new(value: u64) -> Self {
+        Self { value: AtomicU64::new(value) }
+    }
+
+    /// Creates a counter holding `value`.
+    #[cfg(loom)]
+    pub fn new(value: u64) -> Self {
+        Self { value: AtomicU64::new(value) }
+    }
+
+    /// Adds `n` (wrapping) and returns the previous value.
+    ///
+    /// # Memory ordering
+    ///
+    /// `Relaxed`: orders nothing but the counter itself.
+    #[inline]
+    pub fn add(&self, n: u64) -> u64 {
+        // ORDERING: [CTR-O1] Relaxed — the read-modify-write is atomic at any ordering; no other memory is published.
+        self.value.fetch_add(n, Relaxed)
+    }
+
+    /// Adds one (wrapping) and returns the previous value: a unique ticket
+    /// among all `increment`s until the counter wraps.
+    #[inline]
+    pub fn increment(&self) -> u64 {
+        self.add(1)
+    }
+
+    /// Subtracts `n` (wrapping) and returns the previous value.
+    #[inline]
+    pub fn sub(&self, n: u64) -> u64 {
+        // ORDERING: [CTR-O1] Relaxed — atomic read-modify-write; publishes nothing else.
+        self.value.fetch_sub(n, Relaxed)
+    }
+
+    /// Reads the current value.
+    ///
+    /// Concurrent updates may land just before or after the read; the value
+    /// is one the counter really held, never older than a value this thread
+    /// already observed.
+    #[inline]
+    pub fn get(&self) -> u64 {
+        // ORDERING: [CTR-O2] Relaxed — coherence alone keeps reads of one location monotonic.
+        self.value.load(Relaxed)
+    }
+
+    /// Sets the value to `value` and returns the previous one.
+    #[inline]
+    pub fn set(&self, value: u64) -> u64 {
+        // ORDERING: [CTR-O1] Relaxed — an atomic swap; nothing else is published.
+        self.value.swap(value, Relaxed)
+    }
+
+    /// Reads the value and resets it to zero in one atomic step.
+    ///
+    /// Every `add` lands either in the value returned here or in the counter
+    /// afterwards, never in neither and never in both: this is a swap, not a
+    /// load followed by a store (which would lose the increments between the
+    /// two).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::Counter;
+    ///
+    /// let requests = Counter::new(0);
+    /// requests.add(5);
+    /// assert_eq!(requests.take(), 5); // report this interval
+    /// requests.add(2);
+    /// assert_eq!(requests.take(), 2); // next interval starts from zero
+    /// ```
+    #[inline]
+    pub fn take(&self) -> u64 {
+        self.set(0)
+    }
+
+    /// Raises the value to `value` if it is larger; returns the previous value.
+    #[inline]
+    pub fn fetch_max(&self, value: u64) -> u64 {
+        // ORDERING: [CTR-O1] Relaxed — atomic read-modify-write on the counter only.
+        self.value.fetch_max(value, Relaxed)
+    }
+
+    /// Lowers the value to `value` if it is smaller; returns the previous value.
+    #[inline]
+    pub fn fetch_min(&self, value: u64) -> u64 {
+        // ORDERING: [CTR-O1] Relaxed — atomic read-modify-write on the counter only.
+        self.value.fetch_min(value, Relaxed)
+    }
+
+    /// Adds `n` unless the result would exceed `limit`.
+    ///
+    /// # Errors
+    ///
+    /// Returns `Err(current)` and leaves the counter unchanged when
+    /// `current + n` would be greater than `limit` (or would overflow).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::Counter;
+    ///
+    /// let in_flight = Counter::new(0);
+    /// assert_eq!(in_flight.add_bounded(3, 4), Ok(0));
+    /// assert_eq!(in_flight.add_bounded(2, 4), Err(3)); // would reach 5 > 4
+    /// assert_eq!(in_flight.get(), 3);
+    /// ```
+    pub fn add_bounded(&self, n: u64, limit: u64) -> Result<u64, u64> {
+        self.update(|current| current.checked_add(n).filter(|&next| next <= limit))
+    }
+
+    /// Adds `n`, refusing instead of wrapping.
+    ///
+    /// # Errors
+    ///
+    /// [`CounterOverflow`] when `current + n` does not fit in a `u64`; the
+    /// counter is unchanged.
+    pub fn checked_add(&self, n: u64) -> Result<u64, CounterOverflow> {
+        self.update(|current| current.checked_add(n)).map_err(|current| CounterOverflow { current })
+    }
+
+    /// Subtracts `n`, refusing instead of wrapping below zero.
+    ///
+    /// # Errors
+    ///
+    /// [`CounterOverflow`] when `n` is greater than the current value; the
+    /// counter is unchanged.
+    pub fn checked_sub(&self, n: u64) -> Result<u64, CounterOverflow> {
+        self.update(|current| current.checked_sub(n)).map_err(|current| CounterOverflow { current })
+    }
+
+    /// The compare-exchange loop behind the refusing operations: `Ok(previous)`
+    /// once `next(previous)` is stored, `Err(current)` when `next` refuses.
+    fn update(&self, next: impl Fn(u64) -> Option<u64>) -> Result<u64, u64> {
+        // ORDERING: [CTR-O3] Relaxed — the starting guess; a stale one only costs a retry.
+        let mut current = self.value.load(Relaxed);
+        loop {
+            let Some(new) = next(current) else { return Err(current) };
+            // ORDERING: [CTR-O3] Relaxed/Relaxed — the exchange succeeds only against the latest value, at any ordering.
+            match self.value.compare_exchange_weak(current, new, Relaxed, Relaxed) {
+                Ok(previous) => return Ok(previous),
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    /// Adds `n` and publishes every write this thread made before the call to
+    /// any thread that later reads a value including this addition with
+    /// [`get_acquire`](Counter::get_acquire).
+    ///
+    /// Use it for completion counting: a worker finishes its piece of work,
+    /// then calls `add_release(1)`; whoever sees the count reach `n` with
+    /// `get_acquire` can read the results of all `n` pieces.
+    ///
+    /// # Memory ordering
+    ///
+    /// A `Release` read-modify-write. Because every later read-modify-write on
+    /// the counter (of any ordering) continues its release sequence, an
+    /// acquiring read of a total that includes this addition synchronises
+    /// with it even when other workers added after it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::Counter;
+    /// use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    /// use std::thread;
+    ///
+    /// let results: Vec<AtomicU64> = (0..4).map(|_| AtomicU64::new(0)).collect();
+    /// let done = Counter::new(0);
+    /// thread::scope(|s| {
+    ///     for (i, slot) in results.iter().enumerate() {
+    ///         let done = &done;
+    ///         s.spawn(move || {
+    ///             slot.store(i as u64 * 10, Relaxed); // the work
+    ///             done.add_release(1);                // then count it
+    ///         });
+    ///     }
+    ///     while done.get_acquire() < 4 {
+    ///         std::hint::spin_loop();
+    ///     }
+    ///     // Every worker's result is visible here, even though it was stored Relaxed.
+    ///     let sum: u64 = results.iter().map(|r| r.load(Relaxed)).sum();
+    ///     assert_eq!(sum, 60);
+    /// });
+    /// ```
+    #[inline]
+    pub fn add_release(&self, n: u64) -> u64 {
+        // ORDERING: [CTR-O4] Release — pairs with [CTR-O5]: the work before this add happens-before reads after the acquiring load.
+        self.value.fetch_add(n, Release)
+    }
+
+    /// Reads the value, acquiring the writes published by every
+    /// [`add_release`](Counter::add_release) that the value includes.
+    #[inline]
+    pub fn get_acquire(&self) -> u64 {
+        // ORDERING: [CTR-O5] Acquire — pairs with [CTR-O4]: synchronises with every release add in the value's release sequence.
+        self.value.load(Acquire)
+    }
+
+    /// Consumes the counter and returns its value.
+    pub fn into_inner(self) -> u64 {
+        self.value.into_inner()
+    }
+}
+
+impl From<u64> for Counter {
+    fn from(value: u64) -> Self {
+        Self::new(value)
+    }
+}
+
+impl fmt::Debug for Counter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Counter").field(&self.get()).finish()
+    }
+}

@@ -1,0 +1,62 @@
+//! Shared test helpers: scaled sizes and drop counting.
+#![allow(dead_code, clippy::disallowed_types, clippy::disallowed_methods)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+/// `n` scaled for the current runner: divided by 1000 under Miri (at least
+/// 1), and by `ACQREL_TEST_SCALE` when set (the aarch64 job under qemu sets
+/// it), so stress tests keep their shape but fit the slower executors.
+pub fn scaled(n: usize) -> usize {
+    let divisor = if cfg!(miri) {
+        1000
+    } else {
+        std::env::var("ACQREL_TEST_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(1)
+    };
+    (n / divisor).max(1)
+}
+
+/// Counts live and dropped [`Tracked`] values.
+#[derive(Clone, Default)]
+pub struct DropCounter {
+    created: Arc<AtomicUsize>,
+    dropped: Arc<AtomicUsize>,
+}
+
+impl DropCounter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A new tracked value carrying `id`.
+    pub fn track<T>(&self, value: T) -> Tracked<T> {
+        self.created.fetch_add(1, SeqCst);
+        Tracked { value, dropped: Arc::clone(&self.dropped) }
+    }
+
+    pub fn created(&self) -> usize {
+        self.created.load(SeqCst)
+    }
+
+    pub fn dropped(&self) -> usize {
+        self.dropped.load(SeqCst)
+    }
+
+    /// Values created and not yet dropped.
+    pub fn alive(&self) -> usize {
+        self.created() - self.dropped()
+    }
+}
+
+/// A value whose drop is counted by the [`DropCounter`] that made it.
+#[derive(Debug)]
+pub struct Tracked<T> {
+    pub value: T,
+    dropped: Arc<AtomicUsize>,
+}
+
+impl<T> Drop for Tracked<T> {
+    fn drop(&mut self) {
+        self.dropped.fetch_add(1, SeqCst);
+    }
+}

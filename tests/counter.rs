@@ -1,0 +1,178 @@
+//! Behaviour and std-thread stress tests of `Counter`.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
+mod common;
+
+use acqrel::{Counter, CounterOverflow};
+use common::scaled;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::thread;
+
+#[test]
+fn settlement_total_is_exact() {
+    // Eight workers credit one unit a million times each (scaled under Miri/qemu).
+    let per_worker = scaled(1_000_000) as u64;
+    let total = Counter::new(0);
+    thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                for _ in 0..per_worker {
+                    total.increment();
+                }
+            });
+        }
+    });
+    assert_eq!(total.get(), 8 * per_worker);
+}
+
+#[test]
+fn increment_hands_out_unique_tickets() {
+    let n = scaled(50_000);
+    let next = Counter::new(0);
+    let tickets: Vec<Vec<u64>> = thread::scope(|s| {
+        let handles: Vec<_> =
+            (0..4).map(|_| s.spawn(|| (0..n).map(|_| next.increment()).collect())).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut all: Vec<u64> = tickets.into_iter().flatten().collect();
+    all.sort_unstable();
+    assert_eq!(all, (0..4 * n as u64).collect::<Vec<_>>());
+}
+
+#[test]
+fn take_racing_adds_loses_nothing() {
+    let per_worker = scaled(200_000) as u64;
+    let counter = Counter::new(0);
+    let taken = thread::scope(|s| {
+        let adders: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    for _ in 0..per_worker {
+                        counter.add(1);
+                    }
+                })
+            })
+            .collect();
+        // The scope's own thread is the taker.
+        let mut taken = 0;
+        while !adders.iter().all(|a| a.is_finished()) {
+            taken += counter.take();
+        }
+        taken
+    });
+    assert_eq!(taken + counter.take(), 2 * per_worker);
+    assert_eq!(counter.get(), 0);
+}
+
+#[test]
+fn arithmetic_wraps_as_documented() {
+    let c = Counter::new(u64::MAX);
+    assert_eq!(c.add(2), u64::MAX);
+    assert_eq!(c.get(), 1);
+    assert_eq!(c.sub(3), 1);
+    assert_eq!(c.get(), u64::MAX - 1);
+}
+
+#[test]
+fn checked_and_bounded_refuse_without_changing_the_value() {
+    let c = Counter::new(u64::MAX - 1);
+    assert_eq!(c.checked_add(1), Ok(u64::MAX - 1));
+    assert_eq!(c.checked_add(1), Err(CounterOverflow { current: u64::MAX }));
+    assert_eq!(c.get(), u64::MAX);
+    let c = Counter::new(2);
+    assert_eq!(c.checked_sub(3), Err(CounterOverflow { current: 2 }));
+    assert_eq!(c.checked_sub(2), Ok(2));
+    assert_eq!(c.get(), 0);
+    assert_eq!(c.add_bounded(10, 9), Err(0));
+    assert_eq!(c.add_bounded(9, 9), Ok(0));
+    assert_eq!(c.add_bounded(1, u64::MAX), Ok(9));
+    let near_max = Counter::new(u64::MAX);
+    assert_eq!(near_max.add_bounded(1, u64::MAX), Err(u64::MAX), "overflow is refused too");
+    assert_eq!(
+        CounterOverflow { current: 7 }.to_string(),
+        "counter operation would wrap (current value 7)"
+    );
+}
+
+#[test]
+fn bounded_add_never_passes_limit_under_contention() {
+    // Four threads race to take permits; exactly `limit` succeed in total.
+    let limit = scaled(20_000) as u64;
+    let permits = Counter::new(0);
+    let granted: u64 = thread::scope(|s| {
+        let hs: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = 0;
+                    for _ in 0..limit {
+                        if permits.add_bounded(1, limit).is_ok() {
+                            mine += 1;
+                        }
+                        assert!(permits.get() <= limit);
+                    }
+                    mine
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert_eq!(granted, limit);
+    assert_eq!(permits.get(), limit);
+}
+
+#[test]
+fn fetch_max_and_min_keep_extremes() {
+    let high = Counter::new(0);
+    let low = Counter::new(u64::MAX);
+    thread::scope(|s| {
+        for t in 0..4u64 {
+            let (high, low) = (&high, &low);
+            s.spawn(move || {
+                for i in 0..1000 {
+                    high.fetch_max(t * 1000 + i);
+                    low.fetch_min(t * 1000 + i + 5);
+                }
+            });
+        }
+    });
+    assert_eq!(high.get(), 3999);
+    assert_eq!(low.get(), 5);
+}
+
+#[test]
+fn completion_count_publishes_work() {
+    let rounds = scaled(2_000);
+    for _ in 0..rounds {
+        let results: Vec<AtomicU64> = (0..2).map(|_| AtomicU64::new(0)).collect();
+        let done = Counter::new(0);
+        thread::scope(|s| {
+            for (i, slot) in results.iter().enumerate() {
+                let done = &done;
+                s.spawn(move || {
+                    slot.store(i as u64 + 1, Relaxed);
+                    done.add_release(1);
+                });
+            }
+            while done.get_acquire() < 2 {
+                std::hint::spin_loop();
+            }
+            assert_eq!(results[0].load(Relaxed) + results[1].load(Relaxed), 3);
+        });
+    }
+}
+
+#[test]
+fn conversions_and_debug() {
+    let c: Counter = 5.into();
+    assert_eq!(format!("{c:?}"), "Counter(5)");
+    assert_eq!(Counter::default().get(), 0);
+    assert_eq!(c.into_inner(), 5);
+}
+
+#[test]
+#[cfg(not(loom))]
+fn counter_is_const_constructible() {
+    static GLOBAL: Counter = Counter::new(3);
+    assert_eq!(GLOBAL.increment(), 3);
+    assert_eq!(GLOBAL.get(), 4);
+}
