@@ -298,13 +298,73 @@ impl<T: ?Sized> UnsafeCell<T> {
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;
 
-/// Per-object, per-thread storage: `thread_local::ThreadLocal` normally.
+/// Per-object, per-thread storage: `thread_local::ThreadLocal` normally,
+/// with a one-entry per-thread cache in front of it.
 ///
 /// Under loom every model thread runs on one OS thread, so storage keyed by
 /// the OS thread would hand every model thread the same slot; the loom
-/// version keys slots by loom's thread id instead.
+/// version keys slots by loom's thread id instead (and has no cache).
 #[cfg(all(feature = "std", not(loom)))]
-pub(crate) use thread_local::ThreadLocal;
+pub(crate) use self::cached_thread_local::ThreadLocal;
+
+#[cfg(all(feature = "std", not(loom)))]
+mod cached_thread_local {
+    use super::atomic::AtomicU64;
+    use super::atomic::Ordering::Relaxed;
+    use core::cell::Cell;
+
+    std::thread_local! {
+        /// The `ThreadLocal` this thread used last, and its value for this thread.
+        static LAST: Cell<(u64, *const ())> = const { Cell::new((0, core::ptr::null())) };
+    }
+
+    /// Source of instance ids; 0 is never handed out (it marks an empty cache).
+    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+    /// `thread_local::ThreadLocal` plus a process-unique id, so that a thread
+    /// that keeps using the same instance finds its value with one TLS read
+    /// and a compare instead of the crate's bucket lookup.
+    pub(crate) struct ThreadLocal<T: Send> {
+        inner: thread_local::ThreadLocal<T>,
+        id: u64,
+    }
+
+    impl<T: Send> ThreadLocal<T> {
+        pub(crate) fn new() -> Self {
+            // ORDERING: [LOOM-O2] Relaxed — only uniqueness is needed, which the read-modify-write gives at any ordering.
+            let id = NEXT_ID.fetch_add(1, Relaxed);
+            Self { inner: thread_local::ThreadLocal::new(), id }
+        }
+
+        #[inline(always)]
+        pub(crate) fn get_or(&self, create: impl FnOnce() -> T) -> &T {
+            let cached = LAST.with(|last| {
+                let (id, value) = last.get();
+                (id == self.id).then_some(value)
+            });
+            match cached {
+                // SAFETY: [LOOM-I2] the cache holds this instance's value for this thread.
+                Some(value) => unsafe { &*value.cast::<T>() },
+                None => self.get_or_slow(create),
+            }
+        }
+
+        #[cold]
+        #[inline(never)]
+        fn get_or_slow(&self, create: impl FnOnce() -> T) -> &T {
+            let value = self.inner.get_or(create);
+            LAST.with(|last| last.set((self.id, (value as *const T).cast::<()>())));
+            value
+        }
+
+        pub(crate) fn iter(&self) -> thread_local::Iter<'_, T>
+        where
+            T: Sync,
+        {
+            self.inner.iter()
+        }
+    }
+}
 
 #[cfg(loom)]
 pub(crate) use self::loom_thread_local::ThreadLocal;

@@ -118,3 +118,18 @@ fn counter_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<ShardedCounter>();
 }
+
+#[test]
+fn many_counters_on_one_thread_keep_separate_totals() {
+    // Alternating between counters defeats the per-thread cache on every call;
+    // dropping and recreating them reuses addresses but never ids.
+    for round in 0..scaled(50) as u64 {
+        let counters: Vec<ShardedCounter> = (0..4).map(|_| ShardedCounter::new()).collect();
+        for i in 0..100u64 {
+            counters[(i % 4) as usize].add(i % 4 + round);
+        }
+        for (k, c) in counters.iter().enumerate() {
+            assert_eq!(c.sum(), 25 * (k as u64 + round));
+        }
+    }
+}
