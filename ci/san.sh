@@ -13,7 +13,8 @@
 #
 # Sizes are scaled down (ACQREL_TEST_SCALE, default 10): the sanitizers slow
 # every atomic and allocation down, and the interleavings stay the same shape.
-# Any suppression is listed in SAFETY.md with its reason.
+# Suppressions, if ever needed, go in ci/tsan.supp (TSan's format), each
+# listed in SAFETY.md ("Sanitizers") with its reason; today there are none.
 source "$(dirname "$0")/lib.sh"
 ensure_component nightly rust-src
 export ACQREL_TEST_SCALE="${ACQREL_TEST_SCALE:-10}"
@@ -29,7 +30,9 @@ done
 
 if [[ " $only " == *" tsan "* ]]; then
     log "ThreadSanitizer: ${#stress[@]} stress test files"
-    RUSTFLAGS="-Zsanitizer=thread" TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}" \
+    supp=""
+    [ -f ci/tsan.supp ] && supp="suppressions=$PWD/ci/tsan.supp"
+    RUSTFLAGS="-Zsanitizer=thread" TSAN_OPTIONS="halt_on_error=1 $supp ${TSAN_OPTIONS:-}" \
         cargo +nightly test -Zbuild-std --target $target --target-dir target/tsan "${stress[@]}"
 fi
 if [[ " $only " == *" asan "* ]]; then
