@@ -15,8 +15,9 @@ seconds="${FUZZ_SECONDS:-20}"
 # Targets whose inputs start and end threads. A finished thread frees some of
 # its std allocations (its `Thread` handle, TLS destructor records) in TLS
 # destructors that may still be running when `join` has returned, and
-# libFuzzer's per-input leak check reports them as leaks at random. For these
-# targets leaks are left to ci/san.sh (LeakSanitizer at process exit).
+# LeakSanitizer (libFuzzer's per-input check, and ASan's at exit) reports them
+# as leaks at random. For these targets leaks are left to ci/san.sh, whose
+# tests exit only after their threads are gone.
 threaded=" counter "
 targets=$(cargo +nightly fuzz list)
 log "build: $(echo $targets)"
@@ -26,9 +27,12 @@ for t in $targets; do
     log "fuzz $t for ${seconds}s"
     corpus="target/fuzz-corpus/$t"
     mkdir -p "$corpus"
-    flags=(-max_total_time="$seconds" -print_final_stats=1)
-    [[ "$threaded" == *" $t "* ]] && flags+=(-detect_leaks=0)
-    if ! cargo +nightly fuzz run "$t" "$corpus" -- "${flags[@]}" >"$out" 2>&1; then
+    flags=(-max_total_time="$seconds" -print_final_stats=1) asan="${ASAN_OPTIONS:-}"
+    if [[ "$threaded" == *" $t "* ]]; then
+        flags+=(-detect_leaks=0) # per input
+        asan="detect_leaks=0 $asan" # and at exit
+    fi
+    if ! ASAN_OPTIONS="$asan" cargo +nightly fuzz run "$t" "$corpus" -- "${flags[@]}" >"$out" 2>&1; then
         tail -n 60 "$out"
         echo "fuzz: $t failed" >&2
         exit 1
