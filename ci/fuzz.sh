@@ -7,6 +7,7 @@
 # the job; the failing input is left
 # under fuzz/artifacts/<target>/.
 source "$(dirname "$0")/lib.sh"
+ensure_apt c++ g++ # libfuzzer-sys compiles libFuzzer
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
     log "installing cargo-fuzz"
     cargo install --locked cargo-fuzz
