@@ -176,3 +176,45 @@ fn counter_is_const_constructible() {
     assert_eq!(GLOBAL.increment(), 3);
     assert_eq!(GLOBAL.get(), 4);
 }
+
+/// A small deterministic generator (xorshift64), so stress runs need no dependency.
+fn next_random(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+#[test]
+fn mixed_operations_are_linearizable() {
+    // Short histories of every kind of counter call from three threads, each
+    // checked against the sequential counter (tests/common/lin).
+    use common::lin::{self, counter::*};
+    let ops = if cfg!(miri) { 3 } else { 60 };
+    for round in 0..scaled(40) as u64 {
+        let counter = Counter::new(0);
+        let history = lin::stress(3, |t, rec| {
+            let mut seed = 0x9E37_79B9_7F4A_7C15 ^ (round << 8 | t as u64);
+            for _ in 0..ops {
+                let r = next_random(&mut seed);
+                let op = match r % 8 {
+                    0..=2 => CounterOp::Add(r >> 8 & 3),
+                    3 | 4 => CounterOp::Get,
+                    5 => CounterOp::Take,
+                    _ => CounterOp::AddBounded { n: 1, limit: 40 },
+                };
+                rec.call(op, |op| match *op {
+                    CounterOp::Add(n) => CounterRet::Value(counter.add(n)),
+                    CounterOp::Get => CounterRet::Value(counter.get()),
+                    CounterOp::Take => CounterRet::Value(counter.take()),
+                    CounterOp::AddBounded { n, limit } => match counter.add_bounded(n, limit) {
+                        Ok(previous) => CounterRet::Value(previous),
+                        Err(current) => CounterRet::Refused(current),
+                    },
+                    CounterOp::AddBlind(_) => unreachable!(),
+                });
+            }
+        });
+        lin::assert_linearizable(CounterSpec::default(), &history);
+    }
+}

@@ -133,3 +133,79 @@ fn many_counters_on_one_thread_keep_separate_totals() {
         }
     }
 }
+
+#[test]
+fn increments_and_takes_are_linearizable() {
+    // Unit increments and takes from three threads, checked against the
+    // sequential counter (tests/common/lin). Only *unit* increments: with
+    // increments of different sizes neither `take` nor `sum` is linearizable
+    // (see `sum_lies_between_completed_and_invoked_increments`).
+    use common::lin::{self, counter::*};
+    let ops = if cfg!(miri) { 3 } else { 80 };
+    for _ in 0..scaled(40) {
+        let counter = ShardedCounter::new();
+        let history = lin::stress(3, |t, rec| {
+            for i in 0..ops {
+                // Threads 0 and 1 take and increment in turns, racing each
+                // other's takes; thread 2 only increments.
+                let take = t < 2 && i % 2 == t;
+                if take {
+                    rec.call(CounterOp::Take, |_| CounterRet::Value(counter.take()));
+                } else {
+                    rec.call(CounterOp::AddBlind(1), |_| {
+                        counter.inc();
+                        CounterRet::Unit
+                    });
+                }
+            }
+        });
+        lin::assert_linearizable(CounterSpec::default(), &history);
+    }
+}
+
+#[test]
+fn sum_lies_between_completed_and_invoked_increments() {
+    // `sum` reads the cells one after another, so it is not linearizable: T1
+    // adds 1 to its cell and returns; then T2 adds 10 to its own; a `sum`
+    // that read T1's cell before the first add and T2's after the second
+    // returns 10, a value the counter never held (0, 1, 11). What the
+    // contract promises, and what this checks on recorded histories: a sum
+    // includes every add that returned before it was invoked, includes no
+    // add invoked after it returned, and one thread's sums never decrease
+    // (no `take` here).
+    use common::lin::{self, counter::*};
+    let ops = if cfg!(miri) { 3 } else { 200 };
+    for _ in 0..scaled(20) {
+        let counter = ShardedCounter::new();
+        let history = lin::stress(3, |t, rec| {
+            for i in 0..ops as u64 {
+                if t == 0 {
+                    rec.call(CounterOp::Get, |_| CounterRet::Value(counter.sum()));
+                } else {
+                    let n = 1 + (i * 7 + t as u64) % 10;
+                    rec.call(CounterOp::AddBlind(n), |_| {
+                        counter.add(n);
+                        CounterRet::Unit
+                    });
+                }
+            }
+        });
+        let adds: Vec<_> = history
+            .calls
+            .iter()
+            .filter_map(|c| match c.op {
+                CounterOp::AddBlind(n) => Some((c.invoked, c.returned, n)),
+                _ => None,
+            })
+            .collect();
+        let mut previous = 0;
+        for call in history.calls.iter().filter(|c| c.op == CounterOp::Get) {
+            let CounterRet::Value(sum) = call.ret else { unreachable!() };
+            let lower: u64 = adds.iter().filter(|a| a.1 < call.invoked).map(|a| a.2).sum();
+            let upper: u64 = adds.iter().filter(|a| a.0 < call.returned).map(|a| a.2).sum();
+            assert!(lower <= sum && sum <= upper, "sum {sum} outside [{lower}, {upper}]");
+            assert!(sum >= previous, "sum went back from {previous} to {sum}");
+            previous = sum;
+        }
+    }
+}

@@ -1,4 +1,5 @@
-//! Shared test helpers: scaled sizes and drop counting.
+//! Shared test helpers: scaled sizes, drop counting and the linearizability
+//! checker ([`lin`]).
 #![allow(dead_code, clippy::disallowed_types, clippy::disallowed_methods)]
 
 use std::sync::Arc;
@@ -60,3 +61,5 @@ impl<T> Drop for Tracked<T> {
         self.dropped.fetch_add(1, SeqCst);
     }
 }
+
+pub mod lin;
