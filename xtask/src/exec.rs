@@ -18,6 +18,7 @@ pub fn build_tests(
     root: &Path,
     target_dir: &str,
     rustflags: &str,
+    release: bool,
     tests: &[String],
 ) -> Result<Vec<TestBinary>, String> {
     if tests.is_empty() {
@@ -25,17 +26,13 @@ pub fn build_tests(
     }
     let mut cmd = Command::new(cargo());
     cmd.current_dir(root)
-        .args([
-            "test",
-            "--release",
-            "--no-run",
-            "--message-format=json",
-            "--target-dir",
-            target_dir,
-        ])
+        .args(["test", "--no-run", "--message-format=json", "--target-dir", target_dir])
         .env("RUSTFLAGS", rustflags)
         .env("CARGO_TERM_COLOR", "never")
         .stderr(Stdio::inherit());
+    if release {
+        cmd.arg("--release");
+    }
     for t in tests {
         cmd.args(["--test", t]);
     }
