@@ -371,9 +371,11 @@ pub(crate) use self::loom_thread_local::ThreadLocal;
 
 #[cfg(loom)]
 mod loom_thread_local {
+    // The crate's own atomic wrapper (loom's type underneath), so that the
+    // ordering-mutation tool can weaken the stand-in's orderings too.
+    use super::atomic::AtomicBool;
+    use super::atomic::Ordering::{Acquire, Release};
     use loom::cell::UnsafeCell;
-    use loom::sync::atomic::AtomicBool;
-    use loom::sync::atomic::Ordering::{Acquire, Release};
     use std::sync::Mutex;
     use std::vec::Vec;
 

@@ -1,11 +1,11 @@
 //! Behaviour and std-thread stress tests of `ShardedCounter`.
-#![allow(clippy::disallowed_types)]
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 mod common;
 
 use acqrel::ShardedCounter;
 use common::scaled;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 use std::thread;
 
 #[test]
@@ -64,6 +64,37 @@ fn take_racing_increments_loses_nothing() {
     });
     assert_eq!(taken + counter.take(), 3 * per_worker);
     assert_eq!(counter.sum(), 0);
+}
+
+/// A `sum` racing an increment-then-take never goes below zero. The reader
+/// synchronises with nothing but what `sum` itself acquires (it polls `done`
+/// with `Relaxed`), so when it reads the moved baseline, only [SHC-O3]'s
+/// Acquire orders its cell read after the taker's. Run under Miri with many
+/// seeds: the weakened load lets Miri return the cell's older value.
+#[test]
+fn sum_racing_a_take_never_wraps() {
+    // A few hundred rounds natively; four per seed under Miri.
+    for _ in 0..scaled(4_000).min(300) {
+        let c = ShardedCounter::new();
+        let done = AtomicBool::new(false);
+        thread::scope(|s| {
+            s.spawn(|| {
+                c.inc();
+                c.take();
+                done.store(true, Relaxed);
+            });
+            loop {
+                let finished = done.load(Relaxed);
+                let seen = c.sum();
+                assert!(seen <= 1, "sum wrapped: {seen}");
+                if finished {
+                    break;
+                }
+                thread::yield_now();
+            }
+        });
+        assert_eq!(c.sum(), 0);
+    }
 }
 
 #[test]
