@@ -8,3 +8,6 @@ log "clippy (no_std + alloc)"
 cargo clippy --lib --no-default-features -- -D warnings
 log "clippy (--cfg loom)"
 RUSTFLAGS="--cfg loom --cfg crossbeam_loom" cargo clippy --all-targets --target-dir target/loom -- -D warnings
+log "clippy + tests of the xtask crate"
+cargo clippy --manifest-path xtask/Cargo.toml --all-targets -- -D warnings
+cargo test --manifest-path xtask/Cargo.toml
