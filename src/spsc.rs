@@ -97,8 +97,17 @@ use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 use crossbeam_utils::CachePadded;
 
+#[cfg(feature = "std")]
+use crate::loom::atomic::{Ordering::SeqCst, fence};
+// The blocking layer's mutex and condition variable come through the switch
+// module (loom's under `--cfg loom`); clippy sees through the re-export.
+#[cfg(feature = "std")]
+#[allow(clippy::disallowed_types)]
+use crate::loom::sync::{Condvar, Mutex};
 #[cfg(not(feature = "std"))]
 use alloc::boxed::Box;
+#[cfg(feature = "std")]
+use std::time::{Duration, Instant};
 
 type Slot<T> = UnsafeCell<MaybeUninit<T>>;
 
@@ -106,17 +115,33 @@ type Slot<T> = UnsafeCell<MaybeUninit<T>>;
 const PRODUCER_GONE: usize = 1;
 /// `state` bit: the consumer has been dropped.
 const CONSUMER_GONE: usize = 2;
+/// `state` bit: the consumer is (about to be) parked in a blocking pop.
+#[cfg(feature = "std")]
+const CONSUMER_WAITING: usize = 4;
+/// `state` bit: the producer is (about to be) parked in a blocking push.
+#[cfg(feature = "std")]
+const PRODUCER_WAITING: usize = 8;
 
 /// What both sides share apart from the slots.
+#[allow(clippy::disallowed_types)] // `Mutex`/`Condvar` from `crate::loom::sync`
 struct Shared {
     /// The consumer's position: written by the consumer only ([SPSC-I2]).
     head: CachePadded<AtomicUsize>,
     /// The producer's position: written by the producer only ([SPSC-I2]).
     tail: CachePadded<AtomicUsize>,
-    /// `PRODUCER_GONE | CONSUMER_GONE`; touched only on slow paths and drop.
+    /// `PRODUCER_GONE | CONSUMER_GONE | *_WAITING`; touched only on slow
+    /// paths, by the blocking layer, and on drop.
     state: CachePadded<AtomicUsize>,
+    /// Held by a blocking waiter from setting its `*_WAITING` bit until it
+    /// sleeps, and by a waker around its notification ([SPSC-I5]).
+    #[cfg(feature = "std")]
+    sleep: Mutex<()>,
+    /// Where blocked handles sleep (at most one per side).
+    #[cfg(feature = "std")]
+    wakeup: Condvar,
 }
 
+#[allow(clippy::disallowed_types)] // `Mutex`/`Condvar` from `crate::loom::sync`
 impl Shared {
     #[cfg(not(loom))]
     const fn new() -> Self {
@@ -124,6 +149,10 @@ impl Shared {
             head: CachePadded::new(AtomicUsize::new(0)),
             tail: CachePadded::new(AtomicUsize::new(0)),
             state: CachePadded::new(AtomicUsize::new(0)),
+            #[cfg(feature = "std")]
+            sleep: Mutex::new(()),
+            #[cfg(feature = "std")]
+            wakeup: Condvar::new(),
         }
     }
 
@@ -133,6 +162,10 @@ impl Shared {
             head: CachePadded::new(AtomicUsize::new(0)),
             tail: CachePadded::new(AtomicUsize::new(0)),
             state: CachePadded::new(AtomicUsize::new(0)),
+            #[cfg(feature = "std")]
+            sleep: Mutex::new(()),
+            #[cfg(feature = "std")]
+            wakeup: Condvar::new(),
         }
     }
 }
@@ -819,6 +852,16 @@ fn leave<T, S: Storage>(ring: Ring<T>, gone: usize) {
     // position to the other side; Acquire, if the other side left first, orders
     // its last accesses before our cleanup.
     let before = ring.shared().state.fetch_or(gone, AcqRel);
+    #[cfg(feature = "std")]
+    {
+        // A waiter of the other side set its bit before our read-modify-write in
+        // the modification order of `state`, or sees our bit when it checks for
+        // abandonment after setting its own ([SPSC-I5]): it is never left asleep.
+        let other_waiting = if gone == PRODUCER_GONE { CONSUMER_WAITING } else { PRODUCER_WAITING };
+        if before & other_waiting != 0 {
+            ring.shared().notify();
+        }
+    }
     let other = (PRODUCER_GONE | CONSUMER_GONE) & !gone;
     if before & other == 0 || !S::OWNED_BY_HANDLES {
         return;
@@ -1176,6 +1219,227 @@ impl<T, S: Storage> Drop for ReadChunkIter<'_, T, S> {
 impl<T, S: Storage> fmt::Debug for ReadChunkIter<'_, T, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReadChunkIter").field("left", &self.left).finish_non_exhaustive()
+    }
+}
+
+/// The blocking layer (`std` only): parking and waking.
+///
+/// A waiter holds `sleep` from setting its bit until the condition variable
+/// releases it, so a waker (which takes `sleep` to notify) cannot slip its
+/// notification in between the waiter's last check and its sleep ([SPSC-I5]).
+#[cfg(feature = "std")]
+impl Shared {
+    /// Wakes whoever sleeps on `wakeup`.
+    #[cold]
+    fn notify(&self) {
+        let _guard = self.sleep.lock().unwrap_or_else(|e| e.into_inner());
+        self.wakeup.notify_all();
+    }
+
+    /// After publishing a position: wakes the other side if it is parked.
+    #[inline]
+    fn wake(&self, waiting: usize) {
+        // ORDERING: [SPSC-O8] SeqCst fence — StoreLoad: our position store (before the
+        // fence) and the waiter's bit (read after it) are ordered by the single total
+        // order of SeqCst fences against the waiter's fence [SPSC-O9].
+        fence(SeqCst);
+        // ORDERING: [SPSC-O8] Relaxed — the fence above orders this load; it needs no ordering of its own.
+        if self.state.load(Relaxed) & waiting != 0 {
+            self.notify();
+        }
+    }
+
+    /// Parks until `ready()` holds (true) or `deadline` passes (false).
+    fn park(
+        &self,
+        waiting: usize,
+        deadline: Option<Instant>,
+        mut ready: impl FnMut() -> bool,
+    ) -> bool {
+        let mut guard = self.sleep.lock().unwrap_or_else(|e| e.into_inner());
+        let result = loop {
+            // ORDERING: [SPSC-O9] Relaxed — the fence below orders this bit before our re-check.
+            self.state.fetch_or(waiting, Relaxed);
+            // ORDERING: [SPSC-O9] SeqCst fence — StoreLoad: our bit (before) and the other
+            // side's position (re-read after) are ordered by the total order of SeqCst
+            // fences against the waker's fence [SPSC-O8]: one of us sees the other.
+            fence(SeqCst);
+            if ready() {
+                break true;
+            }
+            match deadline {
+                None => guard = self.wakeup.wait(guard).unwrap_or_else(|e| e.into_inner()),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        break false;
+                    }
+                    guard = match self.wakeup.wait_timeout(guard, deadline - now) {
+                        Ok((guard, _)) => guard,
+                        Err(e) => e.into_inner().0,
+                    };
+                }
+            }
+        };
+        // ORDERING: [SPSC-O9] Relaxed — clearing the bit early only saves the waker a spurious notification.
+        self.state.fetch_and(!waiting, Relaxed);
+        drop(guard);
+        result
+    }
+}
+
+/// A deadline `timeout` from now; none (wait without limit) if it is too far
+/// to represent.
+#[cfg(feature = "std")]
+fn deadline(timeout: Duration) -> Option<Instant> {
+    Instant::now().checked_add(timeout)
+}
+
+/// Blocking operations (`std` only).
+///
+/// A handle parked in a blocking call is woken by the other side's blocking
+/// calls, by its [`wake_consumer`](Producer::wake_consumer) /
+/// [`wake_producer`](Consumer::wake_producer), and by its drop. The
+/// non-blocking calls (`push`, `pop`, chunks) never pay for wake-ups: they
+/// do not notify, so a side that mixes them with a parked peer calls the
+/// `wake_*` method after them.
+#[cfg(feature = "std")]
+impl<T, S: Storage> Producer<T, S> {
+    /// Pushes `item`, parking while the queue is full.
+    ///
+    /// # Errors
+    ///
+    /// [`PushError::Abandoned`] (with the item) if the consumer is gone while
+    /// the queue is full.
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`push`](Producer::push); in addition the call ends with a
+    /// `SeqCst` fence that guarantees a consumer parked in
+    /// [`pop_blocking`](Consumer::pop_blocking) sees the item or is woken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::spsc;
+    /// use std::thread;
+    ///
+    /// let (mut producer, mut consumer) = spsc::bounded(2);
+    /// let t = thread::spawn(move || {
+    ///     for i in 0..100 {
+    ///         producer.push_blocking(i).unwrap();
+    ///     }
+    /// });
+    /// let mut sum = 0;
+    /// while let Ok(i) = consumer.pop_blocking() {
+    ///     sum += i;
+    /// }
+    /// assert_eq!(sum, 4950); // `Err(Abandoned)` once the producer is gone
+    /// t.join().unwrap();
+    /// ```
+    pub fn push_blocking(&mut self, item: T) -> Result<(), PushError<T>> {
+        self.push_blocking_until(item, None)
+    }
+
+    /// Pushes `item`, parking at most `timeout` while the queue is full.
+    ///
+    /// # Errors
+    ///
+    /// [`PushError::Full`] when the timeout passed, [`PushError::Abandoned`]
+    /// if the consumer is gone; both hand the item back.
+    pub fn push_blocking_timeout(
+        &mut self,
+        item: T,
+        timeout: Duration,
+    ) -> Result<(), PushError<T>> {
+        self.push_blocking_until(item, deadline(timeout))
+    }
+
+    fn push_blocking_until(
+        &mut self,
+        mut item: T,
+        deadline: Option<Instant>,
+    ) -> Result<(), PushError<T>> {
+        loop {
+            match self.push(item) {
+                Ok(()) => {
+                    self.wake_consumer();
+                    return Ok(());
+                }
+                Err(PushError::Abandoned(back)) => return Err(PushError::Abandoned(back)),
+                Err(PushError::Full(back)) => item = back,
+            }
+            let ring = self.ring;
+            let woken = ring.shared().park(PRODUCER_WAITING, deadline, || {
+                self.refresh_free() > 0 || self.is_abandoned()
+            });
+            if !woken {
+                return Err(PushError::Full(item));
+            }
+        }
+    }
+
+    /// Wakes the consumer if it is parked in a blocking pop: call it after a
+    /// non-blocking push or chunk commit when the consumer may be parked.
+    ///
+    /// # Memory ordering
+    ///
+    /// A `SeqCst` fence, then a `Relaxed` check of the waiting flag.
+    pub fn wake_consumer(&self) {
+        self.ring.shared().wake(CONSUMER_WAITING);
+    }
+}
+
+/// Blocking operations (`std` only); see the notes on [`Producer`]'s.
+#[cfg(feature = "std")]
+impl<T, S: Storage> Consumer<T, S> {
+    /// Pops an item, parking while the queue is empty.
+    ///
+    /// # Errors
+    ///
+    /// [`PopError::Abandoned`] once the queue is empty and the producer gone.
+    pub fn pop_blocking(&mut self) -> Result<T, PopError> {
+        self.pop_blocking_until(None)
+    }
+
+    /// Pops an item, parking at most `timeout` while the queue is empty.
+    ///
+    /// # Errors
+    ///
+    /// [`PopError::Empty`] when the timeout passed; [`PopError::Abandoned`]
+    /// once the queue is empty and the producer gone.
+    pub fn pop_blocking_timeout(&mut self, timeout: Duration) -> Result<T, PopError> {
+        self.pop_blocking_until(deadline(timeout))
+    }
+
+    fn pop_blocking_until(&mut self, deadline: Option<Instant>) -> Result<T, PopError> {
+        loop {
+            match self.pop() {
+                Ok(item) => {
+                    self.wake_producer();
+                    return Ok(item);
+                }
+                Err(PopError::Abandoned) => return Err(PopError::Abandoned),
+                Err(PopError::Empty) => {}
+            }
+            let ring = self.ring;
+            let woken = ring
+                .shared()
+                .park(CONSUMER_WAITING, deadline, || self.refresh_len() > 0 || self.is_abandoned());
+            if !woken {
+                return Err(PopError::Empty);
+            }
+        }
+    }
+
+    /// Wakes the producer if it is parked in a blocking push: call it after a
+    /// non-blocking pop or chunk commit when the producer may be parked.
+    ///
+    /// # Memory ordering
+    ///
+    /// A `SeqCst` fence, then a `Relaxed` check of the waiting flag.
+    pub fn wake_producer(&self) {
+        self.ring.shared().wake(PRODUCER_WAITING);
     }
 }
 

@@ -168,3 +168,52 @@ fn abandoned_flag_then_len_counts_every_item() {
         t.join().unwrap();
     });
 }
+
+/// No lost wake-up, consumer side: the consumer parks in `pop_blocking` on an
+/// empty queue while the producer pushes with `push_blocking`. Loom reports a
+/// deadlock if the push can slip between the consumer's last check and its
+/// sleep without waking it.
+#[test]
+fn blocking_pop_is_woken_by_blocking_push() {
+    loom::model(|| {
+        let (mut p, mut c) = spsc::bounded::<u32>(1);
+        let t = thread::spawn(move || {
+            p.push_blocking(1).unwrap();
+            // keep the producer alive until the consumer has the item, so
+            // the wake-up comes from the push, not from the drop
+            p
+        });
+        assert_eq!(c.pop_blocking(), Ok(1));
+        drop(t.join().unwrap());
+    });
+}
+
+/// No lost wake-up, producer side: the producer parks in `push_blocking` on a
+/// full queue (pre-filled) while the consumer frees the slot with
+/// `pop_blocking`.
+#[test]
+fn blocking_push_is_woken_by_blocking_pop() {
+    loom::model(|| {
+        let (mut p, mut c) = spsc::bounded::<u32>(1);
+        p.push(1).unwrap();
+        let t = thread::spawn(move || {
+            assert_eq!(c.pop_blocking(), Ok(1));
+            c
+        });
+        p.push_blocking(2).unwrap();
+        let mut c = t.join().unwrap();
+        assert_eq!(c.pop(), Ok(2));
+    });
+}
+
+/// A consumer parked on an empty queue is woken by the producer's drop and
+/// reports abandonment.
+#[test]
+fn blocking_pop_is_woken_by_producer_drop() {
+    loom::model(|| {
+        let (p, mut c) = spsc::bounded::<u32>(1);
+        let t = thread::spawn(move || drop(p));
+        assert_eq!(c.pop_blocking(), Err(PopError::Abandoned));
+        t.join().unwrap();
+    });
+}

@@ -591,3 +591,60 @@ fn two_thread_stress_with_chunks_and_drop_counting() {
     assert_eq!(counter.created(), n);
     assert_eq!(counter.alive(), 0);
 }
+
+#[test]
+fn blocking_calls_time_out_and_hand_the_item_back() {
+    use std::time::Duration;
+    let (mut p, mut c) = spsc::bounded(1);
+    assert_eq!(c.pop_blocking_timeout(Duration::from_millis(1)), Err(PopError::Empty));
+    p.push_blocking_timeout(1, Duration::from_millis(1)).unwrap();
+    assert_eq!(p.push_blocking_timeout(2, Duration::from_millis(1)), Err(PushError::Full(2)));
+    assert_eq!(c.pop_blocking_timeout(Duration::MAX), Ok(1));
+    drop(c);
+    p.push(3).unwrap();
+    assert_eq!(p.push_blocking(4), Err(PushError::Abandoned(4)));
+    let (p, mut c) = spsc::bounded::<u8>(1);
+    drop(p);
+    assert_eq!(c.pop_blocking(), Err(PopError::Abandoned));
+}
+
+#[test]
+fn blocking_two_thread_stress_loses_no_wakeup() {
+    let n = scaled(200_000) as u64;
+    let (mut p, mut c) = spsc::bounded::<u64>(2);
+    thread::scope(|s| {
+        s.spawn(move || {
+            for i in 0..n {
+                p.push_blocking(i).unwrap();
+            }
+        });
+        let mut expected = 0;
+        while let Ok(v) = c.pop_blocking() {
+            assert_eq!(v, expected);
+            expected += 1;
+        }
+        assert_eq!(expected, n);
+    });
+}
+
+#[test]
+fn plain_push_then_wake_consumer_wakes_a_parked_pop() {
+    let n = scaled(20_000) as u64;
+    let (mut p, mut c) = spsc::bounded::<u64>(4);
+    thread::scope(|s| {
+        s.spawn(move || {
+            let mut spins = 0;
+            for i in 0..n {
+                while p.push(i).is_err() {
+                    p.wake_consumer();
+                    wait(&mut spins);
+                }
+                p.wake_consumer();
+            }
+        });
+        for i in 0..n {
+            assert_eq!(c.pop_blocking(), Ok(i));
+            c.wake_producer();
+        }
+    });
+}
