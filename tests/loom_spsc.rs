@@ -217,3 +217,33 @@ fn blocking_pop_is_woken_by_producer_drop() {
         t.join().unwrap();
     });
 }
+
+/// The documented guarantee of `Producer::is_abandoned`: once it reports the
+/// consumer gone, the consumer thread's writes before dropping its handle
+/// are visible (here: a loom-tracked result cell).
+#[test]
+fn producer_seeing_abandonment_sees_the_consumers_last_writes() {
+    struct Report(loom::cell::UnsafeCell<u32>);
+    // SAFETY: [SPSC-O5] the cell is written by the consumer thread before it drops its
+    // handle and read by the producer only after `is_abandoned` acquired that drop.
+    unsafe impl Sync for Report {}
+    loom::model(|| {
+        let report = Arc::new(Report(loom::cell::UnsafeCell::new(0)));
+        let (mut p, c) = spsc::bounded::<u32>(1);
+        p.push(5).unwrap();
+        let writer = Arc::clone(&report);
+        let t = thread::spawn(move || {
+            let mut c = c;
+            let got = c.pop().unwrap();
+            // SAFETY: [SPSC-O5] only this thread writes, before dropping its handle.
+            writer.0.with_mut(|r| unsafe { *r = got });
+            drop(c);
+        });
+        while !p.is_abandoned() {
+            thread::yield_now();
+        }
+        // SAFETY: [SPSC-O6] the consumer's drop was acquired: its write happened-before.
+        assert_eq!(report.0.with(|r| unsafe { *r }), 5);
+        t.join().unwrap();
+    });
+}
