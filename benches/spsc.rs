@@ -219,7 +219,7 @@ fn bench_one<Q: Queue>(
         b.iter_custom(|iters| {
             let (p, c) = Q::new(capacity);
             let (p, c) = (Mutex::new(Some(p)), Mutex::new(Some(c)));
-            let elapsed = run_threads(2, iters, |t, n| {
+            run_threads(2, iters, |t, n| {
                 if t == 0 {
                     let mut p = p.lock().unwrap().take().unwrap();
                     Q::produce(&mut p, n);
@@ -228,8 +228,7 @@ fn bench_one<Q: Queue>(
                     let sum = Q::consume(&mut c, n);
                     assert_eq!(sum, n.wrapping_mul(n.wrapping_sub(1)) / 2);
                 }
-            });
-            elapsed
+            })
         })
     });
 }
