@@ -9,6 +9,7 @@
 //! ```text
 //! cargo run --release --example spsc_audio
 //! ```
+#![allow(clippy::disallowed_methods)]
 
 use acqrel::spsc;
 use std::f32::consts::TAU;
