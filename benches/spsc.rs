@@ -136,35 +136,25 @@ impl Queue for AcqrelChunk {
         acqrel::spsc::bounded(capacity)
     }
     fn produce(p: &mut Self::P, n: u64) {
-        let (mut next, mut spins) = (0u64, 0);
-        while next < n {
-            let mut chunk = p.write_chunk((n - next) as usize);
-            let len = chunk.len();
-            if len == 0 {
+        let (mut next, mut spins) = (0..n, 0);
+        while !next.is_empty() {
+            // One chunk of every free slot, filled from the iterator, one commit.
+            if p.write_chunk(usize::MAX).fill_from_iter(&mut next) == 0 {
                 wait(&mut spins);
-                continue;
             }
-            let (a, b) = chunk.as_mut_slices();
-            for slot in a.iter_mut().chain(b) {
-                slot.write(next);
-                next += 1;
-            }
-            // SAFETY: every slot of the chunk was written just above.
-            unsafe { chunk.commit(len) };
         }
     }
     fn consume(c: &mut Self::C, n: u64) -> u64 {
         let (mut sum, mut got, mut spins) = (0u64, 0u64, 0);
         while got < n {
+            // Every readable item, moved out by the chunk's iterator, one commit.
             let chunk = c.read_chunk(usize::MAX);
             if chunk.is_empty() {
                 wait(&mut spins);
                 continue;
             }
-            let (a, b) = chunk.as_slices();
-            sum = a.iter().chain(b).fold(sum, |s, v| s.wrapping_add(*v));
             got += chunk.len() as u64;
-            chunk.commit_all();
+            sum = chunk.into_iter().fold(sum, u64::wrapping_add);
         }
         sum
     }
@@ -357,5 +347,73 @@ fn ping_pong(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, throughput, ping_pong);
+/// One thread fills the queue to capacity, then drains it: the cost of the
+/// code paths themselves, without cross-core traffic (and robust to an
+/// oversubscribed machine, where the two-thread figures measure the
+/// scheduler more than the queue).
+fn single_thread(c: &mut Criterion) {
+    const CAP: usize = 1024;
+    let mut group = c.benchmark_group("spsc_fill_drain_1_thread");
+    group.throughput(Throughput::Elements(CAP as u64));
+
+    let (mut p, mut cons) = acqrel::spsc::bounded::<u64>(CAP);
+    group.bench_function("acqrel_push_pop", |b| {
+        b.iter(|| {
+            for i in 0..CAP as u64 {
+                p.push(black_box(i)).unwrap();
+            }
+            let mut sum = 0u64;
+            while let Ok(v) = cons.pop() {
+                sum = sum.wrapping_add(v);
+            }
+            black_box(sum)
+        })
+    });
+    group.bench_function("acqrel_chunk", |b| {
+        b.iter(|| {
+            let mut source = 0..CAP as u64;
+            p.write_chunk(usize::MAX).fill_from_iter(&mut black_box(&mut source));
+            let sum = cons.read_chunk(usize::MAX).into_iter().fold(0u64, u64::wrapping_add);
+            black_box(sum)
+        })
+    });
+    let (mut p, mut cons) = rtrb::RingBuffer::<u64>::new(CAP);
+    group.bench_function("rtrb_push_pop", |b| {
+        b.iter(|| {
+            for i in 0..CAP as u64 {
+                p.push(black_box(i)).unwrap();
+            }
+            let mut sum = 0u64;
+            while let Ok(v) = cons.pop() {
+                sum = sum.wrapping_add(v);
+            }
+            black_box(sum)
+        })
+    });
+    group.bench_function("rtrb_chunk", |b| {
+        b.iter(|| {
+            let chunk = p.write_chunk_uninit(CAP).unwrap();
+            chunk.fill_from_iter(black_box(0..CAP as u64));
+            let sum = cons.read_chunk(CAP).unwrap().into_iter().fold(0u64, u64::wrapping_add);
+            black_box(sum)
+        })
+    });
+    let (mut p, mut cons) = ringbuf::traits::Split::split(ringbuf::HeapRb::<u64>::new(CAP));
+    group.bench_function("ringbuf_push_pop", |b| {
+        use ringbuf::traits::{Consumer as _, Producer as _};
+        b.iter(|| {
+            for i in 0..CAP as u64 {
+                p.try_push(black_box(i)).unwrap();
+            }
+            let mut sum = 0u64;
+            while let Some(v) = cons.try_pop() {
+                sum = sum.wrapping_add(v);
+            }
+            black_box(sum)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, single_thread, throughput, ping_pong);
 criterion_main!(benches);
