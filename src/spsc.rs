@@ -230,12 +230,34 @@ impl<T> Ring<T> {
     ///
     /// The caller has exclusive access to those slots and they hold initialised
     /// items that nobody else will drop ([SPSC-I4]).
-    unsafe fn drop_items(&self, mut head: usize, tail: usize) {
-        while head != tail {
-            let slot = self.slot(head);
-            head = self.advance(head, 1);
-            // SAFETY: [SPSC-I4] the caller guarantees the slot is initialised and ours alone.
-            slot.with_mut(|p| unsafe { (*p).assume_init_drop() });
+    unsafe fn drop_items(&self, head: usize, tail: usize) {
+        /// Drops the items left between `head` and `tail`; as a guard, it goes
+        /// on dropping the rest if one item's `Drop` unwinds.
+        struct Rest<'a, T> {
+            ring: &'a Ring<T>,
+            head: usize,
+            tail: usize,
+        }
+        impl<T> Rest<'_, T> {
+            fn drop_next(&mut self) {
+                let slot = self.ring.slot(self.head);
+                self.head = self.ring.advance(self.head, 1);
+                // SAFETY: [SPSC-I4] the caller guarantees the slot is initialised and
+                // ours alone; `head` moved past it first, so it is dropped once.
+                slot.with_mut(|p| unsafe { (*p).assume_init_drop() });
+            }
+        }
+        impl<T> Drop for Rest<'_, T> {
+            fn drop(&mut self) {
+                // Non-empty only while unwinding from a panicking item `Drop`.
+                while self.head != self.tail {
+                    self.drop_next();
+                }
+            }
+        }
+        let mut rest = Rest { ring: self, head, tail };
+        while rest.head != rest.tail {
+            rest.drop_next();
         }
     }
 }
@@ -872,12 +894,20 @@ fn leave<T, S: Storage>(ring: Ring<T>, gone: usize) {
     let head = ring.shared().head.load(Relaxed);
     // ORDERING: [SPSC-O7] Relaxed — as above.
     let tail = ring.shared().tail.load(Relaxed);
+    /// Frees the allocation after the items, even if an item's `Drop` unwinds.
+    struct Free<T>(NonNull<HeapRing<T>>);
+    impl<T> Drop for Free<T> {
+        fn drop(&mut self) {
+            // SAFETY: [SPSC-I3] the pointer came from `Box::into_raw` of this
+            // `HeapRing<T>` (`repr(C)`, `shared` first), and the last handle is its
+            // last user. The slots are `MaybeUninit`: freeing drops no item.
+            drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+        }
+    }
+    let _free = Free(ring.shared.cast::<HeapRing<T>>());
     // SAFETY: [SPSC-I4] both handles are gone, so the items at `head .. tail`
     // are ours alone and nobody else will drop them.
     unsafe { ring.drop_items(head, tail) };
-    // SAFETY: [SPSC-I3] `shared` was made from `Box::leak` of this `HeapRing<T>`
-    // (whose `shared` field is first), and we are the last user of it.
-    drop(unsafe { Box::from_raw(ring.shared.cast::<HeapRing<T>>().as_ptr()) });
 }
 
 impl<T, S: Storage> Drop for Producer<T, S> {
