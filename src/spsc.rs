@@ -197,7 +197,19 @@ impl<T> Ring<T> {
     #[inline(always)]
     fn slot(&self, pos: usize) -> &Slot<T> {
         debug_assert!(pos < 2 * self.capacity);
-        let index = if pos < self.capacity { pos } else { pos - self.capacity };
+        self.slot_at(self.index(pos))
+    }
+
+    /// The slot index of position `pos`.
+    #[inline(always)]
+    fn index(&self, pos: usize) -> usize {
+        if pos < self.capacity { pos } else { pos - self.capacity }
+    }
+
+    /// The slot with index `index` (`index < capacity`).
+    #[inline(always)]
+    fn slot_at(&self, index: usize) -> &Slot<T> {
+        debug_assert!(index < self.capacity);
         // SAFETY: [SPSC-I3] `index < capacity` and the slots outlive every handle.
         unsafe { &*self.slots.as_ptr().add(index) }
     }
@@ -918,6 +930,10 @@ impl<T, S: Storage> Drop for Producer<T, S> {
 
 impl<T, S: Storage> Drop for Consumer<T, S> {
     fn drop(&mut self) {
+        // The local head can be ahead of the stored one only after a leaked
+        // chunk iterator; store it so the items it covered are never dropped
+        // again by whoever drains the ring ([SPSC-I4]).
+        self.store_head();
         leave::<T, S>(self.ring, CONSUMER_GONE);
     }
 }
@@ -1007,14 +1023,18 @@ impl<T, S: Storage> WriteChunk<'_, T, S> {
             }
         }
         let len = self.len;
+        let ring = self.producer.ring;
+        let start = ring.index(self.producer.tail);
+        let first = len.min(ring.capacity - start);
         let mut guard = Publish { producer: self.producer, written: 0 };
-        while guard.written < len {
-            let Some(item) = iter.next() else { break };
-            let pos = guard.producer.ring.advance(guard.producer.tail, guard.written);
-            let slot = guard.producer.ring.slot(pos);
-            // SAFETY: [SPSC-I2] the slot is one of the chunk's free slots, owned by the producer.
-            slot.with_mut(|p| unsafe { (*p).write(item) });
-            guard.written += 1;
+        // The chunk's slots: `start ..` up to the end of the buffer, then `0 ..`.
+        for (from, n) in [(start, first), (0, len - first)] {
+            for index in from..from + n {
+                let Some(item) = iter.next() else { return guard.written };
+                // SAFETY: [SPSC-I2] the slot is one of the chunk's free slots, owned by the producer.
+                ring.slot_at(index).with_mut(|p| unsafe { (*p).write(item) });
+                guard.written += 1;
+            }
         }
         guard.written
     }
@@ -1195,7 +1215,15 @@ impl<'c, T, S: Storage> IntoIterator for ReadChunk<'c, T, S> {
     /// from the queue (with one Release store, when the iterator is dropped),
     /// the rest stay queued.
     fn into_iter(self) -> Self::IntoIter {
-        ReadChunkIter { consumer: self.consumer, left: self.len, taken: 0 }
+        let ring = self.consumer.ring;
+        let head = self.consumer.head;
+        let start = ring.index(head);
+        let first = self.len.min(ring.capacity - start);
+        // Move the local head past the whole chunk now: should the iterator be
+        // leaked, its items are leaked too, never read twice ([SPSC-I4]). Its
+        // drop puts the head right after the items it yielded.
+        self.consumer.head = ring.advance(head, self.len);
+        ReadChunkIter { consumer: self.consumer, head, start, first, len: self.len, taken: 0 }
     }
 }
 
@@ -1209,7 +1237,13 @@ impl<T, S: Storage> fmt::Debug for ReadChunk<'_, T, S> {
 /// yielded when dropped.
 pub struct ReadChunkIter<'c, T, S: Storage = Heap> {
     consumer: &'c mut Consumer<T, S>,
-    left: usize,
+    /// The consumer's position before the chunk.
+    head: usize,
+    /// Slot index of the chunk's first item, and how many items lie before
+    /// the end of the buffer.
+    start: usize,
+    first: usize,
+    len: usize,
     taken: usize,
 }
 
@@ -1218,21 +1252,20 @@ impl<T, S: Storage> Iterator for ReadChunkIter<'_, T, S> {
 
     #[inline]
     fn next(&mut self) -> Option<T> {
-        if self.left == 0 {
+        if self.taken == self.len {
             return None;
         }
-        self.left -= 1;
-        let pos = self.consumer.head;
-        self.consumer.head = self.consumer.ring.advance(pos, 1);
+        let index =
+            if self.taken < self.first { self.start + self.taken } else { self.taken - self.first };
         self.taken += 1;
-        let slot = self.consumer.ring.slot(pos);
         // SAFETY: [SPSC-I2] an initialised item of the chunk, owned by the consumer;
-        // `head` moved past it, so it is moved out exactly once.
-        Some(slot.with(|p| unsafe { (*p).assume_init_read() }))
+        // `taken` moved past it, so it is moved out exactly once.
+        Some(self.consumer.ring.slot_at(index).with(|p| unsafe { (*p).assume_init_read() }))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left, Some(self.left))
+        let left = self.len - self.taken;
+        (left, Some(left))
     }
 }
 
@@ -1240,6 +1273,9 @@ impl<T, S: Storage> ExactSizeIterator for ReadChunkIter<'_, T, S> {}
 
 impl<T, S: Storage> Drop for ReadChunkIter<'_, T, S> {
     fn drop(&mut self) {
+        // Items not yielded stay queued: the head goes back to just after the
+        // last one yielded, and only that is published.
+        self.consumer.head = self.consumer.ring.advance(self.head, self.taken);
         if self.taken > 0 {
             self.consumer.store_head();
         }
@@ -1248,7 +1284,9 @@ impl<T, S: Storage> Drop for ReadChunkIter<'_, T, S> {
 
 impl<T, S: Storage> fmt::Debug for ReadChunkIter<'_, T, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ReadChunkIter").field("left", &self.left).finish_non_exhaustive()
+        f.debug_struct("ReadChunkIter")
+            .field("left", &(self.len - self.taken))
+            .finish_non_exhaustive()
     }
 }
 

@@ -308,6 +308,25 @@ fn panicking_drop_of_a_queued_item_at_teardown() {
 }
 
 #[test]
+fn leaked_read_iterator_leaks_items_but_never_reads_one_twice() {
+    let dropped = std::cell::Cell::new(0);
+    let item = || PanicOnDrop { panics: false, dropped: &dropped };
+    let (mut p, mut c) = spsc::bounded(4);
+    for _ in 0..3 {
+        p.push(item()).unwrap();
+    }
+    let mut it = c.read_chunk(3).into_iter();
+    drop(it.next().unwrap());
+    std::mem::forget(it);
+    assert_eq!(dropped.get(), 1);
+    assert!(c.pop().is_err(), "the chunk's items are gone from the consumer's view");
+    p.push(item()).unwrap();
+    drop(c.pop().unwrap());
+    drop((p, c));
+    assert_eq!(dropped.get(), 2, "two items leaked, none dropped twice");
+}
+
+#[test]
 fn panicking_iterator_publishes_what_was_written() {
     let counter = DropCounter::new();
     let (mut p, mut c) = spsc::bounded(8);
