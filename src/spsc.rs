@@ -19,7 +19,7 @@
 //! let (producer, _consumer) = acqrel::spsc::bounded::<u32>(4);
 //! let shared = &producer;
 //! std::thread::scope(|s| {
-//!     s.spawn(move || shared.slots());
+//!     s.spawn(move || shared.is_abandoned());
 //! });
 //! ```
 //!
