@@ -98,6 +98,8 @@ use core::ptr::NonNull;
 use crossbeam_utils::CachePadded;
 
 #[cfg(feature = "std")]
+use crate::loom::Backoff;
+#[cfg(feature = "std")]
 use crate::loom::atomic::{Ordering::SeqCst, fence};
 // The blocking layer's mutex and condition variable come through the switch
 // module (loom's under `--cfg loom`); clippy sees through the re-export.
@@ -1356,6 +1358,18 @@ impl Shared {
     }
 }
 
+/// Whether a blocking call should retry once more before parking: a few
+/// spins and yields normally; never under loom, whose models must reach the
+/// park path (the spinning is a speed heuristic, not part of the proof).
+#[cfg(feature = "std")]
+fn spin_before_parking(backoff: &Backoff) -> bool {
+    if cfg!(loom) || backoff.is_completed() {
+        return false;
+    }
+    backoff.snooze();
+    true
+}
+
 /// A deadline `timeout` from now; none (wait without limit) if it is too far
 /// to represent.
 #[cfg(feature = "std")]
@@ -1428,6 +1442,9 @@ impl<T, S: Storage> Producer<T, S> {
         mut item: T,
         deadline: Option<Instant>,
     ) -> Result<(), PushError<T>> {
+        // Spin and yield a little before parking: the consumer is usually
+        // only moments away from freeing a slot.
+        let backoff = Backoff::new();
         loop {
             match self.push(item) {
                 Ok(()) => {
@@ -1436,6 +1453,9 @@ impl<T, S: Storage> Producer<T, S> {
                 }
                 Err(PushError::Abandoned(back)) => return Err(PushError::Abandoned(back)),
                 Err(PushError::Full(back)) => item = back,
+            }
+            if spin_before_parking(&backoff) {
+                continue;
             }
             let ring = self.ring;
             let woken = ring.shared().park(PRODUCER_WAITING, deadline, || {
@@ -1481,6 +1501,8 @@ impl<T, S: Storage> Consumer<T, S> {
     }
 
     fn pop_blocking_until(&mut self, deadline: Option<Instant>) -> Result<T, PopError> {
+        // Spin and yield a little before parking (see `push_blocking_until`).
+        let backoff = Backoff::new();
         loop {
             match self.pop() {
                 Ok(item) => {
@@ -1489,6 +1511,9 @@ impl<T, S: Storage> Consumer<T, S> {
                 }
                 Err(PopError::Abandoned) => return Err(PopError::Abandoned),
                 Err(PopError::Empty) => {}
+            }
+            if spin_before_parking(&backoff) {
+                continue;
             }
             let ring = self.ring;
             let woken = ring
