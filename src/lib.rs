@@ -4,6 +4,7 @@
 //! |---|---|---|---|---|---|
 //! | [`Counter`] | wait-free add/swap (lock-free checked add) | any / any | — | no | yes |
 //! | [`ShardedCounter`] | wait-free increment, lock-free `take` | any / any | cells ≤ live threads | one cell per thread | no (`std`) |
+//! | [`spsc`] (`bounded`, `Queue`) | wait-free push/pop and batches; optional blocking | one / one | yes, any capacity ≥ 1 | one ring (`bounded`) or none (`Queue`) | yes |
 //!
 //! # Memory model
 //!
@@ -37,6 +38,7 @@ mod mutate;
 pub mod counter;
 #[cfg(feature = "std")]
 pub mod sharded_counter;
+pub mod spsc;
 
 pub use counter::{Counter, CounterOverflow};
 #[cfg(feature = "std")]
