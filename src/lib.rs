@@ -35,6 +35,7 @@ mod loom;
 mod mutate;
 
 pub mod counter;
+pub mod disruptor;
 #[cfg(feature = "std")]
 pub mod sharded_counter;
 
