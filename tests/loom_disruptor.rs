@@ -9,7 +9,10 @@
 #![cfg(loom)]
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
-use acqrel::disruptor::{Blocking, Builder, BusySpin, Sequence, WaitStrategy, Yielding};
+use acqrel::disruptor::{
+    Blocking, Builder, BusySpin, RingBuffer, Sequence, SequenceBarrier, Sequencer,
+    SingleProducerSequencer, WaitStrategy, Yielding,
+};
 use loom::cell::UnsafeCell;
 use loom::sync::Arc;
 use loom::thread;
@@ -72,27 +75,56 @@ struct Journal(UnsafeCell<u64>);
 // SAFETY: written by the first stage only, read by the second after the stage chain.
 unsafe impl Sync for Journal {}
 
-/// The second stage must see both the event and the first stage's side
-/// effect on it, through the first stage's sequence.
+/// Stage 2 depends on stage 1 (played by the main thread, which then acts
+/// as the producer). Stage 2 must see stage 1's side effect on event 0, and
+/// the producer, gated only by stage 2, must not overwrite slot 0 (sequence
+/// 2) before stage 2 has read it. Events 0 and 1 are pre-published.
 #[test]
 fn two_stage_chain_second_sees_the_first_stages_work() {
-    three_threads(|| {
+    loom::model(|| {
+        let ring = Arc::new(RingBuffer::new(2, || 0u64));
+        let cursor = Arc::new(Sequence::new());
+        let (stage1, stage2) = (Arc::new(Sequence::new()), Arc::new(Sequence::new()));
         let journal = Arc::new(Journal(UnsafeCell::new(0)));
-        let (j1, j2) = (Arc::clone(&journal), Arc::clone(&journal));
-        let (mut producer, consumers) = Builder::single_producer(2, || 0u64, BusySpin)
-            .handle_events_with(move |e: &u64, _, _| {
-                // SAFETY: only the first stage writes the journal.
-                j1.0.with_mut(|p| unsafe { *p += *e });
-            })
-            .then(move |e: &u64, _, _| {
-                // SAFETY: the first stage's sequence orders its write before this read.
-                let journaled = j2.0.with(|p| unsafe { *p });
-                assert_eq!(journaled, *e, "second stage ran ahead of the first");
-            })
-            .build();
-        producer.publish(|e| *e = 5).unwrap();
-        drop(producer);
-        consumers.join().unwrap();
+        let mut producer =
+            SingleProducerSequencer::new(Arc::clone(&cursor), 2, vec![Arc::clone(&stage2)]);
+        for _ in 0..2 {
+            let hi = producer.try_claim(1).unwrap();
+            // SAFETY: claimed and not yet published; no other thread exists yet.
+            unsafe { *ring.get_mut(hi) = 10 + hi as u64 };
+            producer.publish(hi, hi);
+        }
+        let barrier2 = SequenceBarrier::new(Arc::clone(&cursor), vec![Arc::clone(&stage1)]);
+        let (r2, j2, s2) = (Arc::clone(&ring), Arc::clone(&journal), Arc::clone(&stage2));
+        let second = thread::spawn(move || {
+            let hi = barrier2.wait_for(0, &BusySpin, || false);
+            assert_eq!(hi, 0, "stage 1 only passed event 0");
+            // SAFETY: event 0 is published and stage 2's sequence still gates slot 0.
+            let event = unsafe { *r2.get(0) };
+            // SAFETY: stage 1 wrote the journal before its sequence reached 0.
+            let journaled = j2.0.with(|p| unsafe { *p });
+            assert_eq!(
+                (event, journaled),
+                (10, 10),
+                "stage 2 ran ahead of stage 1 or of the producer"
+            );
+            s2.set(0);
+        });
+        // Stage 1 on the main thread: handle event 0.
+        let barrier1 = SequenceBarrier::new(Arc::clone(&cursor), vec![]);
+        assert_eq!(barrier1.wait_for(0, &BusySpin, || false), 1);
+        // SAFETY: published; stage 1 reads only, and slot 0 stays gated by stage 2.
+        let event = unsafe { *ring.get(0) };
+        // SAFETY: only stage 1 writes the journal.
+        journal.0.with_mut(|p| unsafe { *p = event });
+        stage1.set(0);
+        // The producer: sequence 2 reuses slot 0 once stage 2 is done with it.
+        let hi = producer.claim_while(1, || true).unwrap();
+        assert_eq!(hi, 2);
+        // SAFETY: claimed; the gating wait ordered stage 2's read before this write.
+        unsafe { *ring.get_mut(hi) = 12 };
+        producer.publish(hi, hi);
+        second.join().unwrap();
     });
 }
 
