@@ -140,12 +140,16 @@ impl WaitStrategy for Sleeping {
     fn signal(&self) {}
 }
 
-/// Sleeps on a condition variable; the producer wakes sleepers after it
-/// publishes. An idle consumer uses no CPU.
+/// How many times [`Blocking`] polls before it goes to sleep (once under
+/// loom, where every poll is a scheduling point).
+const BLOCKING_SPINS: u32 = if cfg!(loom) { 1 } else { 1 << 10 };
+
+/// Spins briefly, then sleeps on a condition variable; the producer wakes
+/// sleepers after it publishes. An idle consumer uses no CPU.
 ///
 /// # Algorithm
 ///
-/// A consumer that finds nothing available takes the mutex, counts itself in
+/// A consumer that finds nothing available after a short spin takes the mutex, counts itself in
 /// `sleepers`, issues a `SeqCst` fence, checks again, and only then waits on
 /// the condition variable (which releases the mutex atomically). A producer,
 /// after its `Release` publish, issues a `SeqCst` fence and reads `sleepers`;
@@ -181,6 +185,15 @@ impl WaitStrategy for Blocking {
         A: Fn() -> i64,
         H: Fn() -> bool,
     {
+        // Spin briefly first: an event that is about to arrive costs neither
+        // side a sleep and a wake-up.
+        for _ in 0..BLOCKING_SPINS {
+            let seen = available();
+            if seen >= sequence || alerted() {
+                return seen;
+            }
+            crate::loom::spin_loop();
+        }
         loop {
             let seen = available();
             if seen >= sequence || alerted() {
