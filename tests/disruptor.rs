@@ -1,5 +1,6 @@
 //! Behaviour and stress tests of the Disruptor: sequencers, ring, barrier,
 //! wait strategies, producers, consumer graphs, panics and shutdown.
+#![cfg(not(loom))]
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 mod common;

@@ -312,6 +312,24 @@ impl fmt::Debug for Consumers {
 /// clones into one handle per producer thread. Dropping the last handle
 /// shuts the Disruptor down (see [`Consumers`]).
 ///
+/// A single producer cannot be cloned:
+///
+/// ```compile_fail
+/// use acqrel::disruptor::{Builder, BusySpin};
+///
+/// let (producer, _consumers) = Builder::single_producer(8, || 0u64, BusySpin).build();
+/// let second = producer.clone(); // one producer only: no `Clone`
+/// ```
+///
+/// and events must be shareable between threads (`E: Send + Sync`):
+///
+/// ```compile_fail
+/// use acqrel::disruptor::{Builder, BusySpin};
+/// use std::cell::Cell;
+///
+/// let _ = Builder::single_producer(8, || Cell::new(0u64), BusySpin);
+/// ```
+///
 /// # Panics in the writing closure
 ///
 /// A claimed slot is always published, even when the closure writing it
