@@ -20,7 +20,7 @@ type Report = Arc<Mutex<Vec<(&'static str, u64, u64)>>>;
 /// What the business logic reports: (orders applied, positions, notional).
 type Outcome = Arc<Mutex<Option<(u64, HashMap<u32, i64>, i128)>>>;
 
-const ORDERS: u64 = 2_000_000;
+const ORDERS: u64 = 1_000_000;
 const ACCOUNTS: u64 = 64;
 
 /// One slot of the ring: the raw message as received, and the fields the

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::mpsc;
 use std::thread;
 
-const EVENTS: u64 = 5_000_000;
+const EVENTS: u64 = 2_000_000;
 
 pub(crate) fn tour() -> Vec<Row> {
     println!("disruptor: 1 producer -> 1 consumer, {EVENTS} events, capacity 1024");
