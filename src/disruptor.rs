@@ -18,6 +18,7 @@
 //! | [`SequenceBarrier`] | what a consumer may read: the published cursor, or the stages it depends on |
 //! | [`WaitStrategy`] | how a consumer waits: [`BusySpin`], [`Yielding`], [`Sleeping`], [`Blocking`] |
 //! | [`EventHandler`] | user code run on every event by a consumer thread |
+//! | [`EventPoller`] | a consumer polled from the caller's own thread |
 //! | [`Builder`] / [`Producer`] / [`Consumers`] | wiring, publishing, shutdown |
 //!
 //! # Algorithm
@@ -90,6 +91,8 @@ mod barrier;
 #[cfg(feature = "std")]
 mod builder;
 #[cfg(feature = "std")]
+mod event_poller;
+#[cfg(feature = "std")]
 mod processor;
 #[cfg(feature = "std")]
 mod wait_strategy;
@@ -103,6 +106,8 @@ pub use single_producer::SingleProducerSequencer;
 
 #[cfg(feature = "std")]
 pub use builder::{Builder, Claim, Consumers, Producer};
+#[cfg(feature = "std")]
+pub use event_poller::{EventPoller, Polled};
 #[cfg(feature = "std")]
 pub use processor::{EventHandler, PanicPayload};
 #[cfg(feature = "std")]

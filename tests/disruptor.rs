@@ -7,8 +7,8 @@ mod common;
 
 use acqrel::disruptor::{
     Blocking, Builder, BusySpin, Cursor, EventHandler, Halted, InsufficientCapacity,
-    MultiProducerCursor, MultiProducerSequencer, RingBuffer, Sequence, SequenceBarrier, Sequencer,
-    SingleProducerSequencer, Sleeping, TryPublishError, WaitStrategy, Yielding,
+    MultiProducerCursor, MultiProducerSequencer, Polled, RingBuffer, Sequence, SequenceBarrier,
+    Sequencer, SingleProducerSequencer, Sleeping, TryPublishError, WaitStrategy, Yielding,
 };
 use common::{DropCounter, scaled};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -613,4 +613,49 @@ fn handles_are_send() {
     fn sync<T: Sync>() {}
     sync::<RingBuffer<u64>>();
     sync::<Sequence>();
+}
+
+#[test]
+fn poller_sees_every_event_and_gates_the_next_stage() {
+    let n = scaled(100_000) as u64;
+    let count = Arc::new(AtomicU64::new(0));
+    let (builder, mut poller) = Builder::single_producer(16, || 0u64, Yielding).poller();
+    let (mut producer, consumers) = builder.then(in_order(Arc::clone(&count))).build();
+    let polling = thread::spawn(move || {
+        let mut expected = 0u64;
+        loop {
+            match poller.poll(|e, s, _| {
+                assert_eq!((*e, s as u64), (expected, expected));
+                expected += 1;
+            }) {
+                Polled::Events(k) => assert!(k >= 1),
+                Polled::Idle => thread::yield_now(),
+                Polled::Shutdown => return expected,
+                Polled::Halted => panic!("halted"),
+            }
+        }
+    });
+    for i in 0..n {
+        producer.publish(|e| *e = i).unwrap();
+    }
+    drop(producer);
+    assert_eq!(polling.join().unwrap(), n);
+    consumers.join().unwrap();
+    assert_eq!(count.load(Relaxed), n);
+}
+
+#[test]
+fn dropping_a_poller_before_shutdown_halts_instead_of_stalling_producers() {
+    let (builder, poller) = Builder::single_producer(2, || 0u64, Blocking::new()).poller();
+    let (mut producer, consumers) = builder.build();
+    let mut poller = poller;
+    assert_eq!(poller.poll(|_, _, _| {}), Polled::Idle);
+    drop(poller);
+    let mut published = 0;
+    while producer.publish(|_| {}).is_ok() {
+        published += 1;
+    }
+    assert!(published <= 2, "the ring holds two unpolled events at most");
+    drop(producer);
+    consumers.join().unwrap();
 }

@@ -2,6 +2,7 @@
 //! [`Consumers`] joins it.
 
 use super::barrier::SequenceBarrier;
+use super::event_poller::EventPoller;
 use super::multi_producer::{MultiProducerCursor, MultiProducerSequencer};
 use super::processor::{EventHandler, PanicPayload, run};
 use super::ring_buffer::RingBuffer;
@@ -222,6 +223,17 @@ where
         self.threads.push(thread::spawn(move || run(shared, barrier, mine, handler)));
         self.stage.push(sequence);
         self
+    }
+
+    /// Adds an [`EventPoller`] to the current stage: a consumer the caller
+    /// polls from a thread of its own instead of a handler thread.
+    pub fn poller(mut self) -> (Self, EventPoller<E, C, W>) {
+        let sequence = Arc::new(Sequence::new());
+        let barrier =
+            SequenceBarrier::new(Arc::clone(&self.shared.cursor), self.stage_dependencies.clone());
+        let poller = EventPoller::new(Arc::clone(&self.shared), barrier, Arc::clone(&sequence));
+        self.stage.push(sequence);
+        (self, poller)
     }
 
     /// Starts a new stage after the current one and adds `handler` to it: it
