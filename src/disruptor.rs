@@ -19,6 +19,7 @@
 //! | [`WaitStrategy`] | how a consumer waits: [`BusySpin`], [`Yielding`], [`Sleeping`], [`Blocking`] |
 //! | [`EventHandler`] | user code run on every event by a consumer thread |
 //! | [`EventPoller`] | a consumer polled from the caller's own thread |
+//! | work pool ([`Builder::work_pool`]) | N workers sharing a claim counter: each event to exactly one of them |
 //! | [`Builder`] / [`Producer`] / [`Consumers`] | wiring, publishing, shutdown |
 //!
 //! # Algorithm
@@ -49,6 +50,7 @@
 //!   before it is handled before the consumer threads end ([DSR-I5]).
 //! - A slot once claimed is always published, even when the code writing it
 //!   panics ([DSR-I6]).
+//! - In a work pool each event is handled by exactly one worker ([DSR-I7]).
 //! - A panicking handler halts the Disruptor: other consumers stop, producers
 //!   get [`Halted`], and [`Consumers::join`] returns the panic.
 //!

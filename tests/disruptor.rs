@@ -659,3 +659,61 @@ fn dropping_a_poller_before_shutdown_halts_instead_of_stalling_producers() {
     drop(producer);
     consumers.join().unwrap();
 }
+
+#[test]
+fn stress_work_pool_hands_each_event_to_exactly_one_worker() {
+    let n = scaled(100_000);
+    let hits: Arc<Vec<AtomicUsize>> = Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect());
+    let per_worker: Vec<_> = (0..3).map(|_| Arc::new(AtomicU64::new(0))).collect();
+    let workers: Vec<_> = per_worker
+        .iter()
+        .map(|mine| {
+            let (hits, mine) = (Arc::clone(&hits), Arc::clone(mine));
+            move |e: &u64, s: i64, end: bool| {
+                assert!(end);
+                assert_eq!(*e, s as u64);
+                hits[s as usize].fetch_add(1, Relaxed);
+                mine.fetch_add(1, Relaxed);
+            }
+        })
+        .collect();
+    let after = Arc::clone(&hits);
+    let checked = Arc::new(AtomicU64::new(0));
+    let c = Arc::clone(&checked);
+    let (producer, consumers) = Builder::multi_producer(32, || 0u64, Yielding)
+        .work_pool(workers)
+        .then(move |_: &u64, s: i64, _| {
+            assert_eq!(
+                after[s as usize].load(Relaxed),
+                1,
+                "event {s} not handled exactly once before the next stage"
+            );
+            c.fetch_add(1, Relaxed);
+        })
+        .build();
+    thread::scope(|scope| {
+        for half in 0..2 {
+            let mut p = producer.clone();
+            scope.spawn(move || {
+                for _ in 0..n / 2 + half * (n % 2) {
+                    // The value is checked against the sequence by the workers.
+                    let mut claim = p.claim().unwrap();
+                    *claim = claim.sequence() as u64;
+                }
+            });
+        }
+    });
+    drop(producer);
+    consumers.join().unwrap();
+    assert!(hits.iter().all(|h| h.load(Relaxed) == 1));
+    assert_eq!(checked.load(Relaxed), n as u64);
+    let total: u64 = per_worker.iter().map(|w| w.load(Relaxed)).sum();
+    assert_eq!(total, n as u64);
+}
+
+#[test]
+#[should_panic(expected = "at least one worker")]
+fn empty_work_pool_panics() {
+    let _ =
+        Builder::single_producer(4, || 0u64, BusySpin).work_pool(Vec::<fn(&u64, i64, bool)>::new());
+}

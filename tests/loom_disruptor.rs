@@ -1,6 +1,6 @@
 //! Loom models of the Disruptor. Covers [DSR-O1] [DSR-O2] [DSR-O3] [DSR-O4]
-//! [DSR-O5] [DSR-O6] [DSR-O7] [DSR-O8] [DSR-O9] and the invariants [DSR-I1]
-//! [DSR-I4] [DSR-I5].
+//! [DSR-O5] [DSR-O6] [DSR-O7] [DSR-O8] [DSR-O9] [DSR-O10] and the invariants [DSR-I1]
+//! [DSR-I4] [DSR-I5] [DSR-I7].
 //!
 //! The models run the real builder, sequencers and processor loop: a
 //! consumer is a thread the builder spawns. Handler state that only the test
@@ -183,5 +183,34 @@ fn shutdown_after_two_producers_drains_both_events() {
         t.join().unwrap();
         consumers.join().unwrap();
         assert_eq!(handled.load(Relaxed), 3);
+    });
+}
+
+/// Two workers of a pool race for two pre-published events: each event is
+/// handled exactly once, and the handled values are intact.
+#[test]
+fn work_pool_hands_each_event_to_exactly_one_worker() {
+    // Two spinning workers need more than loom's default branch budget, and
+    // preemption bound 2 exceeds any budget that finishes: bound 1 here.
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(1);
+    builder.max_branches = 20_000;
+    builder.check(|| {
+        let sum = std::sync::Arc::new(AtomicU64::new(0));
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                let s = std::sync::Arc::clone(&sum);
+                move |e: &u64, _: i64, _: bool| {
+                    s.fetch_add(*e, Relaxed);
+                }
+            })
+            .collect();
+        let (mut producer, consumers) =
+            Builder::single_producer(2, || 0u64, BusySpin).work_pool(workers).build();
+        producer.publish(|e| *e = 1).unwrap();
+        producer.publish(|e| *e = 10).unwrap();
+        drop(producer);
+        consumers.join().unwrap();
+        assert_eq!(sum.load(Relaxed), 11, "an event was lost or handled twice");
     });
 }

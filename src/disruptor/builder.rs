@@ -4,7 +4,7 @@
 use super::barrier::SequenceBarrier;
 use super::event_poller::EventPoller;
 use super::multi_producer::{MultiProducerCursor, MultiProducerSequencer};
-use super::processor::{EventHandler, PanicPayload, run};
+use super::processor::{EventHandler, PanicPayload, WorkSequence, run, run_worker};
 use super::ring_buffer::RingBuffer;
 use super::sequence::Sequence;
 use super::single_producer::SingleProducerSequencer;
@@ -222,6 +222,36 @@ where
         #[allow(clippy::disallowed_methods)] // the switch module's spawn
         self.threads.push(thread::spawn(move || run(shared, barrier, mine, handler)));
         self.stage.push(sequence);
+        self
+    }
+
+    /// Adds a work pool to the current stage: each event goes to exactly
+    /// one of `workers` (each on its own thread), unlike the stage's other
+    /// members, which each see every event. Later stages see an event only
+    /// after the worker that took it has handled it. Events are not
+    /// handled in sequence order across workers; `end_of_batch` is always
+    /// true.
+    ///
+    /// # Panics
+    ///
+    /// If `workers` is empty.
+    pub fn work_pool<H: EventHandler<E>>(mut self, workers: impl IntoIterator<Item = H>) -> Self {
+        let work = Arc::new(WorkSequence::new());
+        let before = self.stage.len();
+        for handler in workers {
+            let sequence = Arc::new(Sequence::new());
+            let barrier = SequenceBarrier::new(
+                Arc::clone(&self.shared.cursor),
+                self.stage_dependencies.clone(),
+            );
+            let (shared, mine, work) =
+                (Arc::clone(&self.shared), Arc::clone(&sequence), Arc::clone(&work));
+            #[allow(clippy::disallowed_methods)] // the switch module's spawn
+            self.threads
+                .push(thread::spawn(move || run_worker(shared, barrier, mine, work, handler)));
+            self.stage.push(sequence);
+        }
+        assert!(self.stage.len() > before, "a work pool needs at least one worker");
         self
     }
 

@@ -114,3 +114,79 @@ where
     }
     outcome
 }
+
+/// The claim counter a work pool's workers share: the highest sequence any
+/// of them has taken.
+pub(crate) struct WorkSequence(crossbeam_utils::CachePadded<crate::loom::atomic::AtomicI64>);
+
+impl WorkSequence {
+    pub(crate) fn new() -> Self {
+        Self(crossbeam_utils::CachePadded::new(crate::loom::atomic::AtomicI64::new(
+            Sequence::INITIAL,
+        )))
+    }
+
+    /// Takes the next sequence for one worker, first recording in `mine`
+    /// that the worker is done with everything up to the current claim.
+    fn claim(&self, mine: &Sequence) -> i64 {
+        use crate::loom::atomic::Ordering::Relaxed;
+        // ORDERING: [DSR-O10] Relaxed — the compare-exchange below validates the value.
+        let mut current = self.0.load(Relaxed);
+        loop {
+            // [DSR-O1] Release: our previous event's reads happen-before the
+            // producer's overwrite; we read nothing at or below `current` now.
+            mine.set(current);
+            // ORDERING: [DSR-O10] Relaxed on success and on failure — uniqueness of the claim is the read-modify-write's atomicity; the event is read only after the barrier's Acquire.
+            match self.0.compare_exchange_weak(current, current + 1, Relaxed, Relaxed) {
+                Ok(_) => return current + 1,
+                Err(seen) => current = seen,
+            }
+        }
+    }
+}
+
+/// Runs one worker of a work pool: each event goes to exactly one worker of
+/// the pool ([DSR-I7]). `end_of_batch` is always true (a worker handles one
+/// event at a time).
+pub(crate) fn run_worker<E, C, W, H>(
+    shared: Arc<Shared<E, C, W>>,
+    barrier: SequenceBarrier<C>,
+    sequence: Arc<Sequence>,
+    work: Arc<WorkSequence>,
+    mut handler: H,
+) -> Result<(), PanicPayload>
+where
+    C: Cursor,
+    W: WaitStrategy,
+    H: EventHandler<E>,
+{
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        handler.on_start();
+        let mut next = work.claim(&sequence);
+        loop {
+            let hi = barrier.wait_for(next, &shared.wait, || shared.control.alerted());
+            if hi >= next {
+                // SAFETY: [DSR-I1] [DSR-I7] `next` is published and claimed by this worker alone; our sequence is below it until we claim again.
+                let event = unsafe { shared.ring.get(next) };
+                handler.on_event(event, next, true);
+                next = work.claim(&sequence);
+                shared.wait.signal();
+                continue;
+            }
+            if shared.control.is_halted() {
+                return;
+            }
+            if next > shared.control.end() {
+                break;
+            }
+            #[allow(clippy::disallowed_methods)] // the switch module's yield
+            crate::loom::thread::yield_now();
+        }
+        handler.on_shutdown();
+    }));
+    if outcome.is_err() {
+        shared.control.halt();
+        shared.wait.signal();
+    }
+    outcome
+}
