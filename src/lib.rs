@@ -4,7 +4,7 @@
 //! |---|---|---|---|---|---|
 //! | [`Counter`] | wait-free add/swap (lock-free checked add) | any / any | — | no | yes |
 //! | [`ShardedCounter`] | wait-free increment, lock-free `take` | any / any | cells ≤ live threads | one cell per thread | no (`std`) |
-//! | [`disruptor`] | waits only for a full/empty ring; lock-free claim; `Blocking` sleeps | one or many / stages (multicast, chains) | power-of-two ring | events made once, none per event | sequencers and ring yes; threads and waiting `std` |
+//! | [`disruptor`] | waits only for a full/empty ring; lock-free claim; `Blocking` sleeps | one or many / stages (multicast, chains, work pools, pollers) | power-of-two ring | events made once, none per event | sequencers and ring yes; threads and waiting `std` |
 //!
 //! # Memory model
 //!
