@@ -5,6 +5,7 @@
 //! | [`Counter`] | wait-free add/swap (lock-free checked add) | any / any | — | no | yes |
 //! | [`ShardedCounter`] | wait-free increment, lock-free `take` | any / any | cells ≤ live threads | one cell per thread | no (`std`) |
 //! | [`spsc`] (`bounded`, `Queue`) | wait-free push/pop and batches; optional blocking | one / one | yes, any capacity ≥ 1 | one ring (`bounded`) or none (`Queue`) | yes |
+//! | [`disruptor`] | waits only for a full/empty ring; lock-free claim; `Blocking` sleeps | one or many / stages (multicast, chains, work pools, pollers) | power-of-two ring | events made once, none per event | sequencers and ring yes; threads and waiting `std` |
 //!
 //! # Memory model
 //!
@@ -36,6 +37,7 @@ mod loom;
 mod mutate;
 
 pub mod counter;
+pub mod disruptor;
 #[cfg(feature = "std")]
 pub mod sharded_counter;
 pub mod spsc;

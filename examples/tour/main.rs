@@ -7,6 +7,7 @@
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 mod counters;
+mod disruptor;
 mod spsc;
 
 use std::time::{Duration, Instant};
@@ -43,6 +44,7 @@ fn main() {
     let mut rows = Vec::new();
     rows.extend(counters::tour());
     rows.extend(spsc::tour());
+    rows.extend(disruptor::tour());
 
     println!();
     println!(

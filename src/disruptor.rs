@@ -1,0 +1,234 @@
+//! An LMAX-style Disruptor: a pre-allocated ring of events, sequencers that
+//! hand out slots to producers, and consumers that follow the producers (and
+//! each other) by sequence numbers alone.
+//!
+//! Source: M. Thompson, D. Farley, M. Barker, P. Gee, A. Stewart,
+//! *Disruptor: High performance alternative to bounded queues for exchanging
+//! data between concurrent threads* (LMAX, 2011), and the LMAX Disruptor 4
+//! (Java) it describes. The vocabulary is theirs.
+//!
+//! # Concepts
+//!
+//! | part | role |
+//! |---|---|
+//! | [`Sequence`] | a cache-padded `i64`, `-1` at first; one per producer cursor and per consumer |
+//! | [`RingBuffer`] | `2^k` events made once by a factory, slot of sequence `s` is `s & (2^k - 1)` |
+//! | [`SingleProducerSequencer`] | one producer: claims with plain arithmetic, publishes with one `Release` store |
+//! | [`MultiProducerSequencer`] | many producers: claim counter (`fetch_add`/compare-exchange) + per-slot availability laps ([`MultiProducerCursor`]) |
+//! | [`SequenceBarrier`] | what a consumer may read: the published cursor, or the stages it depends on |
+//! | [`WaitStrategy`] | how a consumer waits: [`BusySpin`], [`Yielding`], [`Sleeping`], [`Blocking`] |
+//! | [`EventHandler`] | user code run on every event by a consumer thread |
+//! | [`EventPoller`] | a consumer polled from the caller's own thread |
+//! | work pool ([`Builder::work_pool`]) | N workers sharing a claim counter: each event to exactly one of them |
+//! | [`Builder`] / [`Producer`] / [`Consumers`] | wiring, publishing, shutdown |
+//!
+//! # Algorithm
+//!
+//! A producer *claims* the next sequence `s` (or `n` of them), writes the
+//! event in slot `s & mask` in place, and *publishes* `s`. A claim may
+//! proceed only when every gating consumer — the handlers of the last stage —
+//! has finished with `s - capacity`, the previous event in that slot.
+//! Consumers wait (through their wait strategy) until the barrier reports a
+//! sequence at or beyond the next one they need, handle every event up to
+//! that highest available sequence (natural batching), and then publish
+//! their own progress in their [`Sequence`], which is what the next stage
+//! and the producers wait on.
+//!
+//! With one producer the published cursor is the only shared write on the
+//! producer's side. With several, a producer publishes each slot by writing
+//! its lap number into the availability buffer, and consumers read only the
+//! contiguous run of published slots, so no consumer ever sees a gap.
+//!
+//! # Guarantees
+//!
+//! - Every published event is handled by every handler, in sequence order,
+//!   exactly once; a handler in a later stage sees an event only after every
+//!   handler of the earlier stages has returned from it.
+//! - Per producer, events are handled in the order that producer published.
+//! - A producer never overwrites an event a gating consumer has not finished.
+//! - Shutdown (dropping the last producer) drains: every event published
+//!   before it is handled before the consumer threads end ([DSR-I5]).
+//! - A slot once claimed is always published, even when the code writing it
+//!   panics ([DSR-I6]).
+//! - In a work pool each event is handled by exactly one worker ([DSR-I7]).
+//! - A panicking handler halts the Disruptor: other consumers stop, producers
+//!   get [`Halted`], and [`Consumers::join`] returns the panic.
+//!
+//! Progress: producers and consumers are non-blocking with respect to each
+//! other except where the protocol demands waiting (a full ring, an empty
+//! one) and, with [`Blocking`], except for the mutex a sleeping consumer
+//! shares with a producer that wakes it.
+//!
+//! # Memory ordering
+//!
+//! Four edges carry everything (SAFETY.md, section "Disruptor"):
+//!
+//! 1. **Publication.** Event writes → the cursor's `Release` store
+//!    ([DSR-O1]) or the slot's availability `Release` store ([DSR-O3]) →
+//!    the consumer's `Acquire` load ([DSR-O2], [DSR-O4]) → its reads.
+//! 2. **The wrap.** A consumer's reads of slot `s` → its sequence's
+//!    `Release` store → the producer's `Acquire` load of the gating
+//!    sequences → the producer's write of `s + capacity`.
+//! 3. **Stages.** Upstream work on `s` → the upstream sequence `Release` →
+//!    the downstream `Acquire`; and since only the last stage gates the
+//!    producers, the chain of these edges is also what keeps the producer
+//!    off slots an *earlier* stage still reads.
+//! 4. **The multi-producer claim** is `Relaxed`: a slot range is unique by
+//!    the atomicity of the read-modify-write alone, and nothing is
+//!    published through the claim counter ([DSR-O5]).
+//!
+//! No `SeqCst` is needed on the data path. In particular "publish the
+//! cursor, then read the consumers' sequences" needs no StoreLoad barrier
+//! here ([DSR-I3]): a stale consumer sequence only makes the producer wait
+//! longer. The one StoreLoad edge is the [`Blocking`] strategy's "did anyone
+//! fall asleep?" check, made with a pair of `SeqCst` fences ([DSR-O7]).
+
+mod multi_producer;
+mod ring_buffer;
+mod sequence;
+mod single_producer;
+
+#[cfg(feature = "std")]
+mod barrier;
+#[cfg(feature = "std")]
+mod builder;
+#[cfg(feature = "std")]
+mod event_poller;
+#[cfg(feature = "std")]
+mod processor;
+#[cfg(feature = "std")]
+mod wait_strategy;
+
+#[cfg(feature = "std")]
+pub use barrier::SequenceBarrier;
+pub use multi_producer::{MultiProducerCursor, MultiProducerSequencer};
+pub use ring_buffer::RingBuffer;
+pub use sequence::Sequence;
+pub use single_producer::SingleProducerSequencer;
+
+#[cfg(feature = "std")]
+pub use builder::{Builder, Claim, Consumers, Producer};
+#[cfg(feature = "std")]
+pub use event_poller::{EventPoller, Polled};
+#[cfg(feature = "std")]
+pub use processor::{EventHandler, PanicPayload};
+#[cfg(feature = "std")]
+pub use wait_strategy::{Blocking, BusySpin, Sleeping, WaitStrategy, Yielding};
+
+use core::fmt;
+
+/// The producers' side of a Disruptor: claiming and publishing sequences.
+pub trait Sequencer {
+    /// What consumers read to learn how far events are published.
+    type Cursor: Cursor;
+
+    /// Claims `n` sequences if the ring has room for them; returns the
+    /// highest (the range is `hi - n + 1 ..= hi`).
+    ///
+    /// # Errors
+    ///
+    /// [`InsufficientCapacity`] when a gating consumer is too far behind;
+    /// nothing is claimed then.
+    ///
+    /// # Panics
+    ///
+    /// If `n` is zero or larger than the ring.
+    fn try_claim(&mut self, n: usize) -> Result<i64, InsufficientCapacity>;
+
+    /// Claims `n` sequences, waiting (spin, then yield) while the ring is
+    /// full and `keep_waiting()` says so; returns the highest, or `None` if
+    /// it gave up (the multi-producer sequencer has then claimed the range
+    /// without room for it: use this only to abandon the Disruptor).
+    ///
+    /// # Panics
+    ///
+    /// If `n` is zero or larger than the ring.
+    fn claim_while(&mut self, n: usize, keep_waiting: impl FnMut() -> bool) -> Option<i64>;
+
+    /// Publishes the claimed range `lo..=hi` after its events were written.
+    fn publish(&self, lo: i64, hi: i64);
+
+    /// The highest sequence claimed so far (by any producer).
+    fn claimed(&self) -> i64;
+
+    /// The ring's capacity.
+    fn capacity(&self) -> usize;
+}
+
+/// The consumers' view of a sequencer.
+pub trait Cursor: Send + Sync {
+    /// The highest sequence `h >= next - 1` such that every sequence in
+    /// `next..=h` is published, for a consumer that has handled everything
+    /// before `next`.
+    ///
+    /// # Memory ordering
+    ///
+    /// The events of `next..=h` happen-before the return ([DSR-O2], [DSR-O4]).
+    fn highest_published(&self, next: i64) -> i64;
+}
+
+impl Cursor for Sequence {
+    /// The cursor of a single producer: every sequence up to it is published.
+    #[inline]
+    fn highest_published(&self, _next: i64) -> i64 {
+        self.get()
+    }
+}
+
+/// The ring has no room for the claim: a gating consumer is a whole ring behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InsufficientCapacity;
+
+impl fmt::Display for InsufficientCapacity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the ring buffer is full")
+    }
+}
+
+impl core::error::Error for InsufficientCapacity {}
+
+/// A handler panicked and the Disruptor halted; nothing more is published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Halted;
+
+impl fmt::Display for Halted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the Disruptor halted after a handler panicked")
+    }
+}
+
+impl core::error::Error for Halted {}
+
+/// Why [`Producer::try_publish`] refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryPublishError {
+    /// The ring is full; nothing was claimed.
+    Full,
+    /// The Disruptor halted after a handler panicked.
+    Halted,
+}
+
+impl fmt::Display for TryPublishError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Full => InsufficientCapacity.fmt(f),
+            Self::Halted => Halted.fmt(f),
+        }
+    }
+}
+
+impl core::error::Error for TryPublishError {}
+
+/// `n` as an `i64` claim size.
+///
+/// # Panics
+///
+/// If `n` is zero or larger than the ring.
+#[inline]
+fn check_batch(n: usize, capacity: i64) -> i64 {
+    assert!(
+        n >= 1 && n as u64 <= capacity as u64,
+        "claim of {n} sequences on a ring of {capacity}"
+    );
+    n as i64
+}

@@ -1,0 +1,83 @@
+//! [`SequenceBarrier`]: what a consumer may read next.
+
+use super::Cursor;
+use super::sequence::{Sequence, minimum};
+use super::wait_strategy::WaitStrategy;
+use crate::loom::sync::Arc;
+use core::fmt;
+
+/// A consumer's view of how far it may go: the producers' published
+/// sequences for a first-stage consumer, the sequences of the stages it
+/// depends on otherwise.
+///
+/// [`wait_for`](SequenceBarrier::wait_for) returns the *highest* available
+/// sequence, not just the one asked for, so a consumer that fell behind
+/// catches up in one batch (the Disruptor's natural batching) and publishes
+/// its progress once per batch.
+///
+/// # Memory ordering
+///
+/// Every sequence returned is read with `Acquire` ([DSR-O2], [DSR-O4]):
+/// the events up to it, and the work upstream stages did on them, are
+/// visible to the caller.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{BusySpin, Sequence, SequenceBarrier};
+/// use std::sync::Arc;
+///
+/// let cursor = Arc::new(Sequence::new());
+/// let barrier = SequenceBarrier::new(Arc::clone(&cursor), vec![]);
+/// cursor.set(5); // a producer published 0..=5
+/// assert_eq!(barrier.wait_for(0, &BusySpin, || false), 5);
+/// ```
+pub struct SequenceBarrier<C> {
+    cursor: Arc<C>,
+    dependents: Vec<Arc<Sequence>>,
+}
+
+impl<C: Cursor> SequenceBarrier<C> {
+    /// A barrier on the published sequences of `cursor` and, when
+    /// `dependents` is not empty, on those consumers' sequences instead
+    /// (they never pass the cursor themselves).
+    pub fn new(cursor: Arc<C>, dependents: Vec<Arc<Sequence>>) -> Self {
+        Self { cursor, dependents }
+    }
+
+    /// The highest sequence available to a consumer whose next is `next`
+    /// (`next - 1` when nothing is).
+    #[inline]
+    pub fn available(&self, next: i64) -> i64 {
+        if self.dependents.is_empty() {
+            self.cursor.highest_published(next)
+        } else {
+            minimum(&self.dependents, i64::MAX)
+        }
+    }
+
+    /// Waits through `wait` until `next` is available or `alerted()` is
+    /// true; returns the highest available sequence (below `next` only when
+    /// alerted).
+    #[inline]
+    pub fn wait_for<W: WaitStrategy>(
+        &self,
+        next: i64,
+        wait: &W,
+        alerted: impl Fn() -> bool,
+    ) -> i64 {
+        let seen = self.available(next);
+        if seen >= next {
+            return seen;
+        }
+        wait.wait_for(next, || self.available(next), alerted)
+    }
+}
+
+impl<C> fmt::Debug for SequenceBarrier<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SequenceBarrier")
+            .field("dependents", &self.dependents)
+            .finish_non_exhaustive()
+    }
+}

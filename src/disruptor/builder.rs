@@ -1,0 +1,577 @@
+//! [`Builder`] wires the consumer graph; [`Producer`] publishes into it;
+//! [`Consumers`] joins it.
+
+use super::barrier::SequenceBarrier;
+use super::event_poller::EventPoller;
+use super::multi_producer::{MultiProducerCursor, MultiProducerSequencer};
+use super::processor::{EventHandler, PanicPayload, WorkSequence, run, run_worker};
+use super::ring_buffer::RingBuffer;
+use super::sequence::Sequence;
+use super::single_producer::SingleProducerSequencer;
+use super::wait_strategy::WaitStrategy;
+use super::{Cursor, Halted, Sequencer, TryPublishError};
+use crate::loom::atomic::Ordering::{AcqRel, Relaxed};
+use crate::loom::atomic::{AtomicBool, AtomicI64, AtomicUsize};
+use crate::loom::sync::Arc;
+use crate::loom::thread::{self, JoinHandle};
+use core::fmt;
+use core::ops::{Deref, DerefMut};
+use std::boxed::Box;
+use std::vec::Vec;
+
+type Factory<E> = Box<dyn Fn() -> E + Send + Sync>;
+
+/// Shutdown and halt state shared by producers and consumers.
+pub(crate) struct Control {
+    /// `i64::MAX` while producers exist; then the last sequence claimed.
+    end: AtomicI64,
+    halted: AtomicBool,
+    /// Live producer handles.
+    producers: AtomicUsize,
+}
+
+impl Control {
+    fn new() -> Self {
+        Self {
+            end: AtomicI64::new(i64::MAX),
+            halted: AtomicBool::new(false),
+            producers: AtomicUsize::new(1),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn alerted(&self) -> bool {
+        self.end() != i64::MAX || self.is_halted()
+    }
+
+    #[inline]
+    pub(crate) fn end(&self) -> i64 {
+        // ORDERING: [DSR-O9] Relaxed — a consumer stops only after it has acquired every sequence up to `end` through [DSR-O2]/[DSR-O4]; the value itself publishes nothing.
+        self.end.load(Relaxed)
+    }
+
+    fn close(&self, end: i64) {
+        // ORDERING: [DSR-O9] Relaxed — see `end`; sleepers see it through the fence in `WaitStrategy::signal` ([DSR-O7]).
+        self.end.store(end, Relaxed);
+    }
+
+    #[inline]
+    pub(crate) fn is_halted(&self) -> bool {
+        // ORDERING: [DSR-O9] Relaxed — a halted party only stops; it reads no data another wrote.
+        self.halted.load(Relaxed)
+    }
+
+    pub(crate) fn halt(&self) {
+        // ORDERING: [DSR-O9] Relaxed — see `is_halted`.
+        self.halted.store(true, Relaxed);
+    }
+}
+
+/// What producers and consumers of one Disruptor share.
+pub(crate) struct Shared<E, C, W> {
+    pub(crate) ring: RingBuffer<E>,
+    pub(crate) cursor: Arc<C>,
+    pub(crate) wait: W,
+    pub(crate) control: Control,
+    factory: Factory<E>,
+}
+
+/// Builds a Disruptor: ring, sequencer, wait strategy and consumer graph.
+///
+/// Each handler runs on its own thread, started when it is added. The
+/// graph is a chain of stages: [`handle_events_with`](Builder::handle_events_with)
+/// and [`and`](Builder::and) add a handler to the current stage (all of a
+/// stage's handlers see every event, in parallel: multicast);
+/// [`then`](Builder::then) starts a new stage whose handlers see an event
+/// only after every handler of the previous stage has. Only the last
+/// stage gates the producers: the earlier ones are behind it by construction.
+///
+/// # Examples
+///
+/// Decode, then journal and replicate in parallel, then apply:
+///
+/// ```
+/// use acqrel::disruptor::{Blocking, Builder};
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicU64, Ordering};
+///
+/// let applied = Arc::new(AtomicU64::new(0));
+/// let sum = Arc::clone(&applied);
+/// let (mut producer, consumers) = Builder::single_producer(1024, || 0u64, Blocking::new())
+///     .handle_events_with(|_: &u64, _, _| { /* journal */ })
+///     .and(|_: &u64, _, _| { /* replicate */ })
+///     .then(move |e: &u64, _, _| { sum.fetch_add(*e, Ordering::Relaxed); })
+///     .build();
+/// for i in 1..=10 {
+///     producer.publish(|e| *e = i).unwrap();
+/// }
+/// drop(producer);
+/// consumers.join().unwrap();
+/// assert_eq!(applied.load(Ordering::Relaxed), 55);
+/// ```
+pub struct Builder<E, C, W: WaitStrategy> {
+    shared: Arc<Shared<E, C, W>>,
+    /// What the current stage's handlers wait for (empty: the cursor).
+    stage_dependencies: Vec<Arc<Sequence>>,
+    /// The sequences of the current stage's handlers.
+    stage: Vec<Arc<Sequence>>,
+    threads: Vec<JoinHandle<Result<(), PanicPayload>>>,
+}
+
+impl<E, W> Builder<E, Sequence, W>
+where
+    E: Send + Sync + 'static,
+    W: WaitStrategy,
+{
+    /// A Disruptor with one producer: a ring of `capacity` events made by
+    /// `factory`, consumers waiting with `wait`.
+    ///
+    /// # Panics
+    ///
+    /// If `capacity` is not a power of two (zero included) or exceeds `2^32`.
+    pub fn single_producer(
+        capacity: usize,
+        factory: impl Fn() -> E + Send + Sync + 'static,
+        wait: W,
+    ) -> Self {
+        Self::with_cursor(capacity, factory, wait, Sequence::new())
+    }
+
+    /// Finishes the graph: the producer handle, and the consumers to join.
+    pub fn build(mut self) -> (Producer<E, SingleProducerSequencer, W>, Consumers) {
+        let gating = core::mem::take(&mut self.stage);
+        let sequencer = SingleProducerSequencer::new(
+            Arc::clone(&self.shared.cursor),
+            self.shared.ring.capacity(),
+            gating,
+        );
+        self.finish(sequencer)
+    }
+}
+
+impl<E, W> Builder<E, MultiProducerCursor, W>
+where
+    E: Send + Sync + 'static,
+    W: WaitStrategy,
+{
+    /// A Disruptor for any number of producers (clone the producer handle).
+    ///
+    /// # Panics
+    ///
+    /// If `capacity` is not a power of two (zero included) or exceeds `2^32`.
+    pub fn multi_producer(
+        capacity: usize,
+        factory: impl Fn() -> E + Send + Sync + 'static,
+        wait: W,
+    ) -> Self {
+        let cursor = MultiProducerCursor::new(capacity);
+        Self::with_cursor(capacity, factory, wait, cursor)
+    }
+
+    /// Finishes the graph: the first producer handle (clone it for more),
+    /// and the consumers to join.
+    pub fn build(mut self) -> (Producer<E, MultiProducerSequencer, W>, Consumers) {
+        let gating = core::mem::take(&mut self.stage);
+        let sequencer = MultiProducerSequencer::new(Arc::clone(&self.shared.cursor), gating);
+        self.finish(sequencer)
+    }
+}
+
+impl<E, C, W> Builder<E, C, W>
+where
+    E: Send + Sync + 'static,
+    C: Cursor + 'static,
+    W: WaitStrategy,
+{
+    fn with_cursor(
+        capacity: usize,
+        factory: impl Fn() -> E + Send + Sync + 'static,
+        wait: W,
+        cursor: C,
+    ) -> Self {
+        let ring = RingBuffer::new(capacity, &factory);
+        let shared = Shared {
+            ring,
+            cursor: Arc::new(cursor),
+            wait,
+            control: Control::new(),
+            factory: Box::new(factory),
+        };
+        Self {
+            shared: Arc::new(shared),
+            stage_dependencies: Vec::new(),
+            stage: Vec::new(),
+            threads: Vec::new(),
+        }
+    }
+
+    /// Adds a handler to the current stage (the first stage at first): it
+    /// sees every event, in parallel with the stage's other handlers.
+    pub fn handle_events_with(self, handler: impl EventHandler<E>) -> Self {
+        self.and(handler)
+    }
+
+    /// Adds a handler to the current stage; same as
+    /// [`handle_events_with`](Builder::handle_events_with).
+    pub fn and(mut self, handler: impl EventHandler<E>) -> Self {
+        let sequence = Arc::new(Sequence::new());
+        let barrier =
+            SequenceBarrier::new(Arc::clone(&self.shared.cursor), self.stage_dependencies.clone());
+        let shared = Arc::clone(&self.shared);
+        let mine = Arc::clone(&sequence);
+        #[allow(clippy::disallowed_methods)] // the switch module's spawn
+        self.threads.push(thread::spawn(move || run(shared, barrier, mine, handler)));
+        self.stage.push(sequence);
+        self
+    }
+
+    /// Adds a work pool to the current stage: each event goes to exactly
+    /// one of `workers` (each on its own thread), unlike the stage's other
+    /// members, which each see every event. Later stages see an event only
+    /// after the worker that took it has handled it. Events are not
+    /// handled in sequence order across workers; `end_of_batch` is always
+    /// true.
+    ///
+    /// # Panics
+    ///
+    /// If `workers` is empty.
+    pub fn work_pool<H: EventHandler<E>>(mut self, workers: impl IntoIterator<Item = H>) -> Self {
+        let work = Arc::new(WorkSequence::new());
+        let before = self.stage.len();
+        for handler in workers {
+            let sequence = Arc::new(Sequence::new());
+            let barrier = SequenceBarrier::new(
+                Arc::clone(&self.shared.cursor),
+                self.stage_dependencies.clone(),
+            );
+            let (shared, mine, work) =
+                (Arc::clone(&self.shared), Arc::clone(&sequence), Arc::clone(&work));
+            #[allow(clippy::disallowed_methods)] // the switch module's spawn
+            self.threads
+                .push(thread::spawn(move || run_worker(shared, barrier, mine, work, handler)));
+            self.stage.push(sequence);
+        }
+        assert!(self.stage.len() > before, "a work pool needs at least one worker");
+        self
+    }
+
+    /// Adds an [`EventPoller`] to the current stage: a consumer the caller
+    /// polls from a thread of its own instead of a handler thread.
+    pub fn poller(mut self) -> (Self, EventPoller<E, C, W>) {
+        let sequence = Arc::new(Sequence::new());
+        let barrier =
+            SequenceBarrier::new(Arc::clone(&self.shared.cursor), self.stage_dependencies.clone());
+        let poller = EventPoller::new(Arc::clone(&self.shared), barrier, Arc::clone(&sequence));
+        self.stage.push(sequence);
+        (self, poller)
+    }
+
+    /// Starts a new stage after the current one and adds `handler` to it: it
+    /// sees an event only after every handler added so far has handled it.
+    ///
+    /// # Panics
+    ///
+    /// If the current stage has no handler yet.
+    pub fn then(mut self, handler: impl EventHandler<E>) -> Self {
+        assert!(!self.stage.is_empty(), "`then` needs a handler before it");
+        self.stage_dependencies = core::mem::take(&mut self.stage);
+        self.and(handler)
+    }
+
+    fn finish<S: Sequencer<Cursor = C>>(mut self, sequencer: S) -> (Producer<E, S, W>, Consumers) {
+        let threads = core::mem::take(&mut self.threads);
+        let shared = Arc::clone(&self.shared);
+        (Producer { shared, sequencer }, Consumers { threads })
+    }
+}
+
+impl<E, C, W: WaitStrategy> Drop for Builder<E, C, W> {
+    /// A builder dropped before `build` stops the threads it started.
+    fn drop(&mut self) {
+        if self.threads.is_empty() {
+            return;
+        }
+        self.shared.control.close(Sequence::INITIAL);
+        self.shared.wait.signal();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+impl<E, C, W: WaitStrategy> fmt::Debug for Builder<E, C, W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder").field("handlers", &self.threads.len()).finish_non_exhaustive()
+    }
+}
+
+/// The consumer threads of a Disruptor.
+///
+/// # Shutdown
+///
+/// Drop every [`Producer`] handle, then call [`join`](Consumers::join):
+/// the consumers handle every event published before the last producer was
+/// dropped, run their `on_shutdown` hooks, and end. Dropping `Consumers`
+/// without joining detaches the threads; they still drain and end.
+pub struct Consumers {
+    threads: Vec<JoinHandle<Result<(), PanicPayload>>>,
+}
+
+impl Consumers {
+    /// Waits for every consumer thread to end.
+    ///
+    /// Returns once every producer handle has been dropped and every event
+    /// published has been handled, or after a handler panicked (the
+    /// Disruptor then halts: the other consumers stop at once, producers get
+    /// [`Halted`]).
+    ///
+    /// # Errors
+    ///
+    /// The payload of the first handler panic, for
+    /// [`std::panic::resume_unwind`] or inspection.
+    pub fn join(self) -> Result<(), PanicPayload> {
+        let mut first = Ok(());
+        for t in self.threads {
+            let outcome = t.join().unwrap_or_else(Err);
+            if first.is_ok() {
+                first = outcome;
+            }
+        }
+        first
+    }
+}
+
+impl fmt::Debug for Consumers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Consumers").field("threads", &self.threads.len()).finish()
+    }
+}
+
+/// A producer handle: claims slots, writes events in place, publishes.
+///
+/// `Producer<E, SingleProducerSequencer, W>` is the only producer of its
+/// Disruptor and is not `Clone`; `Producer<E, MultiProducerSequencer, W>`
+/// clones into one handle per producer thread. Dropping the last handle
+/// shuts the Disruptor down (see [`Consumers`]).
+///
+/// A single producer cannot be cloned:
+///
+/// ```compile_fail
+/// use acqrel::disruptor::{Builder, BusySpin};
+///
+/// let (producer, _consumers) = Builder::single_producer(8, || 0u64, BusySpin).build();
+/// let second = producer.clone(); // one producer only: no `Clone`
+/// ```
+///
+/// and events must be shareable between threads (`E: Send + Sync`):
+///
+/// ```compile_fail
+/// use acqrel::disruptor::{Builder, BusySpin};
+/// use std::cell::Cell;
+///
+/// let _ = Builder::single_producer(8, || Cell::new(0u64), BusySpin);
+/// ```
+///
+/// # Panics in the writing closure
+///
+/// A claimed slot is always published, even when the closure writing it
+/// panics: consumers never stall on it. The slot is first reset to a fresh
+/// event from the factory, so consumers see a blank event rather than a
+/// half-written one (give the factory a recognisable "empty" value if they
+/// must tell). The panic then continues to unwind in the producer.
+pub struct Producer<E, S: Sequencer, W: WaitStrategy> {
+    shared: Arc<Shared<E, S::Cursor, W>>,
+    sequencer: S,
+}
+
+impl<E, S: Sequencer, W: WaitStrategy> Producer<E, S, W> {
+    /// Claims the next slot (waiting while the ring is full), lets `write`
+    /// fill the event in place, and publishes it. Returns its sequence.
+    ///
+    /// # Errors
+    ///
+    /// [`Halted`] when a handler panicked and the Disruptor stopped: the
+    /// event is not published (`write` is not called).
+    ///
+    /// # Panics
+    ///
+    /// If `write` panics; the slot is published reset, see
+    /// [the type docs](Producer#panics-in-the-writing-closure).
+    #[inline]
+    pub fn publish(&mut self, write: impl FnOnce(&mut E)) -> Result<i64, Halted> {
+        let mut claim = self.claim()?;
+        write(&mut claim);
+        Ok(claim.sequence())
+    }
+
+    /// Like [`publish`](Producer::publish), but refuses instead of waiting
+    /// when the ring is full.
+    ///
+    /// # Errors
+    ///
+    /// [`TryPublishError::Full`] when the slowest consumer is a whole ring
+    /// behind (nothing is claimed; `write` is not called);
+    /// [`TryPublishError::Halted`] after a handler panic.
+    #[inline]
+    pub fn try_publish(&mut self, write: impl FnOnce(&mut E)) -> Result<i64, TryPublishError> {
+        if self.shared.control.is_halted() {
+            return Err(TryPublishError::Halted);
+        }
+        let hi = self.sequencer.try_claim(1).map_err(|_| TryPublishError::Full)?;
+        let mut claim = Claim::new(self, hi, hi);
+        write(&mut claim);
+        Ok(hi)
+    }
+
+    /// Claims `n` consecutive slots, calls `write(event, i)` for `i` in
+    /// `0..n`, and publishes all of them with one store (multi-producer:
+    /// one per slot). Returns the last sequence.
+    ///
+    /// # Errors
+    ///
+    /// [`Halted`] as for [`publish`](Producer::publish).
+    ///
+    /// # Panics
+    ///
+    /// If `n` is zero or larger than the ring, or if `write` panics (the
+    /// slots it did not finish are reset, and all `n` are published).
+    pub fn publish_batch(
+        &mut self,
+        n: usize,
+        mut write: impl FnMut(&mut E, usize),
+    ) -> Result<i64, Halted> {
+        let hi = self.claim_range(n)?;
+        let lo = hi - n as i64 + 1;
+        let mut guard = Claim::new(self, lo, hi);
+        for i in 0..n {
+            let s = lo + i as i64;
+            // SAFETY: [DSR-I1] `s` is in the range this guard claimed and has not published; no other reference to the slot exists.
+            write(unsafe { guard.producer.shared.ring.get_mut(s) }, i);
+            guard.written = s;
+        }
+        Ok(hi)
+    }
+
+    /// Claims the next slot and returns a guard that derefs to its event and
+    /// publishes it when dropped: forgetting to publish is impossible.
+    ///
+    /// # Errors
+    ///
+    /// [`Halted`] as for [`publish`](Producer::publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, Yielding};
+    ///
+    /// let (mut producer, consumers) = Builder::single_producer(8, || 0u32, Yielding)
+    ///     .handle_events_with(|e: &u32, _, _| assert_eq!(*e, 7))
+    ///     .build();
+    /// {
+    ///     let mut event = producer.claim().unwrap();
+    ///     *event = 7;
+    /// } // published here
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// ```
+    #[inline]
+    pub fn claim(&mut self) -> Result<Claim<'_, E, S, W>, Halted> {
+        let hi = self.claim_range(1)?;
+        Ok(Claim::new(self, hi, hi))
+    }
+
+    #[inline]
+    fn claim_range(&mut self, n: usize) -> Result<i64, Halted> {
+        let control = &self.shared.control;
+        if control.is_halted() {
+            return Err(Halted);
+        }
+        self.sequencer.claim_while(n, || !control.is_halted()).ok_or(Halted)
+    }
+}
+
+impl<E, W: WaitStrategy> Clone for Producer<E, MultiProducerSequencer, W> {
+    fn clone(&self) -> Self {
+        // ORDERING: [DSR-O8] Relaxed — a new handle is made from a live one, so the count cannot reach zero meanwhile (as in `Arc::clone`).
+        self.shared.control.producers.fetch_add(1, Relaxed);
+        Self { shared: Arc::clone(&self.shared), sequencer: self.sequencer.clone() }
+    }
+}
+
+impl<E, S: Sequencer, W: WaitStrategy> Drop for Producer<E, S, W> {
+    fn drop(&mut self) {
+        // ORDERING: [DSR-O8] AcqRel — Release: this handle's claims happen-before the last handle's drop; Acquire (in the last): so its read of the claim counter sees every handle's claims.
+        if self.shared.control.producers.fetch_sub(1, AcqRel) == 1 {
+            self.shared.control.close(self.sequencer.claimed());
+            self.shared.wait.signal();
+        }
+    }
+}
+
+impl<E, S: Sequencer + fmt::Debug, W: WaitStrategy> fmt::Debug for Producer<E, S, W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Producer").field("sequencer", &self.sequencer).finish_non_exhaustive()
+    }
+}
+
+/// A claimed, not yet published slot; publishes when dropped.
+///
+/// Derefs to the event (the first of the range for batches). If the
+/// guard is dropped while a panic unwinds from the code that held it, the
+/// event is reset to a fresh factory event before it is published.
+pub struct Claim<'a, E, S: Sequencer, W: WaitStrategy> {
+    producer: &'a mut Producer<E, S, W>,
+    lo: i64,
+    hi: i64,
+    /// The last sequence of the range fully written (batches).
+    written: i64,
+    panicking_at_claim: bool,
+}
+
+impl<'a, E, S: Sequencer, W: WaitStrategy> Claim<'a, E, S, W> {
+    fn new(producer: &'a mut Producer<E, S, W>, lo: i64, hi: i64) -> Self {
+        Self { producer, lo, hi, written: lo - 1, panicking_at_claim: std::thread::panicking() }
+    }
+
+    /// The sequence of the claimed event.
+    pub fn sequence(&self) -> i64 {
+        self.lo
+    }
+}
+
+impl<E, S: Sequencer, W: WaitStrategy> Deref for Claim<'_, E, S, W> {
+    type Target = E;
+    fn deref(&self) -> &E {
+        // SAFETY: [DSR-I1] the slot is claimed by this guard and unpublished: nobody else touches it.
+        unsafe { self.producer.shared.ring.get_mut(self.lo) }
+    }
+}
+
+impl<E, S: Sequencer, W: WaitStrategy> DerefMut for Claim<'_, E, S, W> {
+    fn deref_mut(&mut self) -> &mut E {
+        // SAFETY: [DSR-I1] as in `deref`; `&mut self` keeps this the only reference.
+        unsafe { self.producer.shared.ring.get_mut(self.lo) }
+    }
+}
+
+impl<E, S: Sequencer, W: WaitStrategy> Drop for Claim<'_, E, S, W> {
+    fn drop(&mut self) {
+        let shared = &self.producer.shared;
+        if std::thread::panicking() && !self.panicking_at_claim {
+            // [DSR-I6] never leave a half-written event: reset what the
+            // writer did not finish, then publish anyway.
+            for s in (self.written + 1)..=self.hi {
+                // SAFETY: [DSR-I1] still claimed and unpublished by this guard.
+                unsafe { *shared.ring.get_mut(s) = (shared.factory)() };
+            }
+        }
+        self.producer.sequencer.publish(self.lo, self.hi);
+        shared.wait.signal();
+    }
+}
+
+impl<E, S: Sequencer, W: WaitStrategy> fmt::Debug for Claim<'_, E, S, W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Claim").field("lo", &self.lo).field("hi", &self.hi).finish_non_exhaustive()
+    }
+}

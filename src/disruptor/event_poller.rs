@@ -1,0 +1,110 @@
+//! [`EventPoller`]: a pull-style consumer driven by the caller's own thread.
+
+use super::Cursor;
+use super::barrier::SequenceBarrier;
+use super::builder::Shared;
+use super::sequence::Sequence;
+use super::wait_strategy::WaitStrategy;
+use crate::loom::sync::Arc;
+use core::fmt;
+
+/// What one [`EventPoller::poll`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Polled {
+    /// This many events were handed to the callback.
+    Events(u64),
+    /// Nothing available yet.
+    Idle,
+    /// Every producer is gone and every event was polled: nothing will come.
+    Shutdown,
+    /// A handler panicked and the Disruptor halted.
+    Halted,
+}
+
+/// A consumer that does not own a thread: the caller polls it.
+///
+/// It sits in the consumer graph like a handler (made by
+/// [`Builder::poller`](super::Builder::poller)): it sees every event, later
+/// stages wait for it, and producers wait for it when it is in the last
+/// stage. Dropping it before the Disruptor shut down halts the Disruptor
+/// (its sequence would otherwise stop the producers forever).
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{Builder, BusySpin, Polled};
+///
+/// let (builder, mut poller) = Builder::single_producer(8, || 0u32, BusySpin).poller();
+/// let (mut producer, consumers) = builder.build();
+/// producer.publish(|e| *e = 1).unwrap();
+/// producer.publish(|e| *e = 2).unwrap();
+/// let mut sum = 0;
+/// while sum < 3 {
+///     poller.poll(|e, _, _| sum += e);
+/// }
+/// drop(producer);
+/// assert_eq!(poller.poll(|_, _, _| {}), Polled::Shutdown);
+/// assert_eq!(sum, 3);
+/// consumers.join().unwrap();
+/// ```
+pub struct EventPoller<E, C, W: WaitStrategy> {
+    shared: Arc<Shared<E, C, W>>,
+    barrier: SequenceBarrier<C>,
+    sequence: Arc<Sequence>,
+    finished: bool,
+}
+
+impl<E, C: Cursor, W: WaitStrategy> EventPoller<E, C, W> {
+    pub(crate) fn new(
+        shared: Arc<Shared<E, C, W>>,
+        barrier: SequenceBarrier<C>,
+        sequence: Arc<Sequence>,
+    ) -> Self {
+        Self { shared, barrier, sequence, finished: false }
+    }
+
+    /// Hands every available event to `handler(event, sequence,
+    /// end_of_batch)`, then marks them consumed. Never waits.
+    ///
+    /// If `handler` panics, the events before the panicking one stay
+    /// unmarked as well; drop the poller (which halts the Disruptor) or
+    /// poll again to see them again.
+    pub fn poll(&mut self, mut handler: impl FnMut(&E, i64, bool)) -> Polled {
+        let next = self.sequence.get() + 1;
+        let hi = self.barrier.available(next);
+        if hi >= next {
+            for s in next..=hi {
+                // SAFETY: [DSR-I1] `s <= hi` is published (or passed by every stage we depend on) and our sequence stays below `s` until the batch ends.
+                let event = unsafe { self.shared.ring.get(s) };
+                handler(event, s, s == hi);
+            }
+            // [DSR-O1] Release: our reads happen-before the overwrite and later stages.
+            self.sequence.set(hi);
+            self.shared.wait.signal();
+            return Polled::Events((hi - next + 1) as u64);
+        }
+        if self.shared.control.is_halted() {
+            return Polled::Halted;
+        }
+        if next > self.shared.control.end() {
+            self.finished = true;
+            return Polled::Shutdown;
+        }
+        Polled::Idle
+    }
+}
+
+impl<E, C, W: WaitStrategy> Drop for EventPoller<E, C, W> {
+    fn drop(&mut self) {
+        if !self.finished && self.shared.control.end() == i64::MAX {
+            self.shared.control.halt();
+            self.shared.wait.signal();
+        }
+    }
+}
+
+impl<E, C, W: WaitStrategy> fmt::Debug for EventPoller<E, C, W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventPoller").field("sequence", &self.sequence).finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,202 @@
+//! [`MultiProducerSequencer`]: an atomic claim counter and a per-slot
+//! availability buffer of lap numbers.
+
+use super::sequence::{Sequence, minimum};
+use super::single_producer::wait_a_little;
+use super::{Cursor, InsufficientCapacity, Sequencer};
+use crate::loom::atomic::AtomicI64;
+use crate::loom::atomic::Ordering::{Acquire, Relaxed, Release};
+use crate::loom::sync::Arc;
+use core::fmt;
+use crossbeam_utils::CachePadded;
+
+#[cfg(not(feature = "std"))]
+use alloc::{boxed::Box, vec::Vec};
+
+/// The state multi-producer handles share with the consumers: the claim
+/// counter and the availability buffer.
+///
+/// `available[i]` holds the lap (`sequence >> log2(capacity)`) of the last
+/// sequence published into slot `i`, or `-1`. Sequence `s` is published iff
+/// `available[s & mask] == s >> shift`: earlier laps hold smaller numbers and
+/// the next lap cannot be claimed before `s` is consumed ([DSR-I4]).
+pub struct MultiProducerCursor {
+    /// The highest sequence claimed by any producer.
+    claim: CachePadded<AtomicI64>,
+    available: Box<[AtomicI64]>,
+    mask: i64,
+    shift: u32,
+}
+
+impl MultiProducerCursor {
+    /// The shared state of a ring of `capacity` slots, nothing claimed.
+    ///
+    /// # Panics
+    ///
+    /// If `capacity` is not a power of two or exceeds `2^32`.
+    pub fn new(capacity: usize) -> Self {
+        super::ring_buffer::check_capacity(capacity);
+        let available: Vec<AtomicI64> = (0..capacity).map(|_| AtomicI64::new(-1)).collect();
+        Self {
+            claim: CachePadded::new(AtomicI64::new(Sequence::INITIAL)),
+            available: available.into_boxed_slice(),
+            mask: capacity as i64 - 1,
+            shift: capacity.trailing_zeros(),
+        }
+    }
+
+    /// The highest sequence claimed so far (published or not).
+    pub fn claimed(&self) -> i64 {
+        // ORDERING: [DSR-O6] Relaxed — an upper bound for the scan; whether a slot is readable is decided by its availability entry.
+        self.claim.load(Relaxed)
+    }
+
+    #[inline]
+    fn entry(&self, sequence: i64) -> &AtomicI64 {
+        &self.available[(sequence & self.mask) as usize]
+    }
+}
+
+impl Cursor for MultiProducerCursor {
+    #[inline]
+    fn highest_published(&self, next: i64) -> i64 {
+        let hi = self.claimed();
+        let mut s = next;
+        while s <= hi {
+            // ORDERING: [DSR-O4] Acquire — pairs with [DSR-O3]: the producer's event write to this slot happens-before our read of it.
+            if self.entry(s).load(Acquire) != s >> self.shift {
+                return s - 1;
+            }
+            s += 1;
+        }
+        hi
+    }
+}
+
+impl fmt::Debug for MultiProducerCursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MultiProducerCursor")
+            .field("claimed", &self.claimed())
+            .field("capacity", &self.available.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One producer's handle on a sequencer shared by many producers.
+///
+/// Clone it for each producer thread: the clones share the claim counter
+/// and availability buffer ([`MultiProducerCursor`]) and each keeps its own
+/// cached minimum of the gating sequences (a plain field, so the cache needs
+/// no atomics and carries no cross-producer ordering obligation).
+///
+/// # Algorithm
+///
+/// [`claim_while`](Sequencer::claim_while) takes sequences with one
+/// `fetch_add` on the claim counter and then waits until the consumers are
+/// a ring behind; [`try_claim`](Sequencer::try_claim) checks room first and
+/// claims with a compare-exchange so that it can refuse without having
+/// claimed. [`publish`](Sequencer::publish) stores each slot's lap number
+/// with `Release`; consumers read the longest run of published slots
+/// ([`Cursor::highest_published`]), so an unfinished slot holds back the
+/// slots after it even when those are already published.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{Cursor, MultiProducerCursor, MultiProducerSequencer, Sequencer};
+/// use std::sync::Arc;
+///
+/// let cursor = Arc::new(MultiProducerCursor::new(4));
+/// let mut a = MultiProducerSequencer::new(Arc::clone(&cursor), vec![]);
+/// let mut b = a.clone();
+/// let sa = a.try_claim(1).unwrap();
+/// let sb = b.try_claim(1).unwrap();
+/// b.publish(sb, sb);
+/// assert_eq!(cursor.highest_published(0), -1); // slot 0 not yet written
+/// a.publish(sa, sa);
+/// assert_eq!(cursor.highest_published(0), 1);
+/// ```
+#[derive(Debug, Clone)]
+pub struct MultiProducerSequencer {
+    cursor: Arc<MultiProducerCursor>,
+    gating: Arc<Vec<Arc<Sequence>>>,
+    capacity: i64,
+    cached_gate: i64,
+}
+
+impl MultiProducerSequencer {
+    /// A handle claiming from `cursor`, never overtaking the consumers whose
+    /// sequences are `gating`.
+    pub fn new(cursor: Arc<MultiProducerCursor>, gating: Vec<Arc<Sequence>>) -> Self {
+        let capacity = cursor.available.len() as i64;
+        Self { cursor, gating: Arc::new(gating), capacity, cached_gate: Sequence::INITIAL }
+    }
+
+    /// The shared state.
+    pub fn cursor(&self) -> &Arc<MultiProducerCursor> {
+        &self.cursor
+    }
+
+    #[inline]
+    fn has_room(&mut self, hi: i64) -> bool {
+        let wrap_point = hi - self.capacity;
+        if wrap_point <= self.cached_gate {
+            return true;
+        }
+        // [DSR-O2] Acquire reads of the gating sequences: their readers are
+        // done with every slot up to the minimum.
+        self.cached_gate = minimum(&self.gating, i64::MAX);
+        wrap_point <= self.cached_gate
+    }
+}
+
+impl Sequencer for MultiProducerSequencer {
+    type Cursor = MultiProducerCursor;
+
+    fn try_claim(&mut self, n: usize) -> Result<i64, InsufficientCapacity> {
+        let n = super::check_batch(n, self.capacity);
+        // ORDERING: [DSR-O5] Relaxed — the compare-exchange below validates the value; the room check relies on the gating Acquire loads, not on this load.
+        let mut current = self.cursor.claim.load(Relaxed);
+        loop {
+            let hi = current + n;
+            if !self.has_room(hi) {
+                return Err(InsufficientCapacity);
+            }
+            // ORDERING: [DSR-O5] Relaxed on success and on failure — the claim's uniqueness is atomicity of the read-modify-write; nothing is published through the counter.
+            match self.cursor.claim.compare_exchange_weak(current, hi, Relaxed, Relaxed) {
+                Ok(_) => return Ok(hi),
+                Err(seen) => current = seen,
+            }
+        }
+    }
+
+    fn claim_while(&mut self, n: usize, mut keep_waiting: impl FnMut() -> bool) -> Option<i64> {
+        let n = super::check_batch(n, self.capacity);
+        // ORDERING: [DSR-O5] Relaxed — a unique range by atomicity; the wait for room below orders the overwrite.
+        let hi = self.cursor.claim.fetch_add(n, Relaxed) + n;
+        let backoff = crate::loom::Backoff::new();
+        while !self.has_room(hi) {
+            if !keep_waiting() {
+                return None;
+            }
+            wait_a_little(&backoff);
+        }
+        Some(hi)
+    }
+
+    #[inline]
+    fn publish(&self, lo: i64, hi: i64) {
+        for s in lo..=hi {
+            // ORDERING: [DSR-O3] Release — pairs with [DSR-O4]: this slot's event write happens-before a consumer that sees its lap.
+            self.cursor.entry(s).store(s >> self.cursor.shift, Release);
+        }
+    }
+
+    fn claimed(&self) -> i64 {
+        self.cursor.claimed()
+    }
+
+    fn capacity(&self) -> usize {
+        self.capacity as usize
+    }
+}

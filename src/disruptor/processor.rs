@@ -1,0 +1,192 @@
+//! [`EventHandler`] and the batch event processor that runs one on its own thread.
+
+use super::Cursor;
+use super::barrier::SequenceBarrier;
+use super::builder::Shared;
+use super::sequence::Sequence;
+use super::wait_strategy::WaitStrategy;
+use crate::loom::sync::Arc;
+use std::any::Any;
+use std::boxed::Box;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// The payload of a handler's panic, as [`std::thread::Result`] carries it.
+pub type PanicPayload = Box<dyn Any + Send + 'static>;
+
+/// A consumer of events, run by the Disruptor on a thread of its own.
+///
+/// Any `FnMut(&E, i64, bool) + Send + 'static` closure is an `EventHandler`.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{Builder, BusySpin, EventHandler};
+///
+/// struct Sum(u64);
+/// impl EventHandler<u64> for Sum {
+///     fn on_event(&mut self, event: &u64, _sequence: i64, _end_of_batch: bool) {
+///         self.0 += event;
+///     }
+///     fn on_shutdown(&mut self) {
+///         assert_eq!(self.0, (0..100).sum::<u64>());
+///     }
+/// }
+///
+/// let (mut producer, consumers) =
+///     Builder::single_producer(64, || 0u64, BusySpin).handle_events_with(Sum(0)).build();
+/// for i in 0..100 {
+///     producer.publish(|e| *e = i).unwrap();
+/// }
+/// drop(producer); // shutdown: the consumer drains all 100, then stops
+/// consumers.join().unwrap();
+/// ```
+pub trait EventHandler<E>: Send + 'static {
+    /// Handles the event of `sequence`. `end_of_batch` is true for the last
+    /// event currently available: a good moment to flush.
+    fn on_event(&mut self, event: &E, sequence: i64, end_of_batch: bool);
+
+    /// Called on the consumer's thread before the first event.
+    fn on_start(&mut self) {}
+
+    /// Called on the consumer's thread after the last event, when the
+    /// Disruptor shuts down (not when it halts after a panic).
+    fn on_shutdown(&mut self) {}
+}
+
+impl<E, F> EventHandler<E> for F
+where
+    F: FnMut(&E, i64, bool) + Send + 'static,
+{
+    #[inline]
+    fn on_event(&mut self, event: &E, sequence: i64, end_of_batch: bool) {
+        self(event, sequence, end_of_batch)
+    }
+}
+
+/// Runs `handler` over every event `barrier` lets through, publishing its
+/// progress in `sequence`, until shutdown has been drained or the Disruptor
+/// halts. A panic in the handler halts the whole Disruptor and is returned.
+pub(crate) fn run<E, C, W, H>(
+    shared: Arc<Shared<E, C, W>>,
+    barrier: SequenceBarrier<C>,
+    sequence: Arc<Sequence>,
+    mut handler: H,
+) -> Result<(), PanicPayload>
+where
+    C: Cursor,
+    W: WaitStrategy,
+    H: EventHandler<E>,
+{
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        handler.on_start();
+        let mut next = sequence.get() + 1;
+        loop {
+            let hi = barrier.wait_for(next, &shared.wait, || shared.control.alerted());
+            if hi >= next {
+                for s in next..=hi {
+                    // SAFETY: [DSR-I1] `s <= hi` was published (or passed by every stage we depend on) and our own sequence is below `s` until the batch ends, so no producer claims `s + capacity` meanwhile.
+                    let event = unsafe { shared.ring.get(s) };
+                    handler.on_event(event, s, s == hi);
+                }
+                // [DSR-O1] Release: our reads of the batch happen-before the
+                // producer's overwrite and the next stage's reads.
+                sequence.set(hi);
+                // A later stage may sleep on our sequence (Blocking).
+                shared.wait.signal();
+                next = hi + 1;
+                continue;
+            }
+            if shared.control.is_halted() {
+                return;
+            }
+            if next > shared.control.end() {
+                break; // [DSR-I5] everything published before shutdown is handled
+            }
+            // Shut down, but an upstream stage still has events for us.
+            #[allow(clippy::disallowed_methods)] // the switch module's yield
+            crate::loom::thread::yield_now();
+        }
+        handler.on_shutdown();
+    }));
+    if outcome.is_err() {
+        shared.control.halt();
+        shared.wait.signal();
+    }
+    outcome
+}
+
+/// The claim counter a work pool's workers share: the highest sequence any
+/// of them has taken.
+pub(crate) struct WorkSequence(crossbeam_utils::CachePadded<crate::loom::atomic::AtomicI64>);
+
+impl WorkSequence {
+    pub(crate) fn new() -> Self {
+        Self(crossbeam_utils::CachePadded::new(crate::loom::atomic::AtomicI64::new(
+            Sequence::INITIAL,
+        )))
+    }
+
+    /// Takes the next sequence for one worker, first recording in `mine`
+    /// that the worker is done with everything up to the current claim.
+    fn claim(&self, mine: &Sequence) -> i64 {
+        use crate::loom::atomic::Ordering::Relaxed;
+        // ORDERING: [DSR-O10] Relaxed — the compare-exchange below validates the value.
+        let mut current = self.0.load(Relaxed);
+        loop {
+            // [DSR-O1] Release: our previous event's reads happen-before the
+            // producer's overwrite; we read nothing at or below `current` now.
+            mine.set(current);
+            // ORDERING: [DSR-O10] Relaxed on success and on failure — uniqueness of the claim is the read-modify-write's atomicity; the event is read only after the barrier's Acquire.
+            match self.0.compare_exchange_weak(current, current + 1, Relaxed, Relaxed) {
+                Ok(_) => return current + 1,
+                Err(seen) => current = seen,
+            }
+        }
+    }
+}
+
+/// Runs one worker of a work pool: each event goes to exactly one worker of
+/// the pool ([DSR-I7]). `end_of_batch` is always true (a worker handles one
+/// event at a time).
+pub(crate) fn run_worker<E, C, W, H>(
+    shared: Arc<Shared<E, C, W>>,
+    barrier: SequenceBarrier<C>,
+    sequence: Arc<Sequence>,
+    work: Arc<WorkSequence>,
+    mut handler: H,
+) -> Result<(), PanicPayload>
+where
+    C: Cursor,
+    W: WaitStrategy,
+    H: EventHandler<E>,
+{
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        handler.on_start();
+        let mut next = work.claim(&sequence);
+        loop {
+            let hi = barrier.wait_for(next, &shared.wait, || shared.control.alerted());
+            if hi >= next {
+                // SAFETY: [DSR-I1] [DSR-I7] `next` is published and claimed by this worker alone; our sequence is below it until we claim again.
+                let event = unsafe { shared.ring.get(next) };
+                handler.on_event(event, next, true);
+                next = work.claim(&sequence);
+                shared.wait.signal();
+                continue;
+            }
+            if shared.control.is_halted() {
+                return;
+            }
+            if next > shared.control.end() {
+                break;
+            }
+            #[allow(clippy::disallowed_methods)] // the switch module's yield
+            crate::loom::thread::yield_now();
+        }
+        handler.on_shutdown();
+    }));
+    if outcome.is_err() {
+        shared.control.halt();
+        shared.wait.signal();
+    }
+    outcome
+}

@@ -1,0 +1,719 @@
+//! Behaviour and stress tests of the Disruptor: sequencers, ring, barrier,
+//! wait strategies, producers, consumer graphs, panics and shutdown.
+#![cfg(not(loom))]
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
+mod common;
+
+use acqrel::disruptor::{
+    Blocking, Builder, BusySpin, Cursor, EventHandler, Halted, InsufficientCapacity,
+    MultiProducerCursor, MultiProducerSequencer, Polled, RingBuffer, Sequence, SequenceBarrier,
+    Sequencer, SingleProducerSequencer, Sleeping, TryPublishError, WaitStrategy, Yielding,
+};
+use common::{DropCounter, scaled};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+/// A handler that checks events arrive as `0, 1, 2, ...` (value == sequence)
+/// and counts them.
+fn in_order(count: Arc<AtomicU64>) -> impl EventHandler<u64> {
+    let mut expected = 0u64;
+    move |e: &u64, seq: i64, _end: bool| {
+        assert_eq!(seq as u64, expected, "sequence skipped or repeated");
+        assert_eq!(*e, expected, "event out of order or torn");
+        expected += 1;
+        count.fetch_add(1, Relaxed);
+    }
+}
+
+// ---- Sequence, ring, sequencers, barrier -------------------------------------------------
+
+#[test]
+fn sequence_starts_at_minus_one_and_round_trips() {
+    let s = Sequence::new();
+    assert_eq!(s.get(), Sequence::INITIAL);
+    s.set(7);
+    assert_eq!(s.get(), 7);
+    assert_eq!(Sequence::with_value(3).get(), 3);
+    assert!(format!("{s:?}").contains('7'));
+}
+
+#[test]
+#[should_panic(expected = "power of two")]
+fn ring_capacity_zero_panics() {
+    let _ = RingBuffer::new(0, || 0u8);
+}
+
+#[test]
+#[should_panic(expected = "power of two")]
+fn ring_capacity_not_power_of_two_panics() {
+    let _ = RingBuffer::new(12, || 0u8);
+}
+
+#[test]
+#[should_panic(expected = "power of two")]
+fn builder_capacity_zero_panics() {
+    let _ = Builder::single_producer(0, || 0u8, BusySpin);
+}
+
+#[test]
+fn ring_indexes_by_mask_over_many_laps() {
+    let ring = RingBuffer::new(4, || 0u64);
+    for s in 0..100i64 {
+        // SAFETY: single thread, nothing else touches the ring.
+        unsafe { *ring.get_mut(s) = s as u64 };
+        // SAFETY: as above.
+        assert_eq!(unsafe { *ring.get(s) }, s as u64);
+        if s >= 4 {
+            // SAFETY: as above.
+            assert_eq!(unsafe { *ring.get(s - 4) }, s as u64, "same slot one lap earlier");
+        }
+    }
+}
+
+#[test]
+fn ring_drops_each_event_exactly_once() {
+    let drops = DropCounter::new();
+    let ring = RingBuffer::new(8, || drops.track(0u8));
+    assert_eq!(drops.alive(), 8);
+    drop(ring);
+    assert_eq!(drops.alive(), 0);
+}
+
+#[test]
+fn single_producer_refuses_a_full_ring_and_resumes_after_the_consumer() {
+    let cursor = Arc::new(Sequence::new());
+    let consumer = Arc::new(Sequence::new());
+    let mut seq = SingleProducerSequencer::new(Arc::clone(&cursor), 4, vec![Arc::clone(&consumer)]);
+    assert_eq!(seq.try_claim(3), Ok(2));
+    assert_eq!(seq.try_claim(2), Err(InsufficientCapacity));
+    assert_eq!(seq.try_claim(1), Ok(3));
+    seq.publish(0, 3);
+    assert_eq!(cursor.get(), 3);
+    assert_eq!(seq.try_claim(1), Err(InsufficientCapacity));
+    consumer.set(1);
+    assert_eq!(seq.try_claim(2), Ok(5));
+    assert_eq!(seq.try_claim(1), Err(InsufficientCapacity));
+    assert_eq!(seq.claimed(), 5);
+    assert_eq!(seq.capacity(), 4);
+    // many laps
+    for lap in 0..scaled(1000) as i64 {
+        consumer.set(5 + lap);
+        assert_eq!(seq.try_claim(1), Ok(6 + lap));
+        seq.publish(6 + lap, 6 + lap);
+    }
+}
+
+#[test]
+#[should_panic(expected = "claim of 5 sequences on a ring of 4")]
+fn claim_larger_than_the_ring_panics() {
+    let mut seq = SingleProducerSequencer::new(Arc::new(Sequence::new()), 4, vec![]);
+    let _ = seq.try_claim(5);
+}
+
+#[test]
+#[should_panic(expected = "claim of 0 sequences")]
+fn claim_of_zero_panics() {
+    let cursor = Arc::new(MultiProducerCursor::new(4));
+    let mut seq = MultiProducerSequencer::new(cursor, vec![]);
+    let _ = seq.try_claim(0);
+}
+
+#[test]
+fn multi_producer_reads_only_contiguous_published_ranges() {
+    let cursor = Arc::new(MultiProducerCursor::new(4));
+    let consumer = Arc::new(Sequence::new());
+    let mut a = MultiProducerSequencer::new(Arc::clone(&cursor), vec![Arc::clone(&consumer)]);
+    let mut b = a.clone();
+    assert_eq!(a.try_claim(1), Ok(0));
+    assert_eq!(b.try_claim(2), Ok(2));
+    assert_eq!(cursor.claimed(), 2);
+    b.publish(1, 2);
+    assert_eq!(cursor.highest_published(0), -1, "slot 0 is a gap");
+    a.publish(0, 0);
+    assert_eq!(cursor.highest_published(0), 2);
+    assert_eq!(cursor.highest_published(2), 2);
+    assert_eq!(a.try_claim(1), Ok(3));
+    assert_eq!(b.try_claim(1), Err(InsufficientCapacity));
+    a.publish(3, 3);
+    consumer.set(3);
+    // Next lap: slot 0 holds lap 0, so sequence 4 (lap 1) is not published yet.
+    assert_eq!(b.try_claim(1), Ok(4));
+    assert_eq!(cursor.highest_published(4), 3);
+    b.publish(4, 4);
+    assert_eq!(cursor.highest_published(4), 4);
+}
+
+#[test]
+fn barrier_follows_cursor_or_dependents() {
+    let cursor = Arc::new(Sequence::new());
+    let upstream = Arc::new(Sequence::new());
+    let first = SequenceBarrier::new(Arc::clone(&cursor), vec![]);
+    let second = SequenceBarrier::new(Arc::clone(&cursor), vec![Arc::clone(&upstream)]);
+    cursor.set(9);
+    assert_eq!(first.available(0), 9);
+    assert_eq!(second.available(0), -1);
+    assert_eq!(second.wait_for(0, &BusySpin, || true), -1, "alerted: returns short");
+    upstream.set(4);
+    assert_eq!(second.wait_for(0, &Yielding, || false), 4);
+    assert_eq!(first.wait_for(3, &Blocking::new(), || false), 9, "natural batching");
+}
+
+fn wait_strategy_wakes_on_publish<W: WaitStrategy>(wait: W) {
+    let published = Arc::new(Sequence::new());
+    let wait = Arc::new(wait);
+    let (p, w) = (Arc::clone(&published), Arc::clone(&wait));
+    let waiter = thread::spawn(move || w.wait_for(2, || p.get(), || false));
+    published.set(1);
+    wait.signal();
+    published.set(3);
+    wait.signal();
+    assert_eq!(waiter.join().unwrap(), 3);
+}
+
+#[test]
+fn every_wait_strategy_wakes_on_publish() {
+    wait_strategy_wakes_on_publish(BusySpin);
+    wait_strategy_wakes_on_publish(Yielding);
+    wait_strategy_wakes_on_publish(Sleeping::default());
+    wait_strategy_wakes_on_publish(Blocking::new());
+}
+
+#[test]
+fn blocking_strategy_wakes_on_alert() {
+    let wait = Arc::new(Blocking::new());
+    let alert = Arc::new(AtomicBool::new(false));
+    let (w, a) = (Arc::clone(&wait), Arc::clone(&alert));
+    let waiter = thread::spawn(move || w.wait_for(0, || -1, || a.load(Relaxed)));
+    alert.store(true, Relaxed);
+    wait.signal();
+    assert_eq!(waiter.join().unwrap(), -1);
+}
+
+// ---- Producers and consumers --------------------------------------------------------------
+
+#[test]
+fn one_producer_one_consumer_smoke() {
+    let count = Arc::new(AtomicU64::new(0));
+    let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+        .handle_events_with(in_order(Arc::clone(&count)))
+        .build();
+    for i in 0..100u64 {
+        assert_eq!(producer.publish(|e| *e = i), Ok(i as i64));
+    }
+    drop(producer);
+    consumers.join().unwrap();
+    assert_eq!(count.load(Relaxed), 100);
+}
+
+#[test]
+fn zero_sized_events_flow() {
+    let count = Arc::new(AtomicU64::new(0));
+    let c = Arc::clone(&count);
+    let (mut producer, consumers) = Builder::single_producer(2, || (), Yielding)
+        .handle_events_with(move |_: &(), _, _| {
+            c.fetch_add(1, Relaxed);
+        })
+        .build();
+    for _ in 0..scaled(10_000) {
+        producer.publish(|_| {}).unwrap();
+    }
+    drop(producer);
+    consumers.join().unwrap();
+    assert_eq!(count.load(Relaxed), scaled(10_000) as u64);
+}
+
+#[test]
+fn claim_guard_publishes_on_drop() {
+    let count = Arc::new(AtomicU64::new(0));
+    let (mut producer, consumers) = Builder::single_producer(4, || 0u64, BusySpin)
+        .handle_events_with(in_order(Arc::clone(&count)))
+        .build();
+    for i in 0..10 {
+        let mut claim = producer.claim().unwrap();
+        assert_eq!(claim.sequence(), i as i64);
+        *claim = i;
+    }
+    drop(producer);
+    consumers.join().unwrap();
+    assert_eq!(count.load(Relaxed), 10);
+}
+
+#[test]
+fn batch_publish_is_ordered_and_bounded_by_the_ring() {
+    let count = Arc::new(AtomicU64::new(0));
+    let (mut producer, consumers) = Builder::single_producer(64, || 0u64, Yielding)
+        .handle_events_with(in_order(Arc::clone(&count)))
+        .build();
+    let mut next = 0u64;
+    for _ in 0..scaled(2_000) {
+        let hi = producer.publish_batch(64, |e, i| *e = next + i as u64).unwrap();
+        next += 64;
+        assert_eq!(hi, next as i64 - 1);
+    }
+    let too_big = catch_unwind(AssertUnwindSafe(|| producer.publish_batch(65, |_, _| {})));
+    assert!(too_big.is_err(), "a batch larger than the ring panics");
+    drop(producer);
+    consumers.join().unwrap();
+    assert_eq!(count.load(Relaxed), next);
+}
+
+#[test]
+fn try_publish_reports_a_full_ring() {
+    let (go, permits) = mpsc::channel::<()>();
+    let permits = Mutex::new(permits);
+    let seen = Arc::new(AtomicU64::new(0));
+    let s = Arc::clone(&seen);
+    let (mut producer, consumers) = Builder::single_producer(2, || 0u64, Yielding)
+        .handle_events_with(move |_: &u64, _, _| {
+            permits.lock().unwrap().recv().unwrap();
+            s.fetch_add(1, Relaxed);
+        })
+        .build();
+    assert_eq!(producer.try_publish(|e| *e = 1), Ok(0));
+    assert_eq!(producer.try_publish(|e| *e = 2), Ok(1));
+    // The consumer holds sequence 0 (its sequence stays -1 until it returns).
+    assert_eq!(producer.try_publish(|e| *e = 3), Err(TryPublishError::Full));
+    go.send(()).unwrap();
+    go.send(()).unwrap();
+    go.send(()).unwrap();
+    // Room again once the consumer finished its batch.
+    while producer.try_publish(|e| *e = 3) == Err(TryPublishError::Full) {
+        thread::yield_now();
+    }
+    drop(producer);
+    consumers.join().unwrap();
+    assert_eq!(seen.load(Relaxed), 3);
+    assert_eq!(TryPublishError::Full.to_string(), "the ring buffer is full");
+}
+
+#[test]
+fn a_panicking_writer_still_publishes_a_reset_slot() {
+    let values = Arc::new(Mutex::new(Vec::new()));
+    let v = Arc::clone(&values);
+    let (mut producer, consumers) = Builder::single_producer(4, || u64::MAX, BusySpin)
+        .handle_events_with(move |e: &u64, _, _| v.lock().unwrap().push(*e))
+        .build();
+    producer.publish(|e| *e = 1).unwrap();
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        producer.publish(|e| {
+            *e = 2; // half-written, then:
+            panic!("writer failed");
+        })
+    }));
+    assert!(r.is_err());
+    producer.publish(|e| *e = 3).unwrap();
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        producer.publish_batch(3, |e, i| {
+            assert!(i < 1, "batch writer failed");
+            *e = 10 + i as u64;
+        })
+    }));
+    assert!(r.is_err());
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        let mut claim = producer.claim().unwrap();
+        *claim = 7;
+        panic!("guard holder failed");
+    }));
+    assert!(r.is_err());
+    producer.publish(|e| *e = 4).unwrap();
+    drop(producer);
+    consumers.join().unwrap();
+    let m = u64::MAX;
+    assert_eq!(*values.lock().unwrap(), vec![1, m, 3, 10, m, m, m, 4]);
+}
+
+#[test]
+fn a_panicking_handler_halts_and_join_returns_the_panic() {
+    let other = Arc::new(AtomicU64::new(0));
+    let o = Arc::clone(&other);
+    let (mut producer, consumers) = Builder::single_producer(4, || 0u64, Blocking::new())
+        .handle_events_with(move |e: &u64, _, _| {
+            assert!(*e != 3, "handler rejects 3");
+        })
+        .and(move |_: &u64, _, _| {
+            o.fetch_add(1, Relaxed);
+        })
+        .build();
+    let mut i = 0;
+    let halted = loop {
+        match producer.publish(|e| *e = i) {
+            Ok(_) => i += 1,
+            Err(halted) => break halted,
+        }
+    };
+    assert_eq!(halted, Halted);
+    assert_eq!(producer.try_publish(|_| {}), Err(TryPublishError::Halted));
+    let err = consumers.join().unwrap_err();
+    let msg = err
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| err.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    assert!(msg.contains("handler rejects 3"), "{msg}");
+    drop(producer);
+}
+
+struct Hooks {
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl EventHandler<u64> for Hooks {
+    fn on_start(&mut self) {
+        self.log.lock().unwrap().push("start".into());
+    }
+    fn on_event(&mut self, e: &u64, _: i64, end_of_batch: bool) {
+        if end_of_batch {
+            self.log.lock().unwrap().push(format!("end@{e}"));
+        }
+    }
+    fn on_shutdown(&mut self) {
+        self.log.lock().unwrap().push("shutdown".into());
+    }
+}
+
+#[test]
+fn hooks_run_and_the_last_event_ends_a_batch() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let (mut producer, consumers) = Builder::single_producer(16, || 0u64, BusySpin)
+        .handle_events_with(Hooks { log: Arc::clone(&log) })
+        .build();
+    producer.publish_batch(5, |e, i| *e = i as u64).unwrap();
+    drop(producer);
+    consumers.join().unwrap();
+    let log = log.lock().unwrap();
+    assert_eq!(log.first().map(String::as_str), Some("start"));
+    assert_eq!(log.last().map(String::as_str), Some("shutdown"));
+    assert!(log.contains(&"end@4".to_string()), "{log:?}");
+}
+
+#[test]
+fn dropping_an_unbuilt_builder_stops_its_threads() {
+    let started = Arc::new(AtomicUsize::new(0));
+    let s = Arc::clone(&started);
+    let builder = Builder::single_producer(4, || 0u64, Blocking::new()).handle_events_with(
+        move |_: &u64, _, _| {
+            s.fetch_add(1, Relaxed);
+        },
+    );
+    drop(builder); // joins: would hang if the thread did not stop
+    assert_eq!(started.load(Relaxed), 0);
+}
+
+#[test]
+fn events_are_dropped_exactly_once_with_the_last_handle() {
+    let drops = DropCounter::new();
+    let d = drops.clone();
+    let (mut producer, consumers) = Builder::single_producer(8, move || d.track(0u64), BusySpin)
+        .handle_events_with(|_: &_, _, _| {})
+        .build();
+    for i in 0..20 {
+        producer.publish(|e| e.value = i).unwrap();
+    }
+    assert_eq!(drops.alive(), 8, "events are reused, not allocated per publish");
+    drop(producer);
+    consumers.join().unwrap();
+    assert_eq!(drops.alive(), 0);
+}
+
+/// LMAX #517: events published just before shutdown were lost. Here a
+/// shutdown right after the publishes must still deliver every one.
+#[test]
+fn shutdown_right_after_publishing_loses_nothing() {
+    for round in 0..scaled(300) {
+        let count = Arc::new(AtomicU64::new(0));
+        let n = 1 + round as u64 % 17;
+        if round % 2 == 0 {
+            let (mut p, c) = Builder::single_producer(8, || 0u64, Blocking::new())
+                .handle_events_with(in_order(Arc::clone(&count)))
+                .then(|_: &u64, _, _| {})
+                .build();
+            for i in 0..n {
+                p.publish(|e| *e = i).unwrap();
+            }
+            drop(p);
+            c.join().unwrap();
+        } else {
+            let (p, c) = Builder::multi_producer(8, || 0u64, Yielding)
+                .handle_events_with(in_order(Arc::clone(&count)))
+                .build();
+            let mut p2 = p.clone();
+            drop(p);
+            for i in 0..n {
+                p2.publish(|e| *e = i).unwrap();
+            }
+            drop(p2);
+            c.join().unwrap();
+        }
+        assert_eq!(count.load(Relaxed), n, "round {round}");
+    }
+}
+
+// ---- Stress -------------------------------------------------------------------------------
+
+fn stress_1p1c<W: WaitStrategy>(wait: W) {
+    let n = scaled(200_000) as u64;
+    let count = Arc::new(AtomicU64::new(0));
+    let (mut producer, consumers) = Builder::single_producer(64, || 0u64, wait)
+        .handle_events_with(in_order(Arc::clone(&count)))
+        .build();
+    for i in 0..n {
+        producer.publish(|e| *e = i).unwrap();
+    }
+    drop(producer);
+    consumers.join().unwrap();
+    assert_eq!(count.load(Relaxed), n);
+}
+
+#[test]
+fn stress_one_producer_one_consumer_every_strategy() {
+    stress_1p1c(BusySpin);
+    stress_1p1c(Yielding);
+    stress_1p1c(Sleeping::new(std::time::Duration::from_micros(10)));
+    stress_1p1c(Blocking::new());
+}
+
+#[test]
+fn stress_two_stages_see_upstream_work() {
+    let n = scaled(200_000);
+    let marks: Arc<Vec<AtomicBool>> = Arc::new((0..n).map(|_| AtomicBool::new(false)).collect());
+    let (m1, m2) = (Arc::clone(&marks), Arc::clone(&marks));
+    let count = Arc::new(AtomicU64::new(0));
+    let c = Arc::clone(&count);
+    let (mut producer, consumers) = Builder::single_producer(32, || 0u64, Yielding)
+        .handle_events_with(move |e: &u64, s, _| {
+            assert_eq!(*e, s as u64);
+            m1[s as usize].store(true, Relaxed);
+        })
+        .then(move |e: &u64, s, _| {
+            assert_eq!(*e, s as u64, "the producer overwrote an event the last stage still needed");
+            // Relaxed suffices: the stage chain orders the first stage's store before this.
+            assert!(m2[s as usize].load(Relaxed), "second stage ran before the first");
+            c.fetch_add(1, Relaxed);
+        })
+        .build();
+    for i in 0..n as u64 {
+        producer.publish(|e| *e = i).unwrap();
+    }
+    drop(producer);
+    consumers.join().unwrap();
+    assert_eq!(count.load(Relaxed), n as u64);
+}
+
+#[test]
+fn stress_multicast_every_consumer_sees_every_event() {
+    let n = scaled(200_000) as u64;
+    let counts: Vec<_> = (0..3).map(|_| Arc::new(AtomicU64::new(0))).collect();
+    let (mut producer, consumers) = Builder::single_producer(64, || 0u64, Yielding)
+        .handle_events_with(in_order(Arc::clone(&counts[0])))
+        .and(in_order(Arc::clone(&counts[1])))
+        .and(in_order(Arc::clone(&counts[2])))
+        .build();
+    let mut i = 0u64;
+    while i < n {
+        let k = (n - i).min(7) as usize;
+        producer.publish_batch(k, |e, j| *e = i + j as u64).unwrap();
+        i += k as u64;
+    }
+    drop(producer);
+    consumers.join().unwrap();
+    for c in &counts {
+        assert_eq!(c.load(Relaxed), n);
+    }
+}
+
+#[test]
+fn stress_two_producers_one_consumer_conserve_and_keep_order() {
+    const PRODUCERS: u64 = 2;
+    let per = scaled(100_000) as u64;
+    let last = Arc::new(Mutex::new(vec![None::<u64>; PRODUCERS as usize]));
+    let count = Arc::new(AtomicU64::new(0));
+    let sum = Arc::new(AtomicU64::new(0));
+    let (l, c, s) = (Arc::clone(&last), Arc::clone(&count), Arc::clone(&sum));
+    let mut expected_next = vec![0u64; PRODUCERS as usize];
+    let (producer, consumers) = Builder::multi_producer(64, || (0u64, 0u64), Yielding)
+        .handle_events_with(move |&(id, k): &(u64, u64), _, end| {
+            assert_eq!(
+                k, expected_next[id as usize],
+                "producer {id}'s events out of order or lost"
+            );
+            expected_next[id as usize] += 1;
+            c.fetch_add(1, Relaxed);
+            s.fetch_add(k, Relaxed);
+            if end {
+                let mut l = l.lock().unwrap();
+                for (i, n) in expected_next.iter().enumerate() {
+                    l[i] = Some(*n);
+                }
+            }
+        })
+        .build();
+    thread::scope(|scope| {
+        for id in 0..PRODUCERS {
+            let mut p = producer.clone();
+            scope.spawn(move || {
+                let mut k = 0;
+                while k < per {
+                    if k % 3 == 0 && k + 4 <= per {
+                        p.publish_batch(4, |e, j| *e = (id, k + j as u64)).unwrap();
+                        k += 4;
+                    } else if p.try_publish(|e| *e = (id, k)).is_ok() {
+                        k += 1;
+                    }
+                }
+            });
+        }
+    });
+    drop(producer);
+    consumers.join().unwrap();
+    assert_eq!(count.load(Relaxed), PRODUCERS * per);
+    assert_eq!(sum.load(Relaxed), PRODUCERS * (per * (per - 1) / 2));
+    assert_eq!(*last.lock().unwrap(), vec![Some(per); PRODUCERS as usize]);
+}
+
+#[test]
+fn stress_two_producers_two_stages_blocking() {
+    let per = scaled(50_000) as u64;
+    let count = Arc::new(AtomicU64::new(0));
+    let c = Arc::clone(&count);
+    let mut first_seen = 0u64;
+    let (producer, consumers) = Builder::multi_producer(16, || 0u64, Blocking::new())
+        .handle_events_with(move |_: &u64, s, _| {
+            assert_eq!(s as u64, first_seen, "gap in the multi-producer sequence");
+            first_seen += 1;
+        })
+        .then(move |e: &u64, _, _| {
+            c.fetch_add(*e, Relaxed);
+        })
+        .build();
+    thread::scope(|scope| {
+        for _ in 0..2 {
+            let mut p = producer.clone();
+            scope.spawn(move || {
+                for k in 1..=per {
+                    p.publish(|e| *e = k).unwrap();
+                }
+            });
+        }
+    });
+    drop(producer);
+    consumers.join().unwrap();
+    assert_eq!(count.load(Relaxed), 2 * (per * (per + 1) / 2));
+}
+
+#[test]
+fn handles_are_send() {
+    fn send<T: Send>() {}
+    send::<acqrel::disruptor::Producer<u64, SingleProducerSequencer, BusySpin>>();
+    send::<acqrel::disruptor::Producer<u64, MultiProducerSequencer, Blocking>>();
+    send::<acqrel::disruptor::Consumers>();
+    fn sync<T: Sync>() {}
+    sync::<RingBuffer<u64>>();
+    sync::<Sequence>();
+}
+
+#[test]
+fn poller_sees_every_event_and_gates_the_next_stage() {
+    let n = scaled(100_000) as u64;
+    let count = Arc::new(AtomicU64::new(0));
+    let (builder, mut poller) = Builder::single_producer(16, || 0u64, Yielding).poller();
+    let (mut producer, consumers) = builder.then(in_order(Arc::clone(&count))).build();
+    let polling = thread::spawn(move || {
+        let mut expected = 0u64;
+        loop {
+            match poller.poll(|e, s, _| {
+                assert_eq!((*e, s as u64), (expected, expected));
+                expected += 1;
+            }) {
+                Polled::Events(k) => assert!(k >= 1),
+                Polled::Idle => thread::yield_now(),
+                Polled::Shutdown => return expected,
+                Polled::Halted => panic!("halted"),
+            }
+        }
+    });
+    for i in 0..n {
+        producer.publish(|e| *e = i).unwrap();
+    }
+    drop(producer);
+    assert_eq!(polling.join().unwrap(), n);
+    consumers.join().unwrap();
+    assert_eq!(count.load(Relaxed), n);
+}
+
+#[test]
+fn dropping_a_poller_before_shutdown_halts_instead_of_stalling_producers() {
+    let (builder, poller) = Builder::single_producer(2, || 0u64, Blocking::new()).poller();
+    let (mut producer, consumers) = builder.build();
+    let mut poller = poller;
+    assert_eq!(poller.poll(|_, _, _| {}), Polled::Idle);
+    drop(poller);
+    let mut published = 0;
+    while producer.publish(|_| {}).is_ok() {
+        published += 1;
+    }
+    assert!(published <= 2, "the ring holds two unpolled events at most");
+    drop(producer);
+    consumers.join().unwrap();
+}
+
+#[test]
+fn stress_work_pool_hands_each_event_to_exactly_one_worker() {
+    let n = scaled(100_000);
+    let hits: Arc<Vec<AtomicUsize>> = Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect());
+    let per_worker: Vec<_> = (0..3).map(|_| Arc::new(AtomicU64::new(0))).collect();
+    let workers: Vec<_> = per_worker
+        .iter()
+        .map(|mine| {
+            let (hits, mine) = (Arc::clone(&hits), Arc::clone(mine));
+            move |e: &u64, s: i64, end: bool| {
+                assert!(end);
+                assert_eq!(*e, s as u64);
+                hits[s as usize].fetch_add(1, Relaxed);
+                mine.fetch_add(1, Relaxed);
+            }
+        })
+        .collect();
+    let after = Arc::clone(&hits);
+    let checked = Arc::new(AtomicU64::new(0));
+    let c = Arc::clone(&checked);
+    let (producer, consumers) = Builder::multi_producer(32, || 0u64, Yielding)
+        .work_pool(workers)
+        .then(move |_: &u64, s: i64, _| {
+            assert_eq!(
+                after[s as usize].load(Relaxed),
+                1,
+                "event {s} not handled exactly once before the next stage"
+            );
+            c.fetch_add(1, Relaxed);
+        })
+        .build();
+    thread::scope(|scope| {
+        for half in 0..2 {
+            let mut p = producer.clone();
+            scope.spawn(move || {
+                for _ in 0..n / 2 + half * (n % 2) {
+                    // The value is checked against the sequence by the workers.
+                    let mut claim = p.claim().unwrap();
+                    *claim = claim.sequence() as u64;
+                }
+            });
+        }
+    });
+    drop(producer);
+    consumers.join().unwrap();
+    assert!(hits.iter().all(|h| h.load(Relaxed) == 1));
+    assert_eq!(checked.load(Relaxed), n as u64);
+    let total: u64 = per_worker.iter().map(|w| w.load(Relaxed)).sum();
+    assert_eq!(total, n as u64);
+}
+
+#[test]
+#[should_panic(expected = "at least one worker")]
+fn empty_work_pool_panics() {
+    let _ =
+        Builder::single_producer(4, || 0u64, BusySpin).work_pool(Vec::<fn(&u64, i64, bool)>::new());
+}
