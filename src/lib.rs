@@ -4,6 +4,8 @@
 //! |---|---|---|---|---|---|
 //! | [`Counter`] | wait-free add/swap (lock-free checked add) | any / any | — | no | yes |
 //! | [`ShardedCounter`] | wait-free increment, lock-free `take` | any / any | cells ≤ live threads | one cell per thread | no (`std`) |
+//! | [`SpinLock`] | blocking (spins, then yields); unfair | any / any | — | no | yes |
+//! | [`TicketLock`] | blocking (spins, then yields); FIFO-fair | any / any | < 2³² waiters | no | yes |
 //!
 //! # Memory model
 //!
@@ -23,7 +25,12 @@
 //! # Features
 //!
 //! - `std` (default): everything. Without it the crate is `#![no_std]` and
-//!   uses `alloc`; the table above says which primitives remain.
+//!   uses `alloc`; the table above says which primitives remain. The spin
+//!   locks stay, but their waiters can no longer yield to a scheduler and
+//!   only spin.
+//! - `lock_api`: [`RawSpinLock`] and [`RawTicketLock`] implement
+//!   `lock_api::RawMutex`, so `lock_api::Mutex<RawSpinLock, T>` and lock_api's
+//!   guard types (mapped guards, `Arc` guards) work with them.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_debug_implementations)]
 
@@ -37,10 +44,14 @@ mod mutate;
 pub mod counter;
 #[cfg(feature = "std")]
 pub mod sharded_counter;
+pub mod spin_lock;
+pub mod ticket_lock;
 
 pub use counter::{Counter, CounterOverflow};
 #[cfg(feature = "std")]
 pub use sharded_counter::{LocalCounter, ShardedCounter};
+pub use spin_lock::{RawSpinLock, SpinLock, SpinLockGuard};
+pub use ticket_lock::{RawTicketLock, TicketLock, TicketLockGuard};
 
 /// The README's code blocks, compiled and run as doctests.
 #[cfg(doctest)]

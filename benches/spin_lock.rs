@@ -1,0 +1,2 @@
+//! Spin locks side by side (placeholder until the bench lands).
+fn main() {}
