@@ -7,6 +7,7 @@
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 mod counters;
+mod spin_lock;
 
 use std::time::{Duration, Instant};
 
@@ -41,6 +42,7 @@ fn main() {
     let started = Instant::now();
     let mut rows = Vec::new();
     rows.extend(counters::tour());
+    rows.extend(spin_lock::tour());
 
     println!();
     println!(
