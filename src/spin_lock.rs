@@ -140,9 +140,18 @@ impl RawSpinLock {
     /// happens-before this call returns.
     #[inline]
     pub fn lock(&self) {
-        if !self.try_lock() {
+        if !self.try_acquire() {
             self.lock_contended();
         }
+    }
+
+    /// One attempt to take the lock with a weak exchange (it may fail
+    /// spuriously, which only costs the loop in `lock` another round).
+    #[inline]
+    fn try_acquire(&self) -> bool {
+        // ORDERING: [SPIN-O1] Acquire on success — pairs with [SPIN-O2]: the previous holder's critical section happens-before ours.
+        // [SPIN-O3] Relaxed on failure — the lock is not ours and no data is read.
+        self.locked.compare_exchange_weak(false, true, Acquire, Relaxed).is_ok()
     }
 
     /// The waiting half of [`lock`](Self::lock): poll with loads until the
@@ -155,7 +164,7 @@ impl RawSpinLock {
             while self.locked.load(Relaxed) {
                 backoff.snooze();
             }
-            if self.try_lock() {
+            if self.try_acquire() {
                 return;
             }
             backoff.snooze();
@@ -164,9 +173,9 @@ impl RawSpinLock {
 
     /// Takes the lock if it is free, without waiting. Returns whether it did.
     ///
-    /// May fail spuriously on targets where the compare-exchange can (a lost
-    /// reservation on aarch64 without LSE, for example) even though no thread
-    /// held the lock; callers that poll it in a loop are unaffected.
+    /// Fails only when another thread holds the lock (a strong exchange: no
+    /// spurious failure, so [`SpinLock`]'s `Debug` never reports a free lock
+    /// as locked).
     ///
     /// # Memory ordering
     ///
@@ -177,7 +186,7 @@ impl RawSpinLock {
     pub fn try_lock(&self) -> bool {
         // ORDERING: [SPIN-O1] Acquire on success — pairs with [SPIN-O2]: the previous holder's critical section happens-before ours.
         // [SPIN-O3] Relaxed on failure — the lock is not ours and no data is read.
-        self.locked.compare_exchange_weak(false, true, Acquire, Relaxed).is_ok()
+        self.locked.compare_exchange(false, true, Acquire, Relaxed).is_ok()
     }
 
     /// Releases the lock.
@@ -357,8 +366,7 @@ impl<T: ?Sized> SpinLock<T> {
 
     /// Takes the lock if it is free right now.
     ///
-    /// Returns `None` when another thread holds it (and, rarely, spuriously
-    /// on targets whose compare-exchange can fail spuriously).
+    /// Returns `None` only when another thread holds it.
     ///
     /// # Examples
     ///
