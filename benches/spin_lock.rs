@@ -129,6 +129,9 @@ fn contended_one<L: Lock>(
         b.iter_custom(|iters| shared_budget(&lock, threads, iters, &shares))
     });
     let shares = shares.into_inner().unwrap();
+    if shares.iter().all(|&n| n == 0) {
+        return; // filtered out
+    }
     let (min, max) = (shares.iter().min().unwrap(), shares.iter().max().unwrap());
     println!(
         "fairness {name}/{label}: min/max sections per thread = {} / {} = {:.3}",

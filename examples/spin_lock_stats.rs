@@ -14,7 +14,7 @@ use acqrel::SpinLock;
 use std::thread;
 
 /// Latency buckets: bucket `b` holds latencies in `[2^b, 2^(b+1))` µs.
-const BUCKETS: usize = 12;
+const BUCKETS: usize = 16;
 
 #[derive(Debug, Clone, Copy)]
 struct Stats {

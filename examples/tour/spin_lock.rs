@@ -55,8 +55,11 @@ pub(crate) fn tour() -> Vec<Row> {
         rows.push(row("SpinLock", threads, "SpinLock", |b| spin.lock()[b] += 1));
         assert_eq!(spin.lock().iter().sum::<u64>(), threads * PER_THREAD);
     }
+    // Two threads only: a fair lock hands the lock to one specific thread,
+    // and on a busy machine that thread is often not running (see the
+    // bench for the oversubscribed case).
     let ticket = TicketLock::new([0u64; BUCKETS]);
-    rows.push(row("TicketLock", 4, "TicketLock", |b| ticket.lock()[b] += 1));
-    assert_eq!(ticket.lock().iter().sum::<u64>(), 4 * PER_THREAD);
+    rows.push(row("TicketLock", 2, "TicketLock", |b| ticket.lock()[b] += 1));
+    assert_eq!(ticket.lock().iter().sum::<u64>(), 2 * PER_THREAD);
     rows
 }
