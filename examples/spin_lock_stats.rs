@@ -68,20 +68,21 @@ fn handle_request(state: &mut u64) -> u64 {
 }
 
 fn main() {
-    static STATS: SpinLock<Stats> = SpinLock::new(Stats::new());
+    let stats_lock = SpinLock::new(Stats::new());
     const WORKERS: u64 = 4;
     const REQUESTS: u64 = 250_000;
 
     let expected_sum: u64 = thread::scope(|s| {
         let workers: Vec<_> = (0..WORKERS)
             .map(|w| {
+                let stats_lock = &stats_lock;
                 s.spawn(move || {
                     let mut rng = 0x2545_F491_4F6C_DD1D ^ (w + 1);
                     let mut own_sum = 0;
                     for _ in 0..REQUESTS {
                         let latency = handle_request(&mut rng);
                         own_sum += latency;
-                        STATS.lock().record(latency);
+                        stats_lock.lock().record(latency);
                     }
                     own_sum
                 })
@@ -89,14 +90,14 @@ fn main() {
             .collect();
         // A reporter takes consistent snapshots while the workers run.
         for _ in 0..5 {
-            let snap = *STATS.lock();
+            let snap = *stats_lock.lock();
             assert_eq!(snap.buckets.iter().sum::<u64>(), snap.count, "snapshot is consistent");
             thread::yield_now();
         }
         workers.into_iter().map(|w| w.join().unwrap()).sum()
     });
 
-    let stats = *STATS.lock();
+    let stats = *stats_lock.lock();
     assert_eq!(stats.count, WORKERS * REQUESTS, "every request was recorded once");
     assert_eq!(stats.sum_us, expected_sum, "no latency was lost or double-counted");
     println!("requests: {}", stats.count);
