@@ -480,3 +480,48 @@ impl<T: ?Sized + fmt::Display> fmt::Display for TicketLockGuard<'_, T> {
         fmt::Display::fmt(&**self, f)
     }
 }
+
+/// Wrap-around of the ticket counters, which a public test could reach only
+/// after 2³² acquisitions: these start the counters just below `u32::MAX`.
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn starting_at(ticket: u32) -> RawTicketLock {
+        RawTicketLock { next_ticket: AtomicU32::new(ticket), now_serving: AtomicU32::new(ticket) }
+    }
+
+    #[test]
+    fn tickets_wrap_around_u32_max() {
+        let raw = starting_at(u32::MAX - 2);
+        for _ in 0..5 {
+            assert_eq!(raw.queue_len(), 0);
+            raw.lock();
+            assert_eq!(raw.queue_len(), 1);
+            assert!(!raw.try_lock());
+            // SAFETY: [TICKET-I1] taken just above by this thread.
+            unsafe { raw.unlock() };
+            assert!(raw.try_lock());
+            // SAFETY: [TICKET-I1] taken by the successful `try_lock`.
+            unsafe { raw.unlock() };
+        }
+        // ORDERING: [TICKET-O4] Relaxed — single-threaded check of the counter's value.
+        assert_eq!(raw.now_serving.load(Relaxed), 7, "ten acquisitions from u32::MAX - 2");
+    }
+
+    #[test]
+    fn waiters_queue_across_the_wrap() {
+        let lock = TicketLock { raw: starting_at(u32::MAX - 1), data: UnsafeCell::new(0u64) };
+        let per_thread = if cfg!(miri) { 50 } else { 20_000 };
+        std::thread::scope(|s| {
+            for _ in 0..3 {
+                s.spawn(|| {
+                    for _ in 0..per_thread {
+                        *lock.lock() += 1;
+                    }
+                });
+            }
+        });
+        assert_eq!(lock.into_inner(), 3 * per_thread);
+    }
+}
