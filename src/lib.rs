@@ -6,6 +6,8 @@
 //! | [`ShardedCounter`] | wait-free increment, lock-free `take` | any / any | cells ≤ live threads | one cell per thread | no (`std`) |
 //! | [`spsc`] (`bounded`, `Queue`) | wait-free push/pop and batches; optional blocking | one / one | yes, any capacity ≥ 1 | one ring (`bounded`) or none (`Queue`) | yes |
 //! | [`disruptor`] | waits only for a full/empty ring; lock-free claim; `Blocking` sleeps | one or many / stages (multicast, chains, work pools, pollers) | power-of-two ring | events made once, none per event | sequencers and ring yes; threads and waiting `std` |
+//! | [`SpinLock`] | blocking (spins, then yields); unfair | any / any | — | no | yes |
+//! | [`TicketLock`] | blocking (spins, then yields); FIFO-fair | any / any | < 2³² waiters | no | yes |
 //!
 //! # Memory model
 //!
@@ -25,7 +27,12 @@
 //! # Features
 //!
 //! - `std` (default): everything. Without it the crate is `#![no_std]` and
-//!   uses `alloc`; the table above says which primitives remain.
+//!   uses `alloc`; the table above says which primitives remain. The spin
+//!   locks stay, but their waiters can no longer yield to a scheduler and
+//!   only spin.
+//! - `lock_api`: [`RawSpinLock`] and [`RawTicketLock`] implement
+//!   `lock_api::RawMutex`, so `lock_api::Mutex<RawSpinLock, T>` and lock_api's
+//!   guard types (mapped guards, `Arc` guards) work with them.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_debug_implementations)]
 
@@ -40,11 +47,15 @@ pub mod counter;
 pub mod disruptor;
 #[cfg(feature = "std")]
 pub mod sharded_counter;
+pub mod spin_lock;
 pub mod spsc;
+pub mod ticket_lock;
 
 pub use counter::{Counter, CounterOverflow};
 #[cfg(feature = "std")]
 pub use sharded_counter::{LocalCounter, ShardedCounter};
+pub use spin_lock::{RawSpinLock, SpinLock, SpinLockGuard};
+pub use ticket_lock::{RawTicketLock, TicketLock, TicketLockGuard};
 
 /// The README's code blocks, compiled and run as doctests.
 #[cfg(doctest)]

@@ -218,6 +218,16 @@ pub(crate) fn spin_loop() {
     loom::thread::yield_now();
 }
 
+/// Gives the CPU to another runnable thread: `std::thread::yield_now`, or a
+/// yield to the model scheduler under loom. Only with `std` (without an
+/// operating system there is nothing to yield to).
+#[cfg(feature = "std")]
+#[inline]
+#[allow(dead_code)]
+pub(crate) fn yield_now() {
+    thread::yield_now();
+}
+
 /// Exponential backoff for spin loops: `crossbeam_utils::Backoff` normally.
 ///
 /// Under loom every step yields to the scheduler instead of spinning, for the

@@ -8,6 +8,7 @@
 
 mod counters;
 mod disruptor;
+mod spin_lock;
 mod spsc;
 
 use std::time::{Duration, Instant};
@@ -45,6 +46,7 @@ fn main() {
     rows.extend(counters::tour());
     rows.extend(spsc::tour());
     rows.extend(disruptor::tour());
+    rows.extend(spin_lock::tour());
 
     println!();
     println!(

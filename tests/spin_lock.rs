@@ -1,0 +1,414 @@
+//! Behaviour and stress tests of `SpinLock` and `TicketLock` (and, with the
+//! `lock_api` feature, of `lock_api::Mutex` over their raw locks).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
+mod common;
+
+use acqrel::{RawSpinLock, RawTicketLock, SpinLock, TicketLock};
+use common::{DropCounter, scaled};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Barrier;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::thread;
+
+/// The operations both lock types share, so every test runs on both.
+trait Lock<T>: Sync {
+    fn with_new(value: T) -> Self;
+    fn locked<R>(&self, f: impl FnOnce(&mut T) -> R) -> R;
+    fn try_locked<R>(&self, f: impl FnOnce(&mut T) -> R) -> Option<R>;
+    fn held(&self) -> bool;
+    fn unwrap(self) -> T;
+}
+
+macro_rules! impl_lock {
+    ($lock:ident) => {
+        impl<T: Send> Lock<T> for $lock<T> {
+            fn with_new(value: T) -> Self {
+                $lock::new(value)
+            }
+            fn locked<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+                f(&mut self.lock())
+            }
+            fn try_locked<R>(&self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+                self.try_lock().map(|mut guard| f(&mut guard))
+            }
+            fn held(&self) -> bool {
+                self.is_locked()
+            }
+            fn unwrap(self) -> T {
+                self.into_inner()
+            }
+        }
+    };
+}
+impl_lock!(SpinLock);
+impl_lock!(TicketLock);
+
+/// Two plain (non-atomic) fields that every critical section changes
+/// together: a torn or lost update shows as `a != b` or a short total.
+#[derive(Default, Debug)]
+struct Pair {
+    a: u64,
+    b: u64,
+}
+
+fn exclusion_stress<L: Lock<Pair>>() {
+    let threads = 4;
+    let per_thread = scaled(100_000) as u64;
+    let lock = L::with_new(Pair::default());
+    let start = Barrier::new(threads);
+    thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                start.wait();
+                for _ in 0..per_thread {
+                    lock.locked(|p| {
+                        assert_eq!(p.a, p.b, "another thread is inside the section");
+                        p.a += 1;
+                        std::hint::black_box(&mut *p);
+                        p.b += 1;
+                    });
+                }
+            });
+        }
+    });
+    let pair = lock.unwrap();
+    assert_eq!((pair.a, pair.b), (threads as u64 * per_thread, threads as u64 * per_thread));
+}
+
+#[test]
+fn spin_lock_excludes_and_publishes_under_contention() {
+    exclusion_stress::<SpinLock<Pair>>();
+}
+
+#[test]
+fn ticket_lock_excludes_and_publishes_under_contention() {
+    exclusion_stress::<TicketLock<Pair>>();
+}
+
+fn smoke<L: Lock<Vec<u32>>>() {
+    let lock = L::with_new(vec![1]);
+    assert!(!lock.held());
+    lock.locked(|v| v.push(2));
+    assert_eq!(lock.try_locked(|v| v.len()), Some(2));
+    lock.locked(|v| {
+        v.push(3);
+    });
+    assert_eq!(lock.unwrap(), [1, 2, 3]);
+}
+
+#[test]
+fn smoke_both() {
+    smoke::<SpinLock<Vec<u32>>>();
+    smoke::<TicketLock<Vec<u32>>>();
+}
+
+#[test]
+fn guard_and_lock_state() {
+    let lock = SpinLock::new(5);
+    {
+        let mut guard = lock.lock();
+        assert!(lock.is_locked());
+        assert!(lock.try_lock().is_none());
+        *guard += 1;
+        assert_eq!(format!("{guard:?} {guard}"), "6 6");
+    }
+    assert!(!lock.is_locked());
+
+    let ticket = TicketLock::new(5);
+    {
+        let mut guard = ticket.lock();
+        assert!(ticket.is_locked());
+        assert_eq!(ticket.queue_len(), 1);
+        assert!(ticket.try_lock().is_none());
+        *guard += 1;
+        assert_eq!(format!("{guard:?} {guard}"), "6 6");
+    }
+    assert!(!ticket.is_locked());
+    assert_eq!(ticket.queue_len(), 0);
+}
+
+#[test]
+fn get_mut_into_inner_default_from() {
+    let mut lock = SpinLock::<u32>::default();
+    *lock.get_mut() = 3;
+    assert_eq!(*lock.lock(), 3);
+    assert_eq!(SpinLock::from(7).into_inner(), 7);
+
+    let mut ticket = TicketLock::<u32>::default();
+    *ticket.get_mut() = 3;
+    assert_eq!(*ticket.lock(), 3);
+    assert_eq!(TicketLock::from(7).into_inner(), 7);
+}
+
+/// `new` is `const`: a lock can be a `static` (not under loom, whose atomics
+/// have no `const` constructor).
+#[cfg(not(loom))]
+#[test]
+fn locks_can_be_statics() {
+    static SPIN: SpinLock<u32> = SpinLock::new(0);
+    static TICKET: TicketLock<u32> = TicketLock::new(0);
+    static RAW: RawSpinLock = RawSpinLock::new();
+    static RAW_TICKET: RawTicketLock = RawTicketLock::new();
+    thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                *SPIN.lock() += 1;
+                *TICKET.lock() += 1;
+                RAW.lock();
+                // SAFETY: taken on the line above, by this thread.
+                unsafe { RAW.unlock() };
+                RAW_TICKET.lock();
+                // SAFETY: taken on the line above, by this thread.
+                unsafe { RAW_TICKET.unlock() };
+            });
+        }
+    });
+    assert_eq!((*SPIN.lock(), *TICKET.lock()), (2, 2));
+    assert!(!RAW.is_locked() && !RAW_TICKET.is_locked());
+}
+
+fn panic_in_section_unlocks<L: Lock<u32>>() {
+    let lock = L::with_new(0);
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        lock.locked(|v| {
+            *v = 41; // half-done update, left as the panic found it
+            panic!("user code panics while holding the lock");
+        })
+    }));
+    assert!(result.is_err());
+    assert!(!lock.held(), "unwinding dropped the guard, which unlocked");
+    // No poisoning: the next holder sees the value as the panic left it.
+    assert_eq!(lock.try_locked(|v| *v), Some(41));
+    lock.locked(|v| *v += 1);
+    assert_eq!(lock.unwrap(), 42);
+}
+
+#[test]
+fn guard_dropped_by_a_panic_unlocks_without_poisoning() {
+    panic_in_section_unlocks::<SpinLock<u32>>();
+    panic_in_section_unlocks::<TicketLock<u32>>();
+}
+
+/// A panic on another thread while it holds the lock: the lock is free
+/// afterwards and usable from here.
+#[test]
+fn panic_on_another_thread_releases_the_lock() {
+    let lock = SpinLock::new(0u32);
+    let ticket = TicketLock::new(0u32);
+    let joined = thread::scope(|s| {
+        s.spawn(|| {
+            let _g = lock.lock();
+            let _t = ticket.lock();
+            panic!("dies holding both locks");
+        })
+        .join()
+    });
+    assert!(joined.is_err());
+    *lock.lock() += 1;
+    *ticket.lock() += 1;
+    assert_eq!((lock.into_inner(), ticket.into_inner()), (1, 1));
+}
+
+#[test]
+fn try_lock_fails_while_another_thread_holds_the_lock() {
+    let lock = SpinLock::new(0u32);
+    let ticket = TicketLock::new(0u32);
+    let guard = lock.lock();
+    let tguard = ticket.lock();
+    thread::scope(|s| {
+        s.spawn(|| {
+            assert!(lock.try_lock().is_none());
+            assert!(ticket.try_lock().is_none());
+        });
+    });
+    drop((guard, tguard));
+    thread::scope(|s| {
+        s.spawn(|| {
+            *lock.try_lock().expect("free: no spurious failure") += 1;
+            *ticket.try_lock().expect("free and nobody queued") += 1;
+        });
+    });
+    assert_eq!((lock.into_inner(), ticket.into_inner()), (1, 1));
+}
+
+#[test]
+fn zero_sized_data() {
+    let lock = SpinLock::new(());
+    let ticket = TicketLock::new(());
+    assert_eq!(size_of::<SpinLock<()>>(), size_of::<RawSpinLock>());
+    assert_eq!(size_of::<TicketLock<()>>(), size_of::<RawTicketLock>());
+    thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                for _ in 0..scaled(1_000) {
+                    let _g = lock.lock();
+                    let _t = ticket.lock();
+                }
+            });
+        }
+    });
+    assert!(!lock.is_locked() && !ticket.is_locked());
+}
+
+/// `?Sized` data: a lock around a slice, reached through unsizing.
+#[test]
+fn unsized_data() {
+    let lock = SpinLock::new([0u8; 4]);
+    let slice: &SpinLock<[u8]> = &lock;
+    slice.lock()[2] = 7;
+    let ticket = TicketLock::new([0u8; 4]);
+    let tslice: &TicketLock<[u8]> = &ticket;
+    tslice.lock()[1] = 9;
+    assert_eq!((lock.into_inner(), ticket.into_inner()), ([0, 0, 7, 0], [0, 9, 0, 0]));
+}
+
+#[test]
+fn data_is_dropped_exactly_once() {
+    let drops = DropCounter::new();
+    drop(SpinLock::new(drops.track(1)));
+    drop(TicketLock::new(drops.track(2)));
+    assert_eq!(drops.dropped(), 2);
+    let inner = SpinLock::new(drops.track(3)).into_inner();
+    let tinner = TicketLock::new(drops.track(4)).into_inner();
+    assert_eq!(drops.dropped(), 2, "into_inner hands the value out without dropping it");
+    drop((inner, tinner));
+    assert_eq!((drops.created(), drops.dropped()), (4, 4));
+}
+
+#[test]
+fn debug_never_blocks() {
+    let lock = SpinLock::new(vec![1, 2]);
+    assert_eq!(format!("{lock:?}"), "SpinLock { data: [1, 2], .. }");
+    let guard = lock.lock();
+    assert_eq!(format!("{lock:?}"), "SpinLock { data: <locked>, .. }");
+    drop(guard);
+
+    let ticket = TicketLock::new(3);
+    assert_eq!(format!("{ticket:?}"), "TicketLock { data: 3, .. }");
+    let guard = ticket.lock();
+    assert_eq!(format!("{ticket:?}"), "TicketLock { data: <locked>, .. }");
+    assert_eq!(ticket.queue_len(), 1, "Debug did not queue behind the holder");
+    drop(guard);
+
+    let raw = RawSpinLock::new();
+    raw.lock();
+    assert_eq!(format!("{raw:?}"), "RawSpinLock { locked: true }");
+    // SAFETY: taken just above.
+    unsafe { raw.unlock() };
+}
+
+/// Waiters are served in the order they drew tickets: each thread is
+/// started only after the previous one has queued, then the holder lets go.
+#[test]
+fn ticket_lock_serves_waiters_in_arrival_order() {
+    let waiters = 4u32;
+    let lock = TicketLock::new(Vec::new());
+    let guard = lock.lock();
+    thread::scope(|s| {
+        for id in 0..waiters {
+            let lock = &lock;
+            s.spawn(move || lock.lock().push(id));
+            while lock.queue_len() < 2 + id {
+                thread::yield_now();
+            }
+        }
+        drop(guard);
+    });
+    assert_eq!(lock.into_inner(), (0..waiters).collect::<Vec<_>>());
+}
+
+/// A thread that releases and immediately re-locks goes to the back of the
+/// queue: with two threads alternating, no thread runs two sections in a
+/// row while the other is queued.
+#[test]
+fn ticket_lock_alternates_between_two_queued_threads() {
+    let rounds = scaled(2_000);
+    let lock = TicketLock::new(Vec::with_capacity(2 * rounds));
+    let running = AtomicUsize::new(2);
+    let guard = lock.lock();
+    thread::scope(|s| {
+        for id in 0..2u8 {
+            let (lock, running) = (&lock, &running);
+            s.spawn(move || {
+                for _ in 0..rounds {
+                    let mut log = lock.lock();
+                    log.push(id);
+                    // Hold the lock until the other thread is queued (or
+                    // has finished), so the order is decided by the queue,
+                    // not by timing.
+                    while lock.queue_len() < 2 && running.load(SeqCst) == 2 {
+                        std::hint::spin_loop();
+                    }
+                }
+                running.fetch_sub(1, SeqCst);
+            });
+        }
+        while lock.queue_len() < 3 {
+            thread::yield_now();
+        }
+        drop(guard);
+    });
+    let log = lock.into_inner();
+    assert_eq!(log.len(), 2 * rounds);
+    assert!(log.windows(2).all(|w| w[0] != w[1]), "a thread was served twice in a row");
+}
+
+#[cfg(all(feature = "lock_api", not(loom)))]
+mod with_lock_api {
+    use super::*;
+
+    type SpinMutex<T> = lock_api::Mutex<RawSpinLock, T>;
+    type TicketMutex<T> = lock_api::Mutex<RawTicketLock, T>;
+
+    fn counts_under_contention<R: lock_api::RawMutex + Sync>() {
+        let threads = 4;
+        let per_thread = scaled(50_000) as u64;
+        let mutex = lock_api::Mutex::<R, Pair>::new(Pair::default());
+        thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| {
+                    for _ in 0..per_thread {
+                        let mut p = mutex.lock();
+                        assert_eq!(p.a, p.b);
+                        p.a += 1;
+                        p.b += 1;
+                    }
+                });
+            }
+        });
+        let pair = mutex.into_inner();
+        assert_eq!((pair.a, pair.b), (threads * per_thread, threads * per_thread));
+    }
+
+    #[test]
+    fn lock_api_mutex_over_raw_spin_lock_excludes() {
+        counts_under_contention::<RawSpinLock>();
+    }
+
+    #[test]
+    fn lock_api_mutex_over_raw_ticket_lock_excludes() {
+        counts_under_contention::<RawTicketLock>();
+    }
+
+    #[test]
+    fn lock_api_guards_work() {
+        static GLOBAL: SpinMutex<Vec<u32>> = SpinMutex::const_new(RawSpinLock::new(), Vec::new());
+        GLOBAL.lock().push(1);
+        let mut mapped = lock_api::MutexGuard::map(GLOBAL.lock(), |v| &mut v[0]);
+        *mapped += 1;
+        assert!(GLOBAL.is_locked());
+        drop(mapped);
+        assert_eq!(*GLOBAL.try_lock().unwrap(), [2]);
+
+        let ticket = TicketMutex::new(1);
+        let guard = ticket.lock();
+        assert!(ticket.try_lock().is_none());
+        drop(guard);
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            let _g = ticket.lock();
+            panic!("no poisoning through lock_api either");
+        }));
+        assert!(result.is_err() && !ticket.is_locked());
+    }
+}
