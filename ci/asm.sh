@@ -20,7 +20,8 @@
 # A fence or a full barrier must be claimed: any `dmb` (aarch64) or
 # `mfence`, `lock or` (LLVM's usual x86-64 `fence(SeqCst)`) or `xchg`
 # (x86-64) in a probe or an `acqrel::` function fails the job unless that
-# function's line for that target requires it.
+# function's line for that target requires it (trait methods of acqrel's
+# types, `<acqrel::...>::f`, included).
 #
 # `bash ci/asm.sh --table` also prints the atomic instructions of every
 # checked symbol per target (the table in SAFETY.md's "Instructions").
@@ -71,6 +72,7 @@ fail() { echo "asm: FAIL: $*" >&2; failures=$((failures + 1)); }
 specs=$(mktemp)
 cat ci/asm/*.txt | sed 's/#.*//' | awk 'NF' >"$specs"
 while read -r sym targets must mustnot; do
+    sym=${sym//\~/ }
     for t in ${targets//,/ }; do
         [ -f "$work/$t.ins" ] || { fail "unknown target $t for $sym"; continue; }
         ins=$(awk -F'\t' -v s="$sym" '$1 == s { print $2 }' "$work/$t.ins")
@@ -97,10 +99,10 @@ for t in aarch64 aarch64+lse x86_64; do
     case $t in x86_64) barrier='mfence|lock:or[bwlq]?|xchg|lock:xchg' ;; *) barrier='dmb:.*|dsb:.*' ;; esac
     while IFS=$'\t' read -r sym insn; do
         checks=$((checks + 1))
-        claimed=$(awk -v s="$sym" -v t="$t" '$1 == s && ("," $2 ",") ~ ("," t ",") { print $3 }' "$specs" |
+        claimed=$(awk -v s="$sym" -v t="$t" '{ gsub(/~/, " ", $1) } $1 == s && index("," $2 ",", "," t ",") { print $3 }' "$specs" |
             tr ',' '\n' | while read -r p; do if grep -Eqx -- "$p" <<<"$insn"; then echo yes; fi; done)
         [ -n "$claimed" ] || fail "$sym on $t: '$insn' that no line of ci/asm/*.txt claims"
-    done < <(grep -E "^(probe_|acqrel::)[^	]*	($barrier)\$" "$work/$t.ins" | sort -u)
+    done < <(grep -E "^(probe_|<?acqrel::)[^	]*	($barrier)\$" "$work/$t.ins" | sort -u)
 done
 
 if [ "${1:-}" = --table ]; then
@@ -109,7 +111,7 @@ if [ "${1:-}" = --table ]; then
     echo
     echo "| symbol | aarch64 | aarch64+lse | x86_64 |"
     echo "|---|---|---|---|"
-    cut -d' ' -f1 "$specs" | awk '!seen[$0]++' | while read -r sym; do
+    cut -d' ' -f1 "$specs" | awk '!seen[$0]++' | tr '~' ' ' | while read -r sym; do
         row="| \`$sym\` |"
         for t in aarch64 aarch64+lse x86_64; do
             cell=$(awk -F'\t' -v s="$sym" '$1 == s { print $2 }' "$work/$t.ins" | grep -Ex "$atomic" |

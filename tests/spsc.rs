@@ -673,3 +673,47 @@ fn plain_push_then_wake_consumer_wakes_a_parked_pop() {
         }
     });
 }
+
+#[test]
+fn push_and_pop_from_two_threads_are_linearizable() {
+    // Short histories of `push` (one thread) and `pop` (another) on a queue of
+    // capacity 2, so that full and empty are both met, each checked against the
+    // bounded FIFO spec with the SPSC roles (tests/common/lin).
+    use common::lin::{self, queue::*, spsc::*};
+    use std::sync::Mutex;
+    let ops = if cfg!(miri) { 4 } else { 50 };
+    for round in 0..scaled(40) {
+        let (p, c) = spsc::bounded::<usize>(2);
+        let (p, c) = (Mutex::new(Some(p)), Mutex::new(Some(c)));
+        // Each thread puts its handle back when done: neither side is gone
+        // before both have finished (abandonment is not in the spec).
+        let history = lin::stress(2, |t, rec| {
+            if t == 0 {
+                let mut producer = p.lock().unwrap().take().unwrap();
+                for i in 0..ops {
+                    rec.call(QueueOp::Push(round * 1000 + i), |op| {
+                        let QueueOp::Push(x) = *op else { unreachable!() };
+                        match producer.push(x) {
+                            Ok(()) => QueueRet::Pushed,
+                            Err(PushError::Full(_)) => QueueRet::Full,
+                            Err(PushError::Abandoned(_)) => unreachable!("the consumer lives"),
+                        }
+                    });
+                }
+                *p.lock().unwrap() = Some(producer);
+            } else {
+                let mut consumer = c.lock().unwrap().take().unwrap();
+                for _ in 0..ops {
+                    rec.call(QueueOp::Pop, |_| match consumer.pop() {
+                        Ok(x) => QueueRet::Popped(Some(x)),
+                        Err(PopError::Empty) => QueueRet::Popped(None),
+                        Err(PopError::Abandoned) => unreachable!("the producer lives"),
+                    });
+                }
+                *c.lock().unwrap() = Some(consumer);
+            }
+        });
+        assert_spsc_roles(&history);
+        lin::assert_linearizable(SpscSpec::bounded(2), &history);
+    }
+}

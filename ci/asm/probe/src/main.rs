@@ -13,8 +13,12 @@
 //! `ci/asm/<family>.txt` with the expected instructions.
 
 mod counters;
+mod disruptor;
+mod spsc;
 
 fn main() {
     counters::check();
+    spsc::check();
+    disruptor::check();
     println!("asm_probe: every probe ran");
 }
