@@ -4,6 +4,7 @@
 //! |---|---|---|---|---|---|
 //! | [`Counter`] | wait-free add/swap (lock-free checked add) | any / any | — | no | yes |
 //! | [`ShardedCounter`] | wait-free increment, lock-free `take` | any / any | cells ≤ live threads | one cell per thread | no (`std`) |
+//! | [`MsQueue`] | lock-free push/pop (Michael–Scott); epoch reclamation | any / any | no | one node per value, freed by crossbeam-epoch | no (`std`) |
 //! | [`TreiberStack`] | lock-free push/pop/`take_all`; epoch reclamation | any / any | no | one node per value, freed by crossbeam-epoch | no (`std`) |
 //!
 //! # Memory model
@@ -37,11 +38,15 @@ mod mutate;
 
 pub mod counter;
 #[cfg(feature = "std")]
+pub mod ms_queue;
+#[cfg(feature = "std")]
 pub mod sharded_counter;
 #[cfg(feature = "std")]
 pub mod treiber_stack;
 
 pub use counter::{Counter, CounterOverflow};
+#[cfg(feature = "std")]
+pub use ms_queue::MsQueue;
 #[cfg(feature = "std")]
 pub use sharded_counter::{LocalCounter, ShardedCounter};
 #[cfg(feature = "std")]

@@ -178,7 +178,7 @@ impl<T> fmt::Debug for TreiberStack<T> {
 /// operation on the stack pins.
 #[inline]
 #[track_caller]
-fn check_guard(guard: &Guard) {
+pub(crate) fn check_guard(guard: &Guard) {
     assert!(
         guard.collector() == Some(epoch::default_collector()),
         "the guard must come from crossbeam_epoch::pin() (the default collector); \
