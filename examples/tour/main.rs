@@ -7,6 +7,7 @@
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 mod counters;
+mod stack_queue;
 
 use std::time::{Duration, Instant};
 
@@ -41,6 +42,7 @@ fn main() {
     let started = Instant::now();
     let mut rows = Vec::new();
     rows.extend(counters::tour());
+    rows.extend(stack_queue::tour());
 
     println!();
     println!(
