@@ -7,7 +7,7 @@
 //! ```text
 //! cargo run --release --example log_collector
 //! ```
-#![allow(clippy::disallowed_types)]
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 use acqrel::MsQueue;
 use std::fmt::Write;
