@@ -8,6 +8,8 @@
 //! | [`disruptor`] | waits only for a full/empty ring; lock-free claim; `Blocking` sleeps | one or many / stages (multicast, chains, work pools, pollers) | power-of-two ring | events made once, none per event | sequencers and ring yes; threads and waiting `std` |
 //! | [`SpinLock`] | blocking (spins, then yields); unfair | any / any | — | no | yes |
 //! | [`TicketLock`] | blocking (spins, then yields); FIFO-fair | any / any | < 2³² waiters | no | yes |
+//! | [`MsQueue`] | lock-free push/pop (Michael–Scott); epoch reclamation | any / any | no | one node per value, freed by crossbeam-epoch | no (`std`) |
+//! | [`TreiberStack`] | lock-free push/pop/`take_all`; epoch reclamation | any / any | no | one node per value, freed by crossbeam-epoch | no (`std`) |
 //!
 //! # Memory model
 //!
@@ -46,16 +48,24 @@ mod mutate;
 pub mod counter;
 pub mod disruptor;
 #[cfg(feature = "std")]
+pub mod ms_queue;
+#[cfg(feature = "std")]
 pub mod sharded_counter;
 pub mod spin_lock;
 pub mod spsc;
 pub mod ticket_lock;
+#[cfg(feature = "std")]
+pub mod treiber_stack;
 
 pub use counter::{Counter, CounterOverflow};
+#[cfg(feature = "std")]
+pub use ms_queue::MsQueue;
 #[cfg(feature = "std")]
 pub use sharded_counter::{LocalCounter, ShardedCounter};
 pub use spin_lock::{RawSpinLock, SpinLock, SpinLockGuard};
 pub use ticket_lock::{RawTicketLock, TicketLock, TicketLockGuard};
+#[cfg(feature = "std")]
+pub use treiber_stack::TreiberStack;
 
 /// The README's code blocks, compiled and run as doctests.
 #[cfg(doctest)]

@@ -10,6 +10,7 @@ mod counters;
 mod disruptor;
 mod spin_lock;
 mod spsc;
+mod stack_queue;
 
 use std::time::{Duration, Instant};
 
@@ -47,6 +48,7 @@ fn main() {
     rows.extend(spsc::tour());
     rows.extend(disruptor::tour());
     rows.extend(spin_lock::tour());
+    rows.extend(stack_queue::tour());
 
     println!();
     println!(

@@ -1,0 +1,551 @@
+//! [`TreiberStack`]: a lock-free LIFO stack whose nodes are reclaimed by
+//! [crossbeam-epoch](https://docs.rs/crossbeam-epoch).
+//!
+//! # Progress
+//!
+//! `push`, `pop`, `push_all` and `take_all` are lock-free: each is a loop
+//! around one compare-exchange (or a single swap for `take_all`), and a retry
+//! means another thread's operation on the head succeeded. `is_empty` is one
+//! load. Pinning (the first thing every operation except `is_empty` does) is
+//! wait-free; `pop`, and `push` now and then, also run a bounded share of
+//! deferred destructors for the collector.
+//!
+//! # Algorithm
+//!
+//! R. K. Treiber, *Systems Programming: Coping with Parallelism*, IBM Almaden
+//! Research Report RJ 5118, 1986. The stack is a singly-linked list of heap
+//! nodes; `head` points at the top node or is null.
+//!
+//! - **push** allocates a node, points its `next` at the current head and
+//!   swings `head` to the node with a compare-exchange, retrying from the new
+//!   head when another thread got there first.
+//! - **pop** reads the head node's `next` and swings `head` from the node to
+//!   `next`; the thread whose exchange succeeds owns the node's value.
+//! - **push_all** links a whole chain privately and publishes it with the
+//!   same single compare-exchange; **take_all** detaches the whole list with
+//!   one swap to null.
+//!
+//! # Reclamation
+//!
+//! A popped node cannot be freed at once: another popper may have loaded the
+//! same head a moment earlier and still be about to read its `next`. Every
+//! operation runs *pinned* (`crossbeam_epoch::pin`), and an unlinked node is
+//! handed to [`Guard::defer_destroy`], which frees it only after every thread
+//! pinned at the time of unlinking has unpinned ([TRB-I1]). The same
+//! invariant rules out ABA: a node this thread loaded cannot be freed and its
+//! address reused while the thread is pinned, and a node, once unlinked, is
+//! never linked again.
+//!
+//! The value is moved out of the node by the thread that unlinked it (a
+//! `ptr::read` of a `ManuallyDrop<T>`), and the node is later freed by the
+//! collector without dropping the value again ([TRB-I2]).
+//!
+//! Cost in memory: popped nodes (not values — those leave with `pop`) wait
+//! in crossbeam-epoch's per-thread bags of 64 and its global queue until the
+//! global epoch has advanced twice. Garbage is bounded only by collection
+//! progress: a thread that stays pinned (holding a [`Guard`] across a long
+//! computation) stops every node retired after it pinned from being freed.
+//! Keep guards short; [`Guard::flush`] moves this thread's bag to the global
+//! queue and tries to collect, which helps when a thread retires a burst of
+//! nodes and then goes idle.
+//!
+//! # Invariants
+//!
+//! 1. Every store to `head` after construction is a read-modify-write
+//!    (push's and pop's compare-exchange, `take_all`'s swap), so every
+//!    `Acquire` read of `head` synchronises with every `Release` push before
+//!    it in `head`'s modification order, not only with the last writer.
+//! 2. A node's `next` and value are written before the node is published and
+//!    never written again.
+//! 3. A node is unlinked at most once and never relinked ([TRB-I1]).
+//!
+//! # Memory ordering
+//!
+//! push's exchange is `Release` ([TRB-O1]) and pop's loads of the head are
+//! `Acquire` ([TRB-O2]), so a popped value's construction, and everything the
+//! pushing thread did before `push`, happens-before `pop` returns it. pop's
+//! successful exchange is `Relaxed` ([TRB-O3]): by then the value has been
+//! acquired, and the exchange only has to be atomic. `take_all`'s swap is
+//! `Acquire` ([TRB-O4]). `is_empty` is a `Relaxed` snapshot ([TRB-O5]). The tags name entries in
+//! SAFETY.md.
+
+use crate::loom::UnsafeCell;
+use crate::loom::atomic::Ordering::{Acquire, Relaxed, Release};
+use crate::loom::atomic::site;
+use core::fmt;
+use core::marker::PhantomData;
+use core::mem::ManuallyDrop;
+use core::ptr;
+use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Shared};
+
+/// A lock-free LIFO stack (Treiber's algorithm) with epoch-based reclamation.
+///
+/// Any number of threads may push and pop through `&TreiberStack`.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::TreiberStack;
+/// use std::thread;
+///
+/// let stack = TreiberStack::new();
+/// thread::scope(|s| {
+///     for t in 0..4 {
+///         let stack = &stack;
+///         s.spawn(move || {
+///             for i in 0..100 {
+///                 stack.push(t * 100 + i);
+///             }
+///         });
+///     }
+/// });
+/// let mut all: Vec<i32> = stack.take_all().collect();
+/// all.sort_unstable();
+/// assert_eq!(all, (0..400).collect::<Vec<_>>());
+/// assert!(stack.is_empty());
+/// ```
+///
+/// The stack is `Send` and `Sync` exactly when `T: Send` (values move
+/// between threads but are never shared), so a stack of `Rc` does not cross
+/// threads:
+///
+/// ```compile_fail
+/// fn shared<T: Sync>(_: &T) {}
+/// shared(&acqrel::TreiberStack::<std::rc::Rc<u8>>::new());
+/// ```
+///
+/// while a `!Sync` but `Send` value type is fine:
+///
+/// ```
+/// fn shared<T: Send + Sync>(_: &T) {}
+/// shared(&acqrel::TreiberStack::<std::cell::Cell<u8>>::new());
+/// ```
+pub struct TreiberStack<T> {
+    /// The top node, or null when the stack is empty.
+    head: Atomic<Node<T>>,
+    /// The stack owns `T` values (for drop check and variance).
+    _owns: PhantomData<T>,
+}
+
+/// One element. `value` is taken exactly once, by whoever unlinks the node
+/// (or by `Drop`); the node itself is freed afterwards without dropping it.
+struct Node<T> {
+    /// Written once before the node is published; read once by its owner.
+    value: UnsafeCell<ManuallyDrop<T>>,
+    /// The node below, fixed before publication.
+    next: Atomic<Node<T>>,
+}
+
+impl<T> Node<T> {
+    fn new(value: T) -> Owned<Self> {
+        Owned::new(Node { value: UnsafeCell::new(ManuallyDrop::new(value)), next: Atomic::null() })
+    }
+
+    /// Moves the value out.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns the value ([TRB-I2]): it unlinked the node (or holds
+    /// the whole detached chain) and no one else reads the value, and the
+    /// value's write happens-before this call.
+    unsafe fn take_value(&self) -> T {
+        // SAFETY: [TRB-I2] the caller is the value's single owner, and its write is visible.
+        self.value.with(|p| unsafe { ManuallyDrop::into_inner(ptr::read(p)) })
+    }
+}
+
+// SAFETY: [TRB-I3] values are moved between threads, never shared: a `T` is
+// written by the pushing thread and read (moved out) by exactly one other
+// thread, so `T: Send` suffices for sending and sharing the stack.
+unsafe impl<T: Send> Send for TreiberStack<T> {}
+// SAFETY: [TRB-I3] through `&TreiberStack` a thread can only move values in
+// and out, never obtain a `&T`, so `T: Sync` is not needed.
+unsafe impl<T: Send> Sync for TreiberStack<T> {}
+
+impl<T> Default for TreiberStack<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> fmt::Debug for TreiberStack<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TreiberStack").field("is_empty", &self.is_empty()).finish_non_exhaustive()
+    }
+}
+
+/// Panics unless `guard` pins the default collector, the one every other
+/// operation on the stack pins.
+#[inline]
+#[track_caller]
+pub(crate) fn check_guard(guard: &Guard) {
+    assert!(
+        guard.collector() == Some(epoch::default_collector()),
+        "the guard must come from crossbeam_epoch::pin() (the default collector); \
+         a guard of another collector, or `unprotected()`, does not protect the stack's nodes"
+    );
+}
+
+impl<T> TreiberStack<T> {
+    /// Creates an empty stack. Allocates nothing.
+    #[cfg(not(loom))]
+    pub const fn new() -> Self {
+        Self { head: Atomic::null(), _owns: PhantomData }
+    }
+
+    /// Creates an empty stack. Allocates nothing.
+    #[cfg(loom)]
+    pub fn new() -> Self {
+        Self { head: Atomic::null(), _owns: PhantomData }
+    }
+
+    /// Pushes `value` on top of the stack.
+    ///
+    /// # Memory ordering
+    ///
+    /// Everything this thread did before `push` happens-before the `pop` (or
+    /// `take_all`) that returns `value`.
+    pub fn push(&self, value: T) {
+        let guard = epoch::pin();
+        let node = Node::new(value).into_shared(&guard);
+        self.publish(node, node, &guard);
+    }
+
+    /// [`push`](Self::push) under the caller's pin, so that one pin covers
+    /// many operations (pinning costs a full fence).
+    ///
+    /// # Panics
+    ///
+    /// If `guard` does not come from [`crossbeam_epoch::pin`] (the default
+    /// collector), for example a guard of a custom `Collector` or
+    /// `crossbeam_epoch::unprotected()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::TreiberStack;
+    ///
+    /// let stack = TreiberStack::new();
+    /// let guard = crossbeam_epoch::pin();
+    /// for i in 0..10 {
+    ///     stack.push_with(i, &guard);
+    /// }
+    /// assert_eq!(stack.pop_with(&guard), Some(9));
+    /// ```
+    pub fn push_with(&self, value: T, guard: &Guard) {
+        check_guard(guard);
+        let node = Node::new(value).into_shared(guard);
+        self.publish(node, node, guard);
+    }
+
+    /// Pushes every value of `values` as if by `push` one after another (the
+    /// last value ends on top), publishing them all with one compare-exchange:
+    /// other threads see none of them or all of them.
+    ///
+    /// The chain is built before anything is published, so a panic in the
+    /// iterator leaves the stack unchanged (the values produced so far are
+    /// dropped).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::TreiberStack;
+    ///
+    /// let stack = TreiberStack::new();
+    /// stack.push_all([1, 2, 3]);
+    /// assert_eq!(stack.pop(), Some(3));
+    /// ```
+    pub fn push_all<I: IntoIterator<Item = T>>(&self, values: I) {
+        let mut chain = Chain { top: ptr::null_mut(), bottom: ptr::null_mut() };
+        for value in values {
+            let node = Node::new(value);
+            // ORDERING: [TRB-O6] Relaxed — the chain is private until `publish`'s Release exchange.
+            node.next.store(Shared::from(chain.top.cast_const()), site::store(Relaxed));
+            let node = Box::into_raw(node.into_box());
+            if chain.bottom.is_null() {
+                chain.bottom = node;
+            }
+            chain.top = node;
+        }
+        if chain.top.is_null() {
+            return;
+        }
+        let guard = epoch::pin();
+        let top = Shared::from(chain.top.cast_const());
+        let bottom = Shared::from(chain.bottom.cast_const());
+        // From here on the chain belongs to the stack.
+        core::mem::forget(chain);
+        self.publish(top, bottom, &guard);
+    }
+
+    /// Links the private chain `top ..= bottom` on top of the stack.
+    ///
+    /// `bottom` must be reachable from `top` through `next` links, and no
+    /// other thread may be able to reach any node of the chain.
+    fn publish(&self, top: Shared<'_, Node<T>>, bottom: Shared<'_, Node<T>>, guard: &Guard) {
+        // SAFETY: [TRB-I2] `bottom` belongs to the caller's private chain, not yet published.
+        let bottom = unsafe { bottom.deref() };
+        // ORDERING: [TRB-O6] Relaxed — only a guess for the exchange below; the
+        // head is never dereferenced here.
+        let mut head = self.head.load(site::load(Relaxed), guard);
+        loop {
+            // ORDERING: [TRB-O6] Relaxed — the chain is private; [TRB-O1]'s Release publishes it.
+            bottom.next.store(head, site::store(Relaxed));
+            // ORDERING: [TRB-O1] Release/Relaxed — success publishes the chain to [TRB-O2]'s
+            // Acquire loads; a failure's head is only the next guess, never dereferenced.
+            match self.head.compare_exchange_weak(
+                head,
+                top,
+                site::cas_success(Release),
+                site::cas_failure(Relaxed),
+                guard,
+            ) {
+                Ok(_) => return,
+                Err(e) => head = e.current,
+            }
+        }
+    }
+
+    /// Pops the top value, or returns `None` if the stack is empty.
+    ///
+    /// # Memory ordering
+    ///
+    /// The value's `push` (and what its thread did before it) happens-before
+    /// this `pop` returns it.
+    pub fn pop(&self) -> Option<T> {
+        let guard = epoch::pin();
+        self.pop_pinned(&guard)
+    }
+
+    /// [`pop`](Self::pop) under the caller's pin.
+    ///
+    /// # Panics
+    ///
+    /// If `guard` does not come from [`crossbeam_epoch::pin`] (the default
+    /// collector).
+    pub fn pop_with(&self, guard: &Guard) -> Option<T> {
+        check_guard(guard);
+        self.pop_pinned(guard)
+    }
+
+    fn pop_pinned(&self, guard: &Guard) -> Option<T> {
+        // ORDERING: [TRB-O2] Acquire — pairs with [TRB-O1]: the node's value and
+        // `next` were written before it was published.
+        let mut head = self.head.load(site::load(Acquire), guard);
+        loop {
+            // SAFETY: [TRB-I1] `head` was loaded while pinned, so it is not freed
+            // before `guard` is dropped; [TRB-O2] makes its fields visible.
+            let node = unsafe { head.as_ref() }?;
+            // ORDERING: [TRB-O6] Relaxed — `next` is fixed before publication, made visible by [TRB-O2].
+            let next = node.next.load(site::load(Relaxed), guard);
+            // ORDERING: [TRB-O3] Relaxed on success — [TRB-O2] already acquired the node.
+            // [TRB-O2] Acquire on failure — pairs with [TRB-O1]: we dereference the new head.
+            match self.head.compare_exchange_weak(
+                head,
+                next,
+                site::cas_success(Relaxed),
+                site::cas_failure(Acquire),
+                guard,
+            ) {
+                Ok(_) => {
+                    // SAFETY: [TRB-I2] our exchange unlinked the node, so we own its
+                    // value; [TRB-I1] it is retired once and freed only after every
+                    // thread pinned now has unpinned, without dropping the value.
+                    unsafe {
+                        let value = node.take_value();
+                        guard.defer_destroy(head);
+                        return Some(value);
+                    }
+                }
+                Err(e) => head = e.current,
+            }
+        }
+    }
+
+    /// Whether the stack was empty at the moment of the call.
+    ///
+    /// Concurrent pushes and pops may change the answer immediately. Does not
+    /// pin.
+    ///
+    /// # Memory ordering
+    ///
+    /// None: `false` does not make any value's contents visible (pop does).
+    pub fn is_empty(&self) -> bool {
+        // SAFETY: [TRB-I1] the pointer is only compared with null, never
+        // dereferenced, so no pin is needed to read it.
+        let guard = unsafe { epoch::unprotected() };
+        // ORDERING: [TRB-O5] Relaxed — a snapshot of the pointer; nothing is read through it.
+        self.head.load(site::load(Relaxed), guard).is_null()
+    }
+
+    /// Detaches every node with one swap and returns an iterator that owns
+    /// them, top first. Pushes after the swap go to the (now empty) stack.
+    ///
+    /// The values are moved out as the iterator advances; the nodes are
+    /// handed to the collector in one batch when the iterator is dropped
+    /// (concurrent poppers may still be reading them until then).
+    ///
+    /// # Memory ordering
+    ///
+    /// Like `pop`, for every value taken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::TreiberStack;
+    ///
+    /// let stack = TreiberStack::new();
+    /// stack.push_all(["a", "b"]);
+    /// let batch: Vec<_> = stack.take_all().collect();
+    /// assert_eq!(batch, ["b", "a"]);
+    /// assert!(stack.is_empty());
+    /// ```
+    pub fn take_all(&self) -> TakeAll<T> {
+        let guard = epoch::pin();
+        // ORDERING: [TRB-O4] Acquire — pairs with [TRB-O1]: every detached
+        // node's value and `next` are visible to the iterator.
+        let first = self.head.swap(Shared::null(), site::rmw(Acquire), &guard);
+        let first = first.as_raw().cast_mut();
+        TakeAll { first, cursor: first, _owns: PhantomData }
+    }
+}
+
+impl<T> Extend<T> for TreiberStack<T> {
+    /// [`push_all`](TreiberStack::push_all).
+    fn extend<I: IntoIterator<Item = T>>(&mut self, values: I) {
+        self.push_all(values);
+    }
+}
+
+impl<T> FromIterator<T> for TreiberStack<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(values: I) -> Self {
+        let stack = Self::new();
+        stack.push_all(values);
+        stack
+    }
+}
+
+impl<T> Drop for TreiberStack<T> {
+    fn drop(&mut self) {
+        // SAFETY: [TRB-I4] `&mut self`: no operation is running, and no thread
+        // holds a pointer into the remaining nodes.
+        let guard = unsafe { epoch::unprotected() };
+        // ORDERING: [TRB-O6] Relaxed — exclusive access; earlier operations happen-before `drop`.
+        let mut node = self.head.load(site::load(Relaxed), guard);
+        while !node.is_null() {
+            // SAFETY: [TRB-I4] every node still linked is owned by the stack
+            // alone: free it now, with its value, exactly once.
+            unsafe {
+                let owned = node.into_owned();
+                // ORDERING: [TRB-O6] Relaxed — exclusive access.
+                node = owned.next.load(site::load(Relaxed), guard);
+                drop(owned.take_value());
+            }
+        }
+    }
+}
+
+/// A privately built chain (`push_all`): freed with its values if dropped
+/// before it is published, e.g. when the caller's iterator panics.
+struct Chain<T> {
+    top: *mut Node<T>,
+    bottom: *mut Node<T>,
+}
+
+impl<T> Drop for Chain<T> {
+    fn drop(&mut self) {
+        free_chain(self.top, true);
+    }
+}
+
+/// Frees every node from `node` down, dropping the values too if `values`.
+fn free_chain<T>(mut node: *mut Node<T>, values: bool) {
+    // SAFETY: [TRB-I4] only called on chains no other thread can reach.
+    let guard = unsafe { epoch::unprotected() };
+    while !node.is_null() {
+        // SAFETY: [TRB-I4] the chain is owned by the caller alone; each node is freed once.
+        unsafe {
+            let owned = Shared::from(node.cast_const()).into_owned();
+            // ORDERING: [TRB-O6] Relaxed — the chain is no longer reachable by other threads.
+            node = owned.next.load(site::load(Relaxed), guard).as_raw().cast_mut();
+            if values {
+                drop(owned.take_value());
+            }
+        }
+    }
+}
+
+/// The nodes detached by [`TreiberStack::take_all`], top first.
+///
+/// Each call to `next` moves one value out. Dropping the iterator drops the
+/// values not yet taken and hands the detached nodes to the collector in one
+/// batch (a concurrent `pop` that loaded the old head may still read a node's
+/// link until it unpins).
+pub struct TakeAll<T> {
+    /// The detached chain's top node, for the batch retirement.
+    first: *mut Node<T>,
+    /// The next node whose value has not been taken.
+    cursor: *mut Node<T>,
+    _owns: PhantomData<T>,
+}
+
+// SAFETY: [TRB-I3] the iterator owns the detached values; sending it sends them.
+unsafe impl<T: Send> Send for TakeAll<T> {}
+// SAFETY: [TRB-I3] `&TakeAll` gives access to nothing (every method takes `&mut self`).
+unsafe impl<T: Send> Sync for TakeAll<T> {}
+
+impl<T> fmt::Debug for TakeAll<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TakeAll").finish_non_exhaustive()
+    }
+}
+
+impl<T> Iterator for TakeAll<T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        if self.cursor.is_null() {
+            return None;
+        }
+        // SAFETY: [TRB-I5] the detached nodes stay allocated until this
+        // iterator retires them, and their values belong to it alone;
+        // [TRB-O4] made them visible.
+        unsafe {
+            let node = &*self.cursor;
+            // ORDERING: [TRB-O6] Relaxed — `next` was fixed before publication and made visible by [TRB-O4].
+            self.cursor =
+                node.next.load(site::load(Relaxed), epoch::unprotected()).as_raw().cast_mut();
+            Some(node.take_value())
+        }
+    }
+}
+
+impl<T> Drop for TakeAll<T> {
+    fn drop(&mut self) {
+        // Drop the values not taken (a panicking drop leaks the rest).
+        for value in &mut *self {
+            drop(value);
+        }
+        let first = core::mem::replace(&mut self.first, ptr::null_mut());
+        if first.is_null() {
+            return;
+        }
+        let retired = Retired(first);
+        let guard = epoch::pin();
+        // SAFETY: [TRB-I5] the chain was detached by `take_all`, so no thread
+        // pinned from now on can reach it; the nodes are freed after every
+        // thread pinned before has unpinned, and their values are gone.
+        unsafe {
+            guard.defer_unchecked(move || free_chain(retired.into_inner(), false));
+        }
+    }
+}
+
+/// A detached chain waiting for the collector; freeing it touches no value.
+struct Retired<T>(*mut Node<T>);
+
+impl<T> Retired<T> {
+    fn into_inner(self) -> *mut Node<T> {
+        self.0
+    }
+}

@@ -1,0 +1,172 @@
+//! Loom models of `MsQueue` (crossbeam-epoch model-checked too, built with
+//! `--cfg loom --cfg crossbeam_loom`). Covers [MSQ-O1] [MSQ-O2] [MSQ-O3]
+//! [MSQ-O4] [MSQ-O5] [MSQ-O6] [MSQ-O7] [MSQ-O8] [MSQ-I1] [MSQ-I2] [MSQ-I3]
+//! [MSQ-I5].
+//!
+//! Values are plain integers; the queue's node cells are loom cells, so a
+//! value (or a node reached through `tail`/`head`) read without a
+//! happens-before edge to its construction is a causality violation.
+#![cfg(loom)]
+#![allow(clippy::disallowed_types)]
+
+use acqrel::MsQueue;
+use loom::sync::Arc;
+use loom::thread;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+/// A value whose drop is counted (outside the model's memory: only totals matter).
+struct Counted(&'static AtomicUsize);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+/// Runs `f` at preemption bound 2: the models whose worker does two
+/// operations take seconds at the CI's bound 3, and every interleaving
+/// they exist for needs at most two preemptions.
+fn model_bound_2(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(2);
+    builder.check(f);
+}
+
+fn drain(queue: &MsQueue<usize>) -> Vec<usize> {
+    std::iter::from_fn(|| queue.pop()).collect()
+}
+
+/// A producer pushes onto a one-element queue while the consumer pops
+/// twice: the old element comes first, the new one second or not yet.
+#[test]
+fn producer_consumer_on_prefilled_queue() {
+    loom::model(|| {
+        let queue = Arc::new(MsQueue::new());
+        queue.push(1usize);
+        let producer = {
+            let queue = Arc::clone(&queue);
+            thread::spawn(move || queue.push(2))
+        };
+        assert_eq!(queue.pop(), Some(1));
+        let second = queue.pop();
+        producer.join().unwrap();
+        match second {
+            Some(v) => assert_eq!(v, 2),
+            None => assert_eq!(queue.pop(), Some(2)),
+        }
+        assert!(queue.is_empty());
+    });
+}
+
+/// A producer pushes onto an empty queue and may be preempted between
+/// linking its node and swinging `tail`; the consumer then finds
+/// `head == tail` with a successor and must move `tail` on before retiring
+/// the sentinel.
+#[test]
+fn pop_helps_lagging_tail() {
+    loom::model(|| {
+        let queue = Arc::new(MsQueue::new());
+        let producer = {
+            let queue = Arc::clone(&queue);
+            thread::spawn(move || queue.push(1usize))
+        };
+        let got = queue.pop();
+        producer.join().unwrap();
+        // The retired sentinel must not still be the tail: push and pop again.
+        queue.push(2);
+        let mut all: Vec<usize> = got.into_iter().collect();
+        all.extend(drain(&queue));
+        assert_eq!(all, [1, 2]);
+    });
+}
+
+/// Two producers push onto a one-element queue; the second may find the
+/// tail lagging behind the first's node and help it forward.
+#[test]
+fn push_helps_lagging_tail() {
+    loom::model(|| {
+        let queue = Arc::new(MsQueue::new());
+        queue.push(1usize);
+        let producer = {
+            let queue = Arc::clone(&queue);
+            thread::spawn(move || queue.push(2))
+        };
+        queue.push(3);
+        producer.join().unwrap();
+        let all = drain(&queue);
+        assert_eq!(all[0], 1);
+        let mut rest = all[1..].to_vec();
+        rest.sort_unstable();
+        assert_eq!(rest, [2, 3]);
+    });
+}
+
+/// On an empty queue a worker pushes and pops, so the sentinel becomes a
+/// node the worker built; the main thread, checking `is_empty` and popping,
+/// reaches that node through `head` alone.
+#[test]
+fn sentinel_built_by_another_thread() {
+    model_bound_2(|| {
+        let queue = Arc::new(MsQueue::new());
+        let worker = {
+            let queue = Arc::clone(&queue);
+            thread::spawn(move || {
+                queue.push(1usize);
+                queue.pop()
+            })
+        };
+        let _ = queue.is_empty();
+        let mine = queue.pop();
+        let theirs = worker.join().unwrap();
+        let mut all: Vec<usize> = mine.into_iter().chain(theirs).collect();
+        all.extend(drain(&queue));
+        assert_eq!(all, [1]);
+    });
+}
+
+/// As above, but the worker pushes and pops under one guard: the node is
+/// built after the worker's pin, so the pin's fence cannot publish it and
+/// only the `Release` on `head` does. The main thread pops without checking
+/// `is_empty` first (whose `Acquire` would hide a weak `pop`).
+#[test]
+fn sentinel_built_under_one_guard() {
+    model_bound_2(|| {
+        let queue = Arc::new(MsQueue::new());
+        let worker = {
+            let queue = Arc::clone(&queue);
+            thread::spawn(move || {
+                let guard = crossbeam_epoch::pin();
+                queue.push_with(1usize, &guard);
+                queue.pop_with(&guard)
+            })
+        };
+        let mine = queue.pop();
+        let theirs = worker.join().unwrap();
+        let mut all: Vec<usize> = mine.into_iter().chain(theirs).collect();
+        all.extend(drain(&queue));
+        assert_eq!(all, [1]);
+    });
+}
+
+/// After a concurrent push and pop, dropping the queue drops every value
+/// left exactly once and frees the sentinel.
+#[test]
+fn drop_after_concurrent_use() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    loom::model(|| {
+        DROPS.store(0, SeqCst);
+        let queue = Arc::new(MsQueue::new());
+        queue.push(Counted(&DROPS));
+        let worker = {
+            let queue = Arc::clone(&queue);
+            thread::spawn(move || {
+                queue.push(Counted(&DROPS));
+                drop(queue.pop());
+            })
+        };
+        queue.push(Counted(&DROPS));
+        worker.join().unwrap();
+        drop(queue);
+        assert_eq!(DROPS.load(SeqCst), 3);
+    });
+}

@@ -1,0 +1,170 @@
+//! Loom models of `TreiberStack` (crossbeam-epoch model-checked too, built
+//! with `--cfg loom --cfg crossbeam_loom`). Covers [TRB-O1] [TRB-O2] [TRB-O3]
+//! [TRB-O4] [TRB-O5] [TRB-O6] [TRB-I1] [TRB-I2] [TRB-I4] [TRB-I5].
+//!
+//! Every model pre-fills the stack on the main thread before spawning: a
+//! push racing a pop on an *empty* stack never makes the popper read a node
+//! through a stale `next`, so it misses a weakened push.
+#![cfg(loom)]
+#![allow(clippy::disallowed_types)]
+
+use acqrel::TreiberStack;
+use loom::sync::Arc;
+use loom::thread;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+/// A value whose drop is counted (outside the model's memory: only totals matter).
+struct Counted(&'static AtomicUsize);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+fn sorted(mut v: Vec<usize>) -> Vec<usize> {
+    v.sort_unstable();
+    v
+}
+
+/// A push races a pop on a one-element stack: the pop returns either the old
+/// top or the new one, and the other is still there.
+#[test]
+fn push_races_pop_on_prefilled_stack() {
+    loom::model(|| {
+        let stack = Arc::new(TreiberStack::new());
+        stack.push(1usize);
+        let pusher = {
+            let stack = Arc::clone(&stack);
+            thread::spawn(move || stack.push(2))
+        };
+        let popped = stack.pop().expect("the stack held at least one value");
+        pusher.join().unwrap();
+        let rest = stack.pop().expect("one value is left");
+        assert!(stack.pop().is_none());
+        assert_eq!(sorted(vec![popped, rest]), [1, 2]);
+    });
+}
+
+/// Two threads pop a two-element stack at once: each value goes to exactly one of them.
+#[test]
+fn two_pops_race_on_prefilled_stack() {
+    loom::model(|| {
+        let stack = Arc::new(TreiberStack::new());
+        stack.push(1usize);
+        stack.push(2usize);
+        let popper = {
+            let stack = Arc::clone(&stack);
+            thread::spawn(move || stack.pop())
+        };
+        let mine = stack.pop();
+        let theirs = popper.join().unwrap();
+        assert_eq!(sorted(vec![mine.unwrap(), theirs.unwrap()]), [1, 2]);
+        assert!(stack.is_empty());
+    });
+}
+
+/// A pushing and popping thread against a popping thread on a one-element
+/// stack: the lone node may be popped and a new one pushed between another
+/// popper's load and its exchange (the shape of ABA), and no value is lost
+/// or duplicated.
+#[test]
+fn push_pop_races_pop_on_prefilled_stack() {
+    loom::model(|| {
+        let stack = Arc::new(TreiberStack::new());
+        stack.push(1usize);
+        let worker = {
+            let stack = Arc::clone(&stack);
+            thread::spawn(move || {
+                let a = stack.pop();
+                stack.push(2);
+                a
+            })
+        };
+        let mine = stack.pop();
+        let theirs = worker.join().unwrap();
+        let mut all: Vec<usize> = mine.into_iter().chain(theirs).collect();
+        while let Some(v) = stack.pop() {
+            all.push(v);
+        }
+        assert_eq!(sorted(all), [1, 2]);
+    });
+}
+
+/// `take_all` races a push on a one-element stack: every value is in the
+/// batch or still on the stack, exactly once.
+#[test]
+fn take_all_races_push() {
+    loom::model(|| {
+        let stack = Arc::new(TreiberStack::new());
+        stack.push(1usize);
+        let pusher = {
+            let stack = Arc::clone(&stack);
+            thread::spawn(move || stack.push(2))
+        };
+        let mut all: Vec<usize> = stack.take_all().collect();
+        pusher.join().unwrap();
+        all.extend(stack.take_all());
+        assert_eq!(sorted(all), [1, 2]);
+    });
+}
+
+/// `take_all` detaches the node a concurrent pop is reading: the pop either
+/// wins the node or finds the stack empty, and the detached node is freed
+/// only after the popper unpins.
+#[test]
+fn take_all_races_pop() {
+    loom::model(|| {
+        let stack = Arc::new(TreiberStack::new());
+        stack.push(1usize);
+        let popper = {
+            let stack = Arc::clone(&stack);
+            thread::spawn(move || stack.pop())
+        };
+        let batch: Vec<usize> = stack.take_all().collect();
+        let popped = popper.join().unwrap();
+        let all: Vec<usize> = batch.into_iter().chain(popped).collect();
+        assert_eq!(all, [1]);
+    });
+}
+
+/// A chain published by `push_all` races a pop on a one-element stack.
+#[test]
+fn push_all_races_pop() {
+    loom::model(|| {
+        let stack = Arc::new(TreiberStack::new());
+        stack.push(1usize);
+        let pusher = {
+            let stack = Arc::clone(&stack);
+            thread::spawn(move || stack.push_all([2, 3]))
+        };
+        let popped = stack.pop().unwrap();
+        pusher.join().unwrap();
+        let mut all = vec![popped];
+        all.extend(stack.take_all());
+        assert_eq!(sorted(all), [1, 2, 3]);
+    });
+}
+
+/// After a concurrent push and pop, dropping the stack drops every value left
+/// exactly once (popped values are dropped by their popper).
+#[test]
+fn drop_after_concurrent_use() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    loom::model(|| {
+        DROPS.store(0, SeqCst);
+        let stack = Arc::new(TreiberStack::new());
+        stack.push(Counted(&DROPS));
+        let worker = {
+            let stack = Arc::clone(&stack);
+            thread::spawn(move || {
+                stack.push(Counted(&DROPS));
+                drop(stack.pop());
+            })
+        };
+        stack.push(Counted(&DROPS));
+        worker.join().unwrap();
+        drop(stack);
+        assert_eq!(DROPS.load(SeqCst), 3);
+    });
+}

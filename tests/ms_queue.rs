@@ -1,0 +1,294 @@
+//! Behaviour and std-thread stress tests of `MsQueue`, with a counting
+//! allocator that watches live node allocations over a long run.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
+mod common;
+
+use acqrel::MsQueue;
+use common::{DropCounter, scaled};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::thread;
+
+/// Counts live allocations of one size: the node size of [`Odd`] values,
+/// chosen so that nothing else in the test binary allocates it.
+struct NodeCounter;
+
+/// A payload with a size no other allocation in this binary is likely to have.
+struct Odd([u8; 977]);
+
+/// `Odd`'s node: the payload rounded up to pointer alignment, plus the link.
+const NODE_SIZE: usize = 977_usize.next_multiple_of(8) + 8;
+static LIVE_NODES: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator, counting on the side.
+unsafe impl GlobalAlloc for NodeCounter {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if layout.size() == NODE_SIZE {
+            LIVE_NODES.fetch_add(1, Relaxed);
+        }
+        // SAFETY: the caller's obligations are the system allocator's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if layout.size() == NODE_SIZE {
+            LIVE_NODES.fetch_sub(1, Relaxed);
+        }
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: NodeCounter = NodeCounter;
+
+#[test]
+fn fifo_order_and_emptiness() {
+    let queue = MsQueue::new();
+    assert!(queue.is_empty());
+    assert_eq!(queue.pop(), None);
+    for i in 0..10 {
+        queue.push(i);
+        assert!(!queue.is_empty());
+    }
+    for i in 0..10 {
+        assert_eq!(queue.pop(), Some(i));
+    }
+    assert!(queue.is_empty());
+    assert_eq!(queue.pop(), None);
+    assert_eq!(format!("{queue:?}"), "MsQueue { is_empty: true, .. }");
+    let default: MsQueue<u8> = MsQueue::default();
+    assert!(default.is_empty());
+}
+
+#[test]
+fn reuse_over_many_laps() {
+    // The sentinel moves on with every pop; empty and refill many times.
+    let queue = MsQueue::new();
+    for lap in 0..scaled(10_000) {
+        queue.push(lap);
+        queue.push(lap + 1);
+        assert_eq!(queue.pop(), Some(lap));
+        assert_eq!(queue.pop(), Some(lap + 1));
+        assert_eq!(queue.pop(), None);
+    }
+}
+
+#[test]
+fn guard_variants_share_one_pin() {
+    let queue = MsQueue::new();
+    let guard = crossbeam_epoch::pin();
+    for i in 0..100 {
+        queue.push_with(i, &guard);
+    }
+    for i in 0..50 {
+        assert_eq!(queue.pop_with(&guard), Some(i));
+    }
+    drop(guard);
+    assert_eq!(queue.pop(), Some(50));
+}
+
+#[test]
+#[should_panic(expected = "default collector")]
+fn guard_of_another_collector_is_refused() {
+    let collector = crossbeam_epoch::Collector::new();
+    let handle = collector.register();
+    let guard = handle.pin();
+    MsQueue::new().push_with(1, &guard);
+}
+
+#[test]
+#[should_panic(expected = "default collector")]
+fn unprotected_guard_is_refused() {
+    let queue: MsQueue<i32> = MsQueue::new();
+    // SAFETY: the guard is refused before it is used.
+    let guard = unsafe { crossbeam_epoch::unprotected() };
+    queue.pop_with(guard);
+}
+
+#[test]
+fn every_value_dropped_exactly_once() {
+    let counter = DropCounter::new();
+    let queue = MsQueue::new();
+    for i in 0..100 {
+        queue.push(counter.track(i));
+    }
+    for i in 0..40 {
+        assert_eq!(queue.pop().unwrap().value, i);
+    }
+    assert_eq!(counter.dropped(), 40);
+    drop(queue); // dropped non-empty: 60 values and the sentinel
+    assert_eq!(counter.dropped(), 100);
+    assert_eq!(counter.alive(), 0);
+
+    // An empty queue frees its sentinel (Miri reports a leak otherwise).
+    drop(MsQueue::<String>::new());
+}
+
+#[test]
+fn zero_sized_values() {
+    let queue = MsQueue::new();
+    for _ in 0..1000 {
+        queue.push(());
+    }
+    let mut n = 0;
+    while queue.pop().is_some() {
+        n += 1;
+    }
+    assert_eq!(n, 1000);
+    let counter = DropCounter::new();
+    let zst = MsQueue::new();
+    for _ in 0..10 {
+        zst.push(counter.track(()));
+    }
+    drop(zst.pop());
+    drop(zst);
+    assert_eq!(counter.dropped(), 10);
+}
+
+#[test]
+fn panicking_value_drop_does_not_corrupt() {
+    struct Bomb(bool);
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            if self.0 {
+                panic!("boom");
+            }
+        }
+    }
+    let queue = MsQueue::new();
+    queue.push(Bomb(true));
+    queue.push(Bomb(false));
+    assert!(catch_unwind(AssertUnwindSafe(|| drop(queue.pop()))).is_err());
+    assert!(!queue.pop().unwrap().0);
+    assert!(queue.is_empty());
+}
+
+#[test]
+fn send_and_sync_exactly_when_send() {
+    fn shared<T: Send + Sync>() {}
+    shared::<MsQueue<Cell<u8>>>();
+}
+
+/// `producers` threads push `(producer, sequence)` pairs while `consumers`
+/// threads pop: every pair comes out exactly once, and each consumer sees
+/// each producer's sequence numbers in increasing order.
+fn mpmc(producers: usize, consumers: usize) {
+    let per_producer = scaled(100_000);
+    let queue = MsQueue::new();
+    let done = AtomicUsize::new(0);
+    let popped: Vec<Vec<(usize, usize)>> = thread::scope(|s| {
+        for p in 0..producers {
+            let (queue, done) = (&queue, &done);
+            s.spawn(move || {
+                for i in 0..per_producer {
+                    queue.push((p, i));
+                }
+                done.fetch_add(1, Relaxed);
+            });
+        }
+        let handles: Vec<_> = (0..consumers)
+            .map(|_| {
+                let (queue, done) = (&queue, &done);
+                s.spawn(move || {
+                    let mut got = Vec::new();
+                    let mut last = vec![None; producers];
+                    loop {
+                        let finished = done.load(Relaxed) == producers;
+                        match queue.pop() {
+                            Some((p, i)) => {
+                                assert!(last[p] < Some(i), "producer {p}'s order broken");
+                                last[p] = Some(i);
+                                got.push((p, i));
+                            }
+                            // Empty after every producer finished: all values are out.
+                            None if finished => break,
+                            None => {}
+                        }
+                    }
+                    got
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut all: Vec<(usize, usize)> = popped.into_iter().flatten().collect();
+    assert!(queue.is_empty());
+    all.sort_unstable();
+    let expected: Vec<(usize, usize)> =
+        (0..producers).flat_map(|p| (0..per_producer).map(move |i| (p, i))).collect();
+    assert!(all == expected, "a value was lost or duplicated");
+}
+
+#[test]
+fn stress_mpmc_two_threads() {
+    mpmc(1, 1);
+}
+
+#[test]
+fn stress_mpmc_four_threads() {
+    mpmc(2, 2);
+}
+
+#[test]
+fn values_published_by_push_are_complete_when_popped() {
+    // Boxed payloads: a stale read of the value would be a torn or dangling box.
+    let n = scaled(20_000);
+    let queue = MsQueue::new();
+    thread::scope(|s| {
+        s.spawn(|| {
+            for i in 0..n {
+                queue.push(Box::new([i; 4]));
+            }
+        });
+        let mut next = 0;
+        while next < n {
+            if let Some(b) = queue.pop() {
+                assert_eq!(*b, [next; 4]);
+                next += 1;
+            }
+        }
+    });
+}
+
+#[test]
+fn memory_stays_flat_over_a_long_run() {
+    let rounds = 20;
+    let per_round = scaled(50_000);
+    let queue = MsQueue::new();
+    let baseline = LIVE_NODES.load(Relaxed);
+    let mut peak = 0;
+    for _ in 0..rounds {
+        thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| {
+                    for _ in 0..per_round {
+                        queue.push(Odd([1; 977]));
+                        let v = queue.pop().expect("this thread pushed one");
+                        assert_eq!(v.0[976], 1);
+                    }
+                    crossbeam_epoch::pin().flush();
+                });
+            }
+        });
+        crossbeam_epoch::pin().flush();
+        peak = peak.max(LIVE_NODES.load(Relaxed).saturating_sub(baseline));
+    }
+    // As for the stack: spikes while a pinned thread is preempted are
+    // expected; growth with the run's length, or garbage never freed, is not.
+    let retired = rounds * 2 * per_round;
+    assert!(peak < retired / 4, "live nodes grew to {peak} of {retired} retired");
+    let mut drained = false;
+    for _ in 0..10_000 {
+        crossbeam_epoch::pin().flush();
+        // One node stays: the live sentinel.
+        if LIVE_NODES.load(Relaxed).saturating_sub(baseline) <= 256 {
+            drained = true;
+            break;
+        }
+    }
+    assert!(drained, "retired nodes were never freed");
+    drop(queue);
+}
