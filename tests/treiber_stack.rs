@@ -355,6 +355,9 @@ fn memory_stays_flat_over_a_long_run() {
     // collection never frees.
     let retired = rounds * 2 * per_round;
     assert!(peak < retired / 4, "live nodes grew to {peak} of {retired} retired");
+    // Other tests of this file pin the same (global) collector from their
+    // own threads; one of them preempted while pinned holds the epoch back,
+    // so yield between attempts to let it run and unpin.
     let mut drained = false;
     for _ in 0..10_000 {
         crossbeam_epoch::pin().flush();
@@ -362,6 +365,7 @@ fn memory_stays_flat_over_a_long_run() {
             drained = true;
             break;
         }
+        thread::yield_now();
     }
     assert!(drained, "retired nodes were never freed");
     drop(stack);
