@@ -8,194 +8,213 @@
 //! with them. Throughput is in pairs per second over all threads; compare
 //! ratios within one run. More threads than cores are labelled
 //! oversubscribed: there a preempted lock holder stalls every other thread.
+//!
+//! `crossbeam_queue` is not a dependency of the loom build, so under
+//! `--cfg loom` this bench is an empty program.
 #![allow(clippy::disallowed_types)]
 
 mod common;
 
-use acqrel::{MsQueue, TreiberStack};
-use common::{run_threads, threads_label};
-use concurrent_queue::ConcurrentQueue;
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use crossbeam_queue::SegQueue;
-use std::collections::VecDeque;
-use std::hint::black_box;
-use std::sync::Mutex;
+#[cfg(not(loom))]
+criterion::criterion_main!(imp::benches);
 
-/// Guard reuse: operations per pin before the guard is repinned (so that
-/// garbage keeps being collected during a long run).
-const PER_PIN: u64 = 128;
-/// `push_all`/`take_all` batch size.
-const BATCH: u64 = 16;
-const THREADS: [usize; 3] = [1, 2, 4];
+#[cfg(loom)]
+fn main() {}
 
-/// A container under test: one push and one pop.
-trait Pair: Sync {
-    fn pair(&self, value: u64) -> Option<u64>;
-}
+/// The benches (not built under loom).
+#[cfg(not(loom))]
+mod imp {
 
-impl Pair for TreiberStack<u64> {
-    fn pair(&self, value: u64) -> Option<u64> {
-        self.push(value);
-        self.pop()
+    use crate::common::{run_threads, threads_label};
+    use acqrel::{MsQueue, TreiberStack};
+    use concurrent_queue::ConcurrentQueue;
+    use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
+    use crossbeam_queue::SegQueue;
+    use std::collections::VecDeque;
+    use std::hint::black_box;
+    use std::sync::Mutex;
+
+    /// Guard reuse: operations per pin before the guard is repinned (so that
+    /// garbage keeps being collected during a long run).
+    const PER_PIN: u64 = 128;
+    /// `push_all`/`take_all` batch size.
+    const BATCH: u64 = 16;
+    const THREADS: [usize; 3] = [1, 2, 4];
+
+    /// A container under test: one push and one pop.
+    trait Pair: Sync {
+        fn pair(&self, value: u64) -> Option<u64>;
     }
-}
 
-impl Pair for Mutex<Vec<u64>> {
-    fn pair(&self, value: u64) -> Option<u64> {
-        self.lock().unwrap().push(value);
-        self.lock().unwrap().pop()
+    impl Pair for TreiberStack<u64> {
+        fn pair(&self, value: u64) -> Option<u64> {
+            self.push(value);
+            self.pop()
+        }
     }
-}
 
-impl Pair for MsQueue<u64> {
-    fn pair(&self, value: u64) -> Option<u64> {
-        self.push(value);
-        self.pop()
+    impl Pair for Mutex<Vec<u64>> {
+        fn pair(&self, value: u64) -> Option<u64> {
+            self.lock().unwrap().push(value);
+            self.lock().unwrap().pop()
+        }
     }
-}
 
-impl Pair for Mutex<VecDeque<u64>> {
-    fn pair(&self, value: u64) -> Option<u64> {
-        self.lock().unwrap().push_back(value);
-        self.lock().unwrap().pop_front()
+    impl Pair for MsQueue<u64> {
+        fn pair(&self, value: u64) -> Option<u64> {
+            self.push(value);
+            self.pop()
+        }
     }
-}
 
-impl Pair for SegQueue<u64> {
-    fn pair(&self, value: u64) -> Option<u64> {
-        self.push(value);
-        self.pop()
+    impl Pair for Mutex<VecDeque<u64>> {
+        fn pair(&self, value: u64) -> Option<u64> {
+            self.lock().unwrap().push_back(value);
+            self.lock().unwrap().pop_front()
+        }
     }
-}
 
-impl Pair for ConcurrentQueue<u64> {
-    fn pair(&self, value: u64) -> Option<u64> {
-        self.push(value).unwrap();
-        self.pop().ok()
+    impl Pair for SegQueue<u64> {
+        fn pair(&self, value: u64) -> Option<u64> {
+            self.push(value);
+            self.pop()
+        }
     }
-}
 
-/// The harness baseline: the same loop and `black_box`, no container.
-struct Nothing;
-
-impl Pair for Nothing {
-    fn pair(&self, value: u64) -> Option<u64> {
-        Some(value)
+    impl Pair for ConcurrentQueue<u64> {
+        fn pair(&self, value: u64) -> Option<u64> {
+            self.push(value).unwrap();
+            self.pop().ok()
+        }
     }
-}
 
-fn bench_pairs<P: Pair>(
-    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
-    name: &str,
-    label: &str,
-    threads: usize,
-    container: &P,
-) {
-    group.bench_function(BenchmarkId::new(name, label), |b| {
-        b.iter_custom(|iters| {
-            run_threads(threads, iters, |t, n| {
-                for i in 0..n {
-                    black_box(black_box(container).pair(t as u64 * n + i));
-                }
-            })
-        })
-    });
-}
+    /// The harness baseline: the same loop and `black_box`, no container.
+    struct Nothing;
 
-fn stack(c: &mut Criterion) {
-    let mut group = c.benchmark_group("stack_push_pop_pairs");
-    for threads in THREADS {
-        let label = threads_label(threads);
-        group.throughput(Throughput::Elements(threads as u64));
-        bench_pairs(&mut group, "harness_baseline", &label, threads, &Nothing);
-        bench_pairs(&mut group, "mutex_vec", &label, threads, &Mutex::new(Vec::new()));
-        bench_pairs(&mut group, "treiber_stack", &label, threads, &TreiberStack::new());
+    impl Pair for Nothing {
+        fn pair(&self, value: u64) -> Option<u64> {
+            Some(value)
+        }
+    }
 
-        let stack = TreiberStack::new();
-        group.bench_function(BenchmarkId::new("treiber_stack_guard_reuse", &label), |b| {
+    fn bench_pairs<P: Pair>(
+        group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+        name: &str,
+        label: &str,
+        threads: usize,
+        container: &P,
+    ) {
+        group.bench_function(BenchmarkId::new(name, label), |b| {
             b.iter_custom(|iters| {
                 run_threads(threads, iters, |t, n| {
-                    let mut guard = crossbeam_epoch::pin();
                     for i in 0..n {
-                        if i % PER_PIN == PER_PIN - 1 {
-                            guard.repin();
-                        }
-                        stack.push_with(t as u64 * n + i, &guard);
-                        black_box(stack.pop_with(&guard));
-                    }
-                })
-            })
-        });
-
-        let stack = TreiberStack::new();
-        group.bench_function(BenchmarkId::new("treiber_stack_batch16", &label), |b| {
-            b.iter_custom(|iters| {
-                run_threads(threads, iters, |t, n| {
-                    // `n` pairs in batches: push_all 16, take_all (which may
-                    // also take other threads' values; all are counted).
-                    let mut i = 0;
-                    while i < n {
-                        let len = BATCH.min(n - i);
-                        stack.push_all((i..i + len).map(|v| t as u64 * n + v));
-                        for v in stack.take_all() {
-                            black_box(v);
-                        }
-                        i += len;
+                        black_box(black_box(container).pair(t as u64 * n + i));
                     }
                 })
             })
         });
     }
-    group.finish();
-}
 
-fn queue(c: &mut Criterion) {
-    let mut group = c.benchmark_group("queue_push_pop_pairs");
-    for threads in THREADS {
-        let label = threads_label(threads);
-        group.throughput(Throughput::Elements(threads as u64));
-        bench_pairs(&mut group, "harness_baseline", &label, threads, &Nothing);
-        bench_pairs(&mut group, "mutex_vecdeque", &label, threads, &Mutex::new(VecDeque::new()));
-        bench_pairs(&mut group, "crossbeam_segqueue", &label, threads, &SegQueue::new());
-        bench_pairs(
-            &mut group,
-            "concurrent_queue_unbounded",
-            &label,
-            threads,
-            &ConcurrentQueue::unbounded(),
-        );
-        bench_pairs(&mut group, "ms_queue", &label, threads, &MsQueue::new());
+    fn stack(c: &mut Criterion) {
+        let mut group = c.benchmark_group("stack_push_pop_pairs");
+        for threads in THREADS {
+            let label = threads_label(threads);
+            group.throughput(Throughput::Elements(threads as u64));
+            bench_pairs(&mut group, "harness_baseline", &label, threads, &Nothing);
+            bench_pairs(&mut group, "mutex_vec", &label, threads, &Mutex::new(Vec::new()));
+            bench_pairs(&mut group, "treiber_stack", &label, threads, &TreiberStack::new());
 
-        let queue = MsQueue::new();
-        group.bench_function(BenchmarkId::new("ms_queue_guard_reuse", &label), |b| {
-            b.iter_custom(|iters| {
-                run_threads(threads, iters, |t, n| {
-                    let mut guard = crossbeam_epoch::pin();
-                    for i in 0..n {
-                        if i % PER_PIN == PER_PIN - 1 {
-                            guard.repin();
+            let stack = TreiberStack::new();
+            group.bench_function(BenchmarkId::new("treiber_stack_guard_reuse", &label), |b| {
+                b.iter_custom(|iters| {
+                    run_threads(threads, iters, |t, n| {
+                        let mut guard = crossbeam_epoch::pin();
+                        for i in 0..n {
+                            if i % PER_PIN == PER_PIN - 1 {
+                                guard.repin();
+                            }
+                            stack.push_with(t as u64 * n + i, &guard);
+                            black_box(stack.pop_with(&guard));
                         }
-                        queue.push_with(t as u64 * n + i, &guard);
-                        black_box(queue.pop_with(&guard));
-                    }
+                    })
                 })
-            })
-        });
+            });
+
+            let stack = TreiberStack::new();
+            group.bench_function(BenchmarkId::new("treiber_stack_batch16", &label), |b| {
+                b.iter_custom(|iters| {
+                    run_threads(threads, iters, |t, n| {
+                        // `n` pairs in batches: push_all 16, take_all (which may
+                        // also take other threads' values; all are counted).
+                        let mut i = 0;
+                        while i < n {
+                            let len = BATCH.min(n - i);
+                            stack.push_all((i..i + len).map(|v| t as u64 * n + v));
+                            for v in stack.take_all() {
+                                black_box(v);
+                            }
+                            i += len;
+                        }
+                    })
+                })
+            });
+        }
+        group.finish();
     }
-    group.finish();
-}
 
-/// What one pin costs: a full fence (x86: a locked exchange) when the thread
-/// is not pinned yet, a counter increment when it already is.
-fn pin(c: &mut Criterion) {
-    let mut group = c.benchmark_group("epoch_pin");
-    group.bench_function("pin_unpin", |b| b.iter(|| drop(black_box(crossbeam_epoch::pin()))));
-    group.bench_function("pin_nested_in_held_guard", |b| {
-        let _outer = crossbeam_epoch::pin();
-        b.iter(|| drop(black_box(crossbeam_epoch::pin())))
-    });
-    group.finish();
-}
+    fn queue(c: &mut Criterion) {
+        let mut group = c.benchmark_group("queue_push_pop_pairs");
+        for threads in THREADS {
+            let label = threads_label(threads);
+            group.throughput(Throughput::Elements(threads as u64));
+            bench_pairs(&mut group, "harness_baseline", &label, threads, &Nothing);
+            bench_pairs(
+                &mut group,
+                "mutex_vecdeque",
+                &label,
+                threads,
+                &Mutex::new(VecDeque::new()),
+            );
+            bench_pairs(&mut group, "crossbeam_segqueue", &label, threads, &SegQueue::new());
+            bench_pairs(
+                &mut group,
+                "concurrent_queue_unbounded",
+                &label,
+                threads,
+                &ConcurrentQueue::unbounded(),
+            );
+            bench_pairs(&mut group, "ms_queue", &label, threads, &MsQueue::new());
 
-criterion_group!(benches, stack, queue, pin);
-criterion_main!(benches);
+            let queue = MsQueue::new();
+            group.bench_function(BenchmarkId::new("ms_queue_guard_reuse", &label), |b| {
+                b.iter_custom(|iters| {
+                    run_threads(threads, iters, |t, n| {
+                        let mut guard = crossbeam_epoch::pin();
+                        for i in 0..n {
+                            if i % PER_PIN == PER_PIN - 1 {
+                                guard.repin();
+                            }
+                            queue.push_with(t as u64 * n + i, &guard);
+                            black_box(queue.pop_with(&guard));
+                        }
+                    })
+                })
+            });
+        }
+        group.finish();
+    }
+
+    /// What one pin costs: a full fence (x86: a locked exchange) when the thread
+    /// is not pinned yet, a counter increment when it already is.
+    fn pin(c: &mut Criterion) {
+        let mut group = c.benchmark_group("epoch_pin");
+        group.bench_function("pin_unpin", |b| b.iter(|| drop(black_box(crossbeam_epoch::pin()))));
+        group.bench_function("pin_nested_in_held_guard", |b| {
+            let _outer = crossbeam_epoch::pin();
+            b.iter(|| drop(black_box(crossbeam_epoch::pin())))
+        });
+        group.finish();
+    }
+
+    criterion_group!(benches, stack, queue, pin);
+}

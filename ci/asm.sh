@@ -52,7 +52,8 @@ normalise() {
         sym != "" && /^ *[0-9a-f]+:\t/ {
             line = $0; sub(/^ *[0-9a-f]+:\t/, "", line)
             n = split(line, w, /[ \t]+/); m = w[1]
-            if (m ~ /^(lock|rep|repz|repnz|repe|repne)$/ || m ~ /^(dmb|dsb)$/) m = m ":" w[2]
+            if (m == "xchg" && w[2] == "%ax,%ax") m = "nop" # `66 90`, the two-byte nop of code alignment
+            else if (m ~ /^(lock|rep|repz|repnz|repe|repne)$/ || m ~ /^(dmb|dsb)$/) m = m ":" w[2]
             else if (m ~ /^(b|bl|call|jmp)$/ && match(line, /<[^>]*>/)) {
                 t = substr(line, RSTART + 1, RLENGTH - 2); sub(/\+0x[0-9a-f]+$/, "", t); m = m ":" t
             }
@@ -106,7 +107,7 @@ for t in aarch64 aarch64+lse x86_64; do
 done
 
 if [ "${1:-}" = --table ]; then
-    atomic='ld[a-z]*a[a-z]*r[a-z]*|st[a-z]*l[a-z]*r[a-z]*|ldxr|stxr|ld(add|clr|eor|set|[su]max|[su]min)[al]*|swp[al]*|cas[al]*|dmb:.*|bl:__aarch64_.*|lock:.*|xchg|mfence'
+    atomic='ld[a-z]*a[a-z]*r[a-z]*|st[a-z]*l[a-z]*r[a-z]*|ldxr|stxr|ld(add|clr|eor|set|[su]max|[su]min)[al]*[bh]?|swp[al]*[bh]?|cas[al]*[bh]?|dmb:.*|bl:__aarch64_.*|lock:.*|xchg|mfence'
     echo "(atomic and barrier instructions only; \`lock:xadd\` is \`lock xadd\`)"
     echo
     echo "| symbol | aarch64 | aarch64+lse | x86_64 |"

@@ -14,11 +14,15 @@
 
 mod counters;
 mod disruptor;
+mod locks;
 mod spsc;
+mod stack_queue;
 
 fn main() {
     counters::check();
     spsc::check();
     disruptor::check();
+    locks::check();
+    stack_queue::check();
     println!("asm_probe: every probe ran");
 }
