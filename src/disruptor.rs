@@ -113,7 +113,7 @@ pub use event_poller::{EventPoller, Polled};
 #[cfg(feature = "std")]
 pub use processor::{EventHandler, PanicPayload};
 #[cfg(feature = "std")]
-pub use wait_strategy::{Blocking, BusySpin, Sleeping, WaitStrategy, Yielding};
+pub use wait_strategy::{Blocking, BusySpin, Sleeping, Timed, Timeout, WaitStrategy, Yielding};
 
 use core::fmt;
 
@@ -144,6 +144,38 @@ pub trait Sequencer {
     ///
     /// If `n` is zero or larger than the ring.
     fn claim_while(&mut self, n: usize, keep_waiting: impl FnMut() -> bool) -> Option<i64>;
+
+    /// Claims `n` sequences, waiting through `wait` while the ring is full
+    /// — a wait for the minimum of the gating sequences to reach the wrap
+    /// point, so a [`Blocking`] producer sleeps until a consumer advances
+    /// and signals it ([DSR-I8]) — until `alerted()`; returns the highest,
+    /// or `None` if alerted first (with the same caveat as
+    /// [`claim_while`](Sequencer::claim_while)).
+    ///
+    /// # Panics
+    ///
+    /// If `n` is zero or larger than the ring.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Sequence, Sequencer, SingleProducerSequencer, Yielding};
+    /// use std::sync::Arc;
+    ///
+    /// let consumer = Arc::new(Sequence::new());
+    /// let mut seq = SingleProducerSequencer::new(Arc::new(Sequence::new()), 1, vec![Arc::clone(&consumer)]);
+    /// assert_eq!(seq.claim_with(1, &Yielding, || false), Some(0));
+    /// consumer.set(0); // without this the next claim would wait
+    /// assert_eq!(seq.claim_with(1, &Yielding, || false), Some(1));
+    /// assert_eq!(seq.claim_with(1, &Yielding, || true), None); // full, and told to stop
+    /// ```
+    #[cfg(feature = "std")]
+    fn claim_with<P: WaitStrategy>(
+        &mut self,
+        n: usize,
+        wait: &P,
+        alerted: impl Fn() -> bool,
+    ) -> Option<i64>;
 
     /// Publishes the claimed range `lo..=hi` after its events were written.
     fn publish(&self, lo: i64, hi: i64);
