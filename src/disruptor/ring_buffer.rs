@@ -81,6 +81,26 @@ impl<E> RingBuffer<E> {
         self.cell(sequence).with(|p| unsafe { &*p })
     }
 
+    /// Calls `f(event, sequence, sequence == hi)` for every sequence in
+    /// `lo..=hi`, in order: a consumer's batch, with the slot lookup hoisted
+    /// out of the loop.
+    ///
+    /// # Safety
+    ///
+    /// As for [`get`](RingBuffer::get), for every sequence of the range.
+    #[inline]
+    pub(crate) unsafe fn read_batch(&self, lo: i64, hi: i64, mut f: impl FnMut(&E, i64, bool)) {
+        let (slots, mask) = (&*self.slots, self.mask);
+        let mut s = lo;
+        while s <= hi {
+            // The mask keeps the index below the length: the check is elided.
+            let cell = &slots[(s & mask) as usize];
+            // SAFETY: [DSR-I1] the caller guarantees no writer holds these slots while `f` runs.
+            f(cell.with(|p| unsafe { &*p }), s, s == hi);
+            s += 1;
+        }
+    }
+
     /// Exclusive access to the event of `sequence`.
     ///
     /// # Safety
