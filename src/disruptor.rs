@@ -226,9 +226,15 @@ impl core::error::Error for TryPublishError {}
 /// If `n` is zero or larger than the ring.
 #[inline]
 fn check_batch(n: usize, capacity: i64) -> i64 {
-    assert!(
-        n >= 1 && n as u64 <= capacity as u64,
-        "claim of {n} sequences on a ring of {capacity}"
-    );
+    if n == 0 || n as u64 > capacity as u64 {
+        bad_batch(n, capacity);
+    }
     n as i64
+}
+
+/// Out of line, so that the claim path does not prepare the message.
+#[cold]
+#[inline(never)]
+fn bad_batch(n: usize, capacity: i64) -> ! {
+    panic!("claim of {n} sequences on a ring of {capacity}")
 }

@@ -411,9 +411,10 @@ impl<E, S: Sequencer, W: WaitStrategy> Producer<E, S, W> {
         let on_unwind = ResetOnUnwind { producer: self, lo: hi, hi };
         // SAFETY: [DSR-I1] `hi` is claimed by the caller and unpublished: nobody else touches the slot.
         write(unsafe { on_unwind.producer.shared.ring.get_mut(hi) });
-        let producer = on_unwind.disarm();
-        producer.sequencer.publish(hi, hi);
-        producer.shared.wait.signal();
+        // Disarmed: `write` returned, the slot holds what it wrote.
+        core::mem::forget(on_unwind);
+        self.sequencer.publish(hi, hi);
+        self.shared.wait.signal();
     }
 
     /// Like [`publish`](Producer::publish), but refuses instead of waiting
@@ -526,20 +527,11 @@ impl<E, S: Sequencer + fmt::Debug, W: WaitStrategy> fmt::Debug for Producer<E, S
 }
 
 /// Publishes a claimed range whose writer panicked, reset to fresh factory
-/// events ([DSR-I6]); disarmed when the writer returns normally.
+/// events ([DSR-I6]); forgotten when the writer returns normally.
 struct ResetOnUnwind<'a, E, S: Sequencer, W: WaitStrategy> {
     producer: &'a mut Producer<E, S, W>,
     lo: i64,
     hi: i64,
-}
-
-impl<'a, E, S: Sequencer, W: WaitStrategy> ResetOnUnwind<'a, E, S, W> {
-    #[inline]
-    fn disarm(self) -> &'a mut Producer<E, S, W> {
-        let this = core::mem::ManuallyDrop::new(self);
-        // SAFETY: [DSR-I6] `this` is never dropped, so the reference is moved out exactly once.
-        unsafe { core::ptr::read(&this.producer) }
-    }
 }
 
 impl<E, S: Sequencer, W: WaitStrategy> Drop for ResetOnUnwind<'_, E, S, W> {
