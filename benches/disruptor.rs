@@ -3,7 +3,8 @@
 //! all), through the same body: time from the first publish until the
 //! consumer has handled the last event. Thread start-up and teardown are
 //! outside the timed region except where noted. Also sequencer
-//! micro-benchmarks (claim + publish on one thread) against an empty loop.
+//! micro-benchmarks (claim + publish on one thread) against an empty loop,
+//! and a producer feeding a two-stage chain.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 #[cfg(not(loom))]
@@ -301,6 +302,84 @@ mod benches {
         g.finish();
     }
 
+    /// One producer, two stages in a chain: the second stage sees an event
+    /// only after the first has handled it. Three busy threads on two cores.
+    fn ours_pipeline(n: u64) -> Duration {
+        let (seen, mut count) = counter();
+        let (mut p, c) = Builder::single_producer(CAPACITY, || 0u64, Yielding)
+            .handle_events_with(|e: &u64, _, _| {
+                black_box(*e);
+            })
+            .then(move |e: &u64, _, end| count(e, end))
+            .build();
+        let t0 = Instant::now();
+        for i in 0..n {
+            p.publish(|e| *e = i).unwrap();
+        }
+        wait_until(&seen, n);
+        let t = t0.elapsed();
+        drop(p);
+        c.join().unwrap();
+        t
+    }
+
+    fn peer_pipeline(n: u64) -> Duration {
+        use disruptor::Producer as _;
+        let (seen, mut count) = counter();
+        let mut p = disruptor::build_single_producer(CAPACITY, || 0u64, PeerYield)
+            .handle_events_with(|e: &u64, _, _| {
+                black_box(*e);
+            })
+            .and_then()
+            .handle_events_with(move |e: &u64, _, end| count(e, end))
+            .build();
+        let t0 = Instant::now();
+        for i in 0..n {
+            p.publish(|e| *e = i);
+        }
+        wait_until(&seen, n);
+        let t = t0.elapsed();
+        drop(p);
+        t
+    }
+
+    /// Two bounded channels in a chain, a thread per stage.
+    fn channel_pipeline(n: u64) -> Duration {
+        let (tx1, rx1) = crossbeam_channel::bounded::<u64>(CAPACITY);
+        let (tx2, rx2) = crossbeam_channel::bounded::<u64>(CAPACITY);
+        thread::scope(|s| {
+            s.spawn(move || {
+                for v in rx1 {
+                    tx2.send(black_box(v)).unwrap();
+                }
+            });
+            let t0 = Instant::now();
+            s.spawn(move || {
+                for i in 0..n {
+                    tx1.send(i).unwrap();
+                }
+            });
+            for _ in 0..n {
+                black_box(rx2.recv().unwrap());
+            }
+            t0.elapsed()
+        })
+    }
+
+    pub fn pipeline(c: &mut Criterion) {
+        let mut g = c.benchmark_group("disruptor_pipeline_1p_2stages_yielding");
+        g.throughput(Throughput::Elements(1));
+        let label = threads_label(3);
+        g.bench_function(BenchmarkId::new("acqrel", &label), |b| b.iter_custom(ours_pipeline));
+        g.bench_function(BenchmarkId::new("disruptor_crate", &label), |b| {
+            b.iter_custom(peer_pipeline)
+        });
+        g.bench_function(BenchmarkId::new("crossbeam_channel", &label), |b| {
+            b.iter_custom(channel_pipeline)
+        });
+        g.finish();
+    }
+
     pub fn sequencers(c: &mut Criterion) {
         let mut g = c.benchmark_group("disruptor_sequencer_claim_publish");
         g.throughput(Throughput::Elements(1));
@@ -361,7 +440,7 @@ criterion::criterion_group! {
         .sample_size(10)
         .warm_up_time(std::time::Duration::from_secs(1))
         .measurement_time(std::time::Duration::from_secs(2));
-    targets = benches::one_producer_one_consumer, benches::two_producers_one_consumer, benches::sequencers
+    targets = benches::one_producer_one_consumer, benches::two_producers_one_consumer, benches::pipeline, benches::sequencers
 }
 #[cfg(not(loom))]
 criterion::criterion_main!(disruptor_benches);

@@ -150,12 +150,14 @@ mod imp {
             acqrel::spsc::bounded(capacity)
         }
         fn produce(p: &mut Self::P, n: u64) {
-            let (mut next, mut spins) = (0..n, 0);
-            while !next.is_empty() {
-                // One chunk of every free slot, filled from the iterator, one commit.
-                if p.write_chunk(usize::MAX).fill_from_iter(&mut next) == 0 {
+            let (mut next, mut spins) = (0u64, 0);
+            while next < n {
+                // One chunk of every free slot, filled from a range, one commit.
+                let filled = p.write_chunk(usize::MAX).fill_from_iter(next..n);
+                if filled == 0 {
                     wait(&mut spins);
                 }
+                next += filled as u64;
             }
         }
         fn consume(c: &mut Self::C, n: u64) -> u64 {
@@ -385,8 +387,7 @@ mod imp {
         });
         group.bench_function("acqrel_chunk", |b| {
             b.iter(|| {
-                let mut source = 0..CAP as u64;
-                p.write_chunk(usize::MAX).fill_from_iter(&mut black_box(&mut source));
+                p.write_chunk(usize::MAX).fill_from_iter(black_box(0..CAP as u64));
                 let sum = cons.read_chunk(usize::MAX).into_iter().fold(0u64, u64::wrapping_add);
                 black_box(sum)
             })

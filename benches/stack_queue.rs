@@ -34,8 +34,9 @@ mod imp {
     use std::hint::black_box;
     use std::sync::Mutex;
 
-    /// Guard reuse: operations per pin before the guard is repinned (so that
-    /// garbage keeps being collected during a long run).
+    /// Guard reuse: operations per pin before the guard is repinned and
+    /// flushed (without the flush nothing collects during the loop, garbage
+    /// piles up and every later benchmark in the process pays for it).
     const PER_PIN: u64 = 128;
     /// `push_all`/`take_all` batch size.
     const BATCH: u64 = 16;
@@ -132,6 +133,7 @@ mod imp {
                         for i in 0..n {
                             if i % PER_PIN == PER_PIN - 1 {
                                 guard.repin();
+                                guard.flush();
                             }
                             stack.push_with(t as u64 * n + i, &guard);
                             black_box(stack.pop_with(&guard));
@@ -193,6 +195,7 @@ mod imp {
                         for i in 0..n {
                             if i % PER_PIN == PER_PIN - 1 {
                                 guard.repin();
+                                guard.flush();
                             }
                             queue.push_with(t as u64 * n + i, &guard);
                             black_box(queue.pop_with(&guard));

@@ -49,6 +49,10 @@
 //! collection progress: a thread that stays pinned holds back every node
 //! retired meanwhile; [`Guard::flush`] hands this thread's deferred nodes to
 //! the global queue and collects.
+//! Under one guard for many operations, repin and flush it every hundred
+//! or so operations: collection otherwise runs only from `pin` (once per
+//! 128 pins, at most 8 bags of 64 nodes), so such a loop retires nodes
+//! faster than anything frees them.
 //!
 //! # Memory ordering
 //!
@@ -61,6 +65,7 @@
 //! reaches it through `tail` or `head` reads it. `pop`'s load of `tail` is
 //! only compared ([MSQ-O7]). The tags name entries in SAFETY.md.
 
+use crate::loom::Backoff;
 use crate::loom::UnsafeCell;
 use crate::loom::atomic::Ordering::{Acquire, Relaxed, Release};
 use crate::loom::atomic::site;
@@ -219,6 +224,7 @@ impl<T> MsQueue<T> {
 
     fn push_pinned(&self, value: T, guard: &Guard) {
         let node = Node::new(MaybeUninit::new(value)).into_shared(guard);
+        let backoff = Backoff::new();
         loop {
             // ORDERING: [MSQ-O3] Acquire — pairs with [MSQ-O4]: the tail node is initialised.
             let tail = self.tail.load(site::load(Acquire), guard);
@@ -263,6 +269,8 @@ impl<T> MsQueue<T> {
                 );
                 return;
             }
+            // Another node was linked first: let its pusher finish before retrying.
+            backoff.spin();
         }
     }
 
@@ -291,6 +299,7 @@ impl<T> MsQueue<T> {
     }
 
     fn pop_pinned(&self, guard: &Guard) -> Option<T> {
+        let backoff = Backoff::new();
         loop {
             // ORDERING: [MSQ-O5] Acquire — pairs with [MSQ-O6]: the sentinel is initialised.
             let head = self.head.load(site::load(Acquire), guard);
@@ -334,6 +343,8 @@ impl<T> MsQueue<T> {
                     return Some(value);
                 }
             }
+            // Another pop won the head: let it finish before retrying.
+            backoff.spin();
         }
     }
 

@@ -5,44 +5,14 @@
 mod common;
 
 use acqrel::MsQueue;
+use common::epoch_memory::{Odd, memory_stays_flat};
 use common::{DropCounter, scaled};
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::thread;
 
-/// Counts live allocations of one size: the node size of [`Odd`] values,
-/// chosen so that nothing else in the test binary allocates it.
-struct NodeCounter;
-
-/// A payload with a size no other allocation in this binary is likely to have.
-struct Odd([u8; 977]);
-
-/// `Odd`'s node: the payload rounded up to pointer alignment, plus the link.
-const NODE_SIZE: usize = 977_usize.next_multiple_of(8) + 8;
-static LIVE_NODES: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator, counting on the side.
-unsafe impl GlobalAlloc for NodeCounter {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if layout.size() == NODE_SIZE {
-            LIVE_NODES.fetch_add(1, Relaxed);
-        }
-        // SAFETY: the caller's obligations are the system allocator's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if layout.size() == NODE_SIZE {
-            LIVE_NODES.fetch_sub(1, Relaxed);
-        }
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: NodeCounter = NodeCounter;
+crate::count_live_nodes!();
 
 #[test]
 fn fifo_order_and_emptiness() {
@@ -255,45 +225,12 @@ fn values_published_by_push_are_complete_when_popped() {
 
 #[test]
 fn memory_stays_flat_over_a_long_run() {
-    let rounds = 20;
-    let per_round = scaled(50_000);
     let queue = MsQueue::new();
-    let baseline = LIVE_NODES.load(Relaxed);
-    let mut peak = 0;
-    for _ in 0..rounds {
-        thread::scope(|s| {
-            for _ in 0..2 {
-                s.spawn(|| {
-                    for _ in 0..per_round {
-                        queue.push(Odd([1; 977]));
-                        let v = queue.pop().expect("this thread pushed one");
-                        assert_eq!(v.0[976], 1);
-                    }
-                    crossbeam_epoch::pin().flush();
-                });
-            }
-        });
-        crossbeam_epoch::pin().flush();
-        peak = peak.max(LIVE_NODES.load(Relaxed).saturating_sub(baseline));
-    }
-    // As for the stack: spikes while a pinned thread is preempted are
-    // expected; growth with the run's length, or garbage never freed, is not.
-    let retired = rounds * 2 * per_round;
-    assert!(peak < retired / 4, "live nodes grew to {peak} of {retired} retired");
-    let mut drained = false;
-    for _ in 0..10_000 {
-        crossbeam_epoch::pin().flush();
-        // One node stays: the live sentinel.
-        if LIVE_NODES.load(Relaxed).saturating_sub(baseline) <= 256 {
-            drained = true;
-            break;
-        }
-        // A thread of another test preempted while pinned holds the epoch
-        // back: let it run.
-        thread::yield_now();
-    }
-    assert!(drained, "retired nodes were never freed");
-    drop(queue);
+    memory_stays_flat(scaled(50_000), 256, || {
+        queue.push(Odd([1; 977]));
+        let v = queue.pop().expect("this thread pushed one");
+        assert_eq!(v.0[976], 1);
+    });
 }
 
 #[test]

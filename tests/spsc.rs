@@ -391,6 +391,40 @@ fn read_chunk_iterator_commits_only_what_it_yielded() {
 }
 
 #[test]
+fn panicking_fold_over_a_wrapped_read_chunk_commits_what_it_took() {
+    let counter = DropCounter::new();
+    let (mut p, mut c) = spsc::bounded(4);
+    // Move the positions to slot 2 so that a chunk of 4 wraps after 2 items.
+    for i in 0..2 {
+        p.push(counter.track(i)).unwrap();
+        drop(c.pop().unwrap());
+    }
+    for i in 10..14 {
+        p.push(counter.track(i)).unwrap();
+    }
+    let mut seen = Vec::new();
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        c.read_chunk(4).into_iter().for_each(|item| {
+            seen.push(item.value);
+            assert!(item.value < 12, "stop after the wrap");
+        })
+    }));
+    assert!(result.is_err());
+    // 10 and 11 before the wrap, 12 (after it) taken and dropped by the panic.
+    assert_eq!(seen, [10, 11, 12]);
+    assert_eq!(counter.dropped(), 5);
+    assert_eq!(c.len(), 1);
+    assert_eq!(c.pop().unwrap().value, 13);
+    let sum = {
+        p.write_chunk(4).fill_from_iter((20..24).map(|i| counter.track(i)));
+        c.read_chunk(4).into_iter().fold(0, |sum, item| sum + item.value)
+    };
+    assert_eq!(sum, 20 + 21 + 22 + 23);
+    drop((p, c));
+    assert_eq!(counter.alive(), 0);
+}
+
+#[test]
 fn slices_and_iterators_move_everything_in_order() {
     let (mut p, mut c) = spsc::bounded::<u64>(7);
     let mut sent = 0u64;

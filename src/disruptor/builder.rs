@@ -626,9 +626,23 @@ impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Producer<E, S, W, P> {
     /// [the type docs](Producer#panics-in-the-writing-closure).
     #[inline]
     pub fn publish(&mut self, write: impl FnOnce(&mut E)) -> Result<i64, Halted> {
-        let mut claim = self.claim()?;
-        write(&mut claim);
-        Ok(claim.sequence())
+        let hi = self.claim_range(1)?;
+        self.write_and_publish(hi, write);
+        Ok(hi)
+    }
+
+    /// Lets `write` fill the claimed slot `hi`, then publishes it (reset, if
+    /// `write` panics). No guard state is kept on the normal path.
+    #[inline]
+    fn write_and_publish(&mut self, hi: i64, write: impl FnOnce(&mut E)) {
+        let on_unwind = ResetOnUnwind { producer: self, lo: hi, hi };
+        // SAFETY: [DSR-I1] `hi` is claimed by the caller and unpublished: nobody else touches the slot.
+        write(unsafe { on_unwind.producer.shared.ring.get_mut(hi) });
+        // Disarmed: `write` returned, the slot holds what it wrote.
+        core::mem::forget(on_unwind);
+        self.sequencer.publish(hi, hi);
+        // [DSR-I8] wake whatever sleeps on the cursor.
+        self.signals.signal(&self.shared.wait);
     }
 
     /// Like [`publish`](Producer::publish), but refuses instead of waiting
@@ -645,8 +659,7 @@ impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Producer<E, S, W, P> {
             return Err(TryPublishError::Halted);
         }
         let hi = self.sequencer.try_claim(1).map_err(|_| TryPublishError::Full)?;
-        let mut claim = Claim::new(self, hi, hi);
-        write(&mut claim);
+        self.write_and_publish(hi, write);
         Ok(hi)
     }
 
@@ -745,6 +758,27 @@ impl<E, S: Sequencer + fmt::Debug, W: WaitStrategy, P: WaitStrategy> fmt::Debug
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Producer").field("sequencer", &self.sequencer).finish_non_exhaustive()
+    }
+}
+
+/// Publishes a claimed range whose writer panicked, reset to fresh factory
+/// events ([DSR-I6]); forgotten when the writer returns normally.
+struct ResetOnUnwind<'a, E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> {
+    producer: &'a mut Producer<E, S, W, P>,
+    lo: i64,
+    hi: i64,
+}
+
+impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Drop for ResetOnUnwind<'_, E, S, W, P> {
+    #[cold]
+    fn drop(&mut self) {
+        let shared = &self.producer.shared;
+        for s in self.lo..=self.hi {
+            // SAFETY: [DSR-I1] still claimed and unpublished by the unwinding writer.
+            unsafe { *shared.ring.get_mut(s) = (shared.factory)() };
+        }
+        self.producer.sequencer.publish(self.lo, self.hi);
+        self.producer.signals.signal(&shared.wait);
     }
 }
 

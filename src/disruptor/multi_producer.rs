@@ -195,7 +195,7 @@ impl Sequencer for MultiProducerSequencer {
         // ORDERING: [DSR-O5] Relaxed — a unique range by atomicity; the wait for room below orders the overwrite.
         let hi = self.cursor.claim.fetch_add(n, Relaxed) + n;
         if !self.has_room(hi) {
-            self.cached_gate = super::single_producer::wait_for_room(
+            self.cached_gate = super::single_producer::wait_through(
                 hi - self.capacity,
                 &self.gating,
                 wait,

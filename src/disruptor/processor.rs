@@ -114,11 +114,10 @@ where
                 continue;
             };
             if hi >= next {
-                for s in next..=hi {
-                    // SAFETY: [DSR-I1] `s <= hi` was published (or passed by every stage we depend on) and our own sequence is below `s` until the batch ends, so no producer claims `s + capacity` meanwhile.
-                    let event = unsafe { shared.ring.get(s) };
-                    handler.on_event(event, s, s == hi);
-                }
+                // SAFETY: [DSR-I1] every sequence up to `hi` was published (or passed by every stage we depend on) and our own sequence stays below `next` until the batch ends, so no producer claims any of them a lap later meanwhile.
+                unsafe {
+                    shared.ring.read_batch(next, hi, |e, s, end| handler.on_event(e, s, end))
+                };
                 // [DSR-O1] Release: our reads of the batch happen-before the
                 // producer's overwrite and the next stage's reads.
                 sequence.set(hi);

@@ -62,9 +62,10 @@ impl<E> RingBuffer<E> {
     #[inline]
     fn cell(&self, sequence: i64) -> &UnsafeCell<E> {
         debug_assert!(sequence >= 0, "negative sequence {sequence}");
-        // The mask keeps the index below the length: no bounds check needed,
-        // but indexing keeps it safe code.
-        &self.slots[(sequence & self.mask) as usize]
+        let index = (sequence & self.mask) as usize;
+        debug_assert!(index < self.slots.len());
+        // SAFETY: [DSR-I1] the length is a power of two and `mask` is the length minus one, so `index` is in bounds.
+        unsafe { self.slots.get_unchecked(index) }
     }
 
     /// Shared access to the event of `sequence`.
@@ -79,6 +80,24 @@ impl<E> RingBuffer<E> {
     pub unsafe fn get(&self, sequence: i64) -> &E {
         // SAFETY: [DSR-I1] the caller guarantees no writer holds this slot while the reference lives.
         self.cell(sequence).with(|p| unsafe { &*p })
+    }
+
+    /// Calls `f(event, sequence, sequence == hi)` for every sequence in
+    /// `lo..=hi`, in order: a consumer's batch, with the slot lookup hoisted
+    /// out of the loop.
+    ///
+    /// # Safety
+    ///
+    /// As for [`get`](RingBuffer::get), for every sequence of the range.
+    #[inline]
+    pub(crate) unsafe fn read_batch(&self, lo: i64, hi: i64, mut f: impl FnMut(&E, i64, bool)) {
+        let mut s = lo;
+        while s <= hi {
+            let cell = self.cell(s);
+            // SAFETY: [DSR-I1] the caller guarantees no writer holds these slots while `f` runs.
+            f(cell.with(|p| unsafe { &*p }), s, s == hi);
+            s += 1;
+        }
     }
 
     /// Exclusive access to the event of `sequence`.

@@ -102,15 +102,12 @@ impl Sequencer for SingleProducerSequencer {
         Ok(hi)
     }
 
-    fn claim_while(&mut self, n: usize, mut keep_waiting: impl FnMut() -> bool) -> Option<i64> {
+    #[inline]
+    fn claim_while(&mut self, n: usize, keep_waiting: impl FnMut() -> bool) -> Option<i64> {
         let n = super::check_batch(n, self.capacity);
         let hi = self.next_value + n;
-        let backoff = crate::loom::Backoff::new();
-        while !self.has_room(hi) {
-            if !keep_waiting() {
-                return None;
-            }
-            wait_a_little(&backoff);
+        if !self.has_room(hi) {
+            return self.wait_for_room(hi, keep_waiting);
         }
         self.next_value = hi;
         Some(hi)
@@ -127,7 +124,7 @@ impl Sequencer for SingleProducerSequencer {
         let n = super::check_batch(n, self.capacity);
         let hi = self.next_value + n;
         if !self.has_room(hi) {
-            self.cached_gate = wait_for_room(hi - self.capacity, &self.gating, wait, &alerted)?;
+            self.cached_gate = wait_through(hi - self.capacity, &self.gating, wait, &alerted)?;
         }
         self.next_value = hi;
         Some(hi)
@@ -150,11 +147,28 @@ impl Sequencer for SingleProducerSequencer {
     }
 }
 
+impl SingleProducerSequencer {
+    /// The full-ring path of `claim_while`: waits until `hi` fits. Out of
+    /// line, so that the claim path keeps no waiting state.
+    #[cold]
+    fn wait_for_room(&mut self, hi: i64, mut keep_waiting: impl FnMut() -> bool) -> Option<i64> {
+        let backoff = crate::loom::Backoff::new();
+        while !self.has_room(hi) {
+            if !keep_waiting() {
+                return None;
+            }
+            wait_a_little(&backoff);
+        }
+        self.next_value = hi;
+        Some(hi)
+    }
+}
+
 /// A producer's wait, through `wait`, until every gating sequence reaches
 /// `wrap_point`; the gating minimum then, or `None` if alerted first.
 #[cfg(feature = "std")]
 #[cold]
-pub(crate) fn wait_for_room<P: super::WaitStrategy>(
+pub(crate) fn wait_through<P: super::WaitStrategy>(
     wrap_point: i64,
     gating: &[Arc<Sequence>],
     wait: &P,

@@ -62,4 +62,5 @@ impl<T> Drop for Tracked<T> {
     }
 }
 
+pub mod epoch_memory;
 pub mod lin;
