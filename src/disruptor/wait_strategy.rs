@@ -144,6 +144,16 @@ pub trait WaitStrategy: Send + Sync + 'static {
     /// How long a consumer waits before its handler's
     /// [`on_timeout`](super::EventHandler::on_timeout) runs; `None` (the
     /// default) waits without limit. Set it with [`Timed`].
+    ///
+    /// ```
+    /// use acqrel::disruptor::{BusySpin, Timed, WaitStrategy};
+    /// use std::time::Duration;
+    ///
+    /// assert_eq!(BusySpin.timeout(), None);
+    /// let timed = Timed::new(BusySpin, Duration::from_millis(5));
+    /// assert_eq!(timed.timeout(), Some(Duration::from_millis(5)));
+    /// assert!(!timed.sleeps()); // spinning: producers never signal it
+    /// ```
     #[inline]
     fn timeout(&self) -> Option<Duration> {
         None
@@ -151,6 +161,16 @@ pub trait WaitStrategy: Send + Sync + 'static {
 }
 
 /// A wait gave up: its deadline passed before the sequence was available.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{Timeout, WaitStrategy, Yielding};
+/// use std::time::Instant;
+///
+/// // A deadline already passed, nothing available: the wait gives up at once.
+/// assert_eq!(Yielding.wait_for_until(0, || -1, || false, Instant::now()), Err(Timeout));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeout;
 
