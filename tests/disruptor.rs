@@ -652,7 +652,7 @@ fn a_blocking_later_stage_is_woken_by_the_stage_before_it() {
 
 #[test]
 fn a_blocking_producer_on_a_full_ring_is_woken_by_the_consumers() {
-    let n = scaled(50_000) as u64;
+    let n = scaled(20_000) as u64;
     let count = Arc::new(AtomicU64::new(0));
     let (mut producer, consumers) = Builder::single_producer(2, || 0u64, BusySpin)
         .handle_events_with(in_order(Arc::clone(&count)))
@@ -668,7 +668,7 @@ fn a_blocking_producer_on_a_full_ring_is_woken_by_the_consumers() {
 
 #[test]
 fn blocking_producers_and_consumers_conserve_events_with_two_producers() {
-    let per = scaled(20_000) as u64;
+    let per = scaled(10_000) as u64;
     let sum = Arc::new(AtomicU64::new(0));
     let s = Arc::clone(&sum);
     let workers: Vec<_> = (0..2)
