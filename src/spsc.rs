@@ -456,8 +456,10 @@ pub struct Producer<T, S: Storage = Heap> {
     ring: Ring<T>,
     /// Our position; we are the only writer of `tail`, so this is its value.
     tail: usize,
-    /// The consumer's position as last loaded: never ahead of the real one.
-    head_cache: usize,
+    /// One lap past the consumer's position as last loaded (never ahead of
+    /// the real one): we may write up to here. `tail == room_end` is the
+    /// fast "full as far as we know" test of `push`.
+    room_end: usize,
     _storage: PhantomData<(S, T)>,
 }
 
@@ -486,7 +488,8 @@ unsafe impl<T: Send, S: Storage> Send for Consumer<T, S> {}
 
 impl<T, S: Storage> Producer<T, S> {
     fn new(ring: Ring<T>, tail: usize, head: usize) -> Self {
-        Self { ring, tail, head_cache: head, _storage: PhantomData }
+        let room_end = ring.advance(head, ring.capacity);
+        Self { ring, tail, room_end, _storage: PhantomData }
     }
 
     /// The number of items the queue can hold.
@@ -498,7 +501,7 @@ impl<T, S: Storage> Producer<T, S> {
     /// Free slots according to the cached head (a lower bound).
     #[inline(always)]
     fn cached_free(&self) -> usize {
-        self.ring.capacity - self.ring.distance(self.head_cache, self.tail)
+        self.ring.distance(self.tail, self.room_end)
     }
 
     /// Reloads the consumer's position and returns the free slots.
@@ -506,7 +509,8 @@ impl<T, S: Storage> Producer<T, S> {
     fn refresh_free(&mut self) -> usize {
         // ORDERING: [SPSC-O4] Acquire — pairs with [SPSC-O3]: the consumer's reads of
         // the slots it freed happen-before we write them again.
-        self.head_cache = self.ring.shared().head.load(Acquire);
+        let head = self.ring.shared().head.load(Acquire);
+        self.room_end = self.ring.advance(head, self.ring.capacity);
         self.cached_free()
     }
 
@@ -548,7 +552,7 @@ impl<T, S: Storage> Producer<T, S> {
     /// ```
     #[inline]
     pub fn push(&mut self, item: T) -> Result<(), PushError<T>> {
-        if self.cached_free() == 0 && self.refresh_free() == 0 {
+        if self.tail == self.room_end && self.refresh_free() == 0 {
             return Err(if self.is_abandoned() {
                 PushError::Abandoned(item)
             } else {
@@ -761,7 +765,9 @@ impl<T, S: Storage> Consumer<T, S> {
     /// ```
     #[inline]
     pub fn pop(&mut self) -> Result<T, PopError> {
-        self.available(1)?;
+        if self.head == self.tail_cache {
+            self.available(1)?;
+        }
         let slot = self.ring.slot(self.head);
         // SAFETY: [SPSC-I2] `head` is behind the acquired tail ([SPSC-O2]), so the
         // slot holds an initialised item that only the consumer may take.
