@@ -188,6 +188,30 @@ fn blocking_producer_on_a_full_ring_is_woken_by_the_consumer() {
     });
 }
 
+/// The default strategy spins, but the one consumer sleeps with its own
+/// `Blocking`: the producer must signal that strategy (not only the
+/// default) after its publish ([DSR-I8]), or the consumer sleeps through
+/// the event and the shutdown (deadlock).
+#[test]
+fn own_blocking_consumer_is_woken_by_a_publish_next_to_a_spinning_default() {
+    loom::model(|| {
+        let handled = std::sync::Arc::new(AtomicU64::new(0));
+        let h = std::sync::Arc::clone(&handled);
+        let (mut producer, consumers) = Builder::single_producer(2, || 0u64, BusySpin)
+            .handle_events_with_wait(
+                move |e: &u64, _: i64, _: bool| {
+                    h.fetch_add(*e, Relaxed);
+                },
+                Blocking::new(),
+            )
+            .build();
+        producer.publish(|e| *e = 5).unwrap();
+        drop(producer);
+        consumers.join().unwrap();
+        assert_eq!(handled.load(Relaxed), 5);
+    });
+}
+
 /// Two producer handles on two threads: the one dropped last must see the
 /// other's claim, or shutdown ends the consumer before the other's event.
 #[test]
