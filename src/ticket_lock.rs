@@ -279,12 +279,8 @@ impl RawTicketLock {
             return false;
         }
         // ORDERING: [TICKET-O3] Relaxed/Relaxed — draws ticket `offered` only if nobody drew it yet; the claim synchronises.
-        let drawn = self.next_ticket.compare_exchange(
-            offered,
-            offered.wrapping_add(STEP),
-            Relaxed,
-            Relaxed,
-        );
+        let after = offered.wrapping_add(STEP);
+        let drawn = self.next_ticket.compare_exchange(offered, after, Relaxed, Relaxed);
         // A drawn ticket whose claim fails was withdrawn meanwhile: it is
         // already behind `grant` and needs no clean-up.
         drawn.is_ok() && self.claim(offered)
@@ -399,9 +395,11 @@ unsafe impl lock_api::RawMutex for RawTicketLock {
 
 /// A FIFO-fair mutual-exclusion lock that waits by spinning and yielding.
 ///
-/// Threads take the lock in the order they called [`lock`](Self::lock). The
-/// [module docs](self) compare it with [`SpinLock`](crate::SpinLock). No
-/// poisoning.
+/// Threads take the lock in the order they called [`lock`](Self::lock),
+/// except that a thread not running when its turn comes is passed over and
+/// re-queued ([`skips`](Self::skips) counts it; the [module docs](self) give
+/// the exact contract and compare the lock with
+/// [`SpinLock`](crate::SpinLock)). No poisoning.
 ///
 /// `Sync` exactly when `T: Send`, like [`SpinLock`](crate::SpinLock):
 ///
@@ -461,7 +459,8 @@ impl<T> TicketLock<T> {
 }
 
 impl<T: ?Sized> TicketLock<T> {
-    /// Takes the lock in arrival order and returns a guard that releases it
+    /// Takes the lock in arrival order (a thread passed over for not taking
+    /// its turn re-queues at the back) and returns a guard that releases it
     /// when dropped (also during unwinding).
     ///
     /// # Memory ordering
@@ -645,14 +644,23 @@ mod tests {
         assert_eq!(offered, 16, "ten acquisitions of two ticket numbers each from u32::MAX - 3");
     }
 
+    /// Draws a ticket that nobody claims, as a thread does that stops
+    /// running right after drawing it (exclusive access: no atomic operation).
+    fn draw_by_hand(raw: &mut RawTicketLock) -> u32 {
+        raw.next_ticket.with_mut(|next| {
+            let ticket = *next;
+            *next = ticket.wrapping_add(STEP);
+            ticket
+        })
+    }
+
     /// A thread that drew a ticket and never runs again (here: a ticket
     /// drawn by hand and never claimed) does not block the lock: the next
     /// waiter withdraws the offer after the patience window.
     #[test]
     fn an_offer_nobody_claims_is_withdrawn() {
-        let raw = RawTicketLock::new();
-        // ORDERING: [TICKET-O3] Relaxed — a ticket drawn and never claimed, as by a thread that stops running.
-        let ghost = raw.next_ticket.fetch_add(STEP, Relaxed);
+        let mut raw = RawTicketLock::new();
+        let ghost = draw_by_hand(&mut raw);
         assert_eq!((ghost, raw.queue_len()), (0, 1));
         raw.lock();
         assert_eq!(raw.skips(), 1);
@@ -666,9 +674,8 @@ mod tests {
     /// passed, draws a new one and is served after the current holder.
     #[test]
     fn a_passed_over_waiter_requeues_and_gets_the_lock() {
-        let lock = TicketLock::new(Vec::new());
-        // ORDERING: [TICKET-O3] Relaxed — a ticket drawn by a thread that is not running when it is offered.
-        let late = lock.raw.next_ticket.fetch_add(STEP, Relaxed);
+        let mut lock = TicketLock::new(Vec::new());
+        let late = draw_by_hand(&mut lock.raw);
         let guard = lock.lock(); // withdraws `late`'s offer
         assert_eq!(lock.skips(), 1);
         std::thread::scope(|s| {
