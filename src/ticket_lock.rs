@@ -4,54 +4,84 @@
 //! # What it is for
 //!
 //! The same short critical sections as [`SpinLock`](crate::SpinLock), when
-//! *bounded waiting* matters more than peak throughput: every thread is
-//! served in the order it arrived, so none can be starved by a neighbour that
+//! *bounded waiting* matters more than peak throughput: threads are served
+//! in the order they arrived, so none can be starved by a neighbour that
 //! keeps releasing and re-taking the lock. A waiter with `k` threads ahead of
-//! it waits for exactly `k` critical sections.
+//! it waits for `k` critical sections — as long as it is running when its
+//! turn comes (the exact contract is under *Fairness* below).
 //!
 //! Choose [`SpinLock`](crate::SpinLock) for throughput (it lets a running
 //! thread re-take the lock, which keeps the data in its cache) and this lock
 //! when fairness is a requirement — a latency bound per thread, or threads
 //! that would otherwise starve. Everything the spin lock's docs say about
 //! when spinning is the wrong tool (long sections, preempted holders,
-//! priority inversion) holds here, with one more hazard: fairness means the
-//! lock is handed to a specific thread, and if *that* thread is not running,
-//! nobody can take the lock until it runs again. The waiting strategy below
-//! copes with the lock's own threads outnumbering the cores, but on a machine
-//! kept busy by *other* processes the next thread in line is often
-//! descheduled, and throughput can fall by orders of magnitude (measured
-//! from 122 down to 0.2 million sections per second with four threads on two
-//! loaded cores); there, prefer [`SpinLock`](crate::SpinLock) or a parking
-//! mutex.
+//! priority inversion) holds here. A plain ticket lock has one more hazard:
+//! it hands the lock to a specific thread, and if *that* thread is not
+//! running, nobody can take the lock until it runs again. This lock does not
+//! wait for it: an offer that is not taken within a few microseconds is
+//! withdrawn and the thread goes to the back of the queue, so a descheduled
+//! waiter costs one such window instead of a time slice.
 //!
 //! # Algorithm
 //!
-//! Mellor-Crummey and Scott's ticket lock ("Algorithms for scalable
-//! synchronization on shared-memory multiprocessors", 1991), with waiting
-//! adapted to a machine where threads can outnumber cores:
+//! A ticket lock (Mellor-Crummey and Scott, "Algorithms for scalable
+//! synchronization on shared-memory multiprocessors", 1991) made tolerant of
+//! preempted waiters by a handshake, after Kontothanassis, Wisniewski and
+//! Scott ("Scheduler-conscious synchronization", 1997) and He, Scherer and
+//! Scott ("Preemption adaptivity in time-published queue-based spin locks",
+//! 2005):
 //!
 //! | field | meaning |
 //! |---|---|
-//! | `next_ticket` | the ticket the next arriving thread draws |
-//! | `now_serving` | the ticket whose owner holds the lock (or may take it) |
+//! | `next_ticket` | the ticket the next arriving thread draws (tickets are even; they step by 2) |
+//! | `grant` | the ticket the lock is offered to, plus bit 0: `0` = *offered*, `1` = *taken* |
+//! | `skips` | how many offers were withdrawn from a waiter that did not take them (diagnostics) |
 //!
-//! The lock is free when the two are equal. `lock` draws a ticket with a
-//! `fetch_add` on `next_ticket` and waits until `now_serving` reaches it;
-//! `unlock` advances `now_serving` by one, handing the lock to the next
-//! ticket. Both counters wrap; comparisons use wrapping differences, so the
-//! lock is correct as long as fewer than 2³² threads wait at once.
+//! The lock is free when `grant` is `t` (offered) and no thread holds ticket
+//! `t` (`next_ticket == t`).
 //!
-//! A plain ticket lock collapses when oversubscribed: if the thread next in
-//! line is preempted, every other waiter spins through its whole time slice
-//! waiting for a thread that is not running (`spin::TicketMutex` falls to a
-//! fraction of a million operations per second with four threads on two
-//! cores). Here a waiter looks at its *distance* from the head,
-//! `ticket - now_serving`:
+//! - `lock` draws a ticket `t` (`fetch_add` on `next_ticket`) and *claims*
+//!   the lock with a compare-exchange of `grant` from `t` (offered to `t`)
+//!   to `t | 1` (taken).
+//! - `unlock` stores `t + 2`: the lock is offered to the next ticket.
+//! - A waiter that watches an offer to another ticket stay unclaimed for a
+//!   patience window (a count of its own polls, a few microseconds) concludes
+//!   that the owner of that ticket is not running, and *withdraws* the offer
+//!   with a compare-exchange from `u` to `u + 2`: the lock is offered to the
+//!   ticket after it. Claim and withdrawal are exchanges on the same word, so
+//!   exactly one of them wins.
+//! - A waiter that finds `grant` past its ticket was skipped: it draws a new
+//!   ticket, at the back of the queue.
 //!
-//! - distance 1 (next in line): spin with exponential backoff, then yield;
-//! - distance > 1: yield the CPU at once on every poll (with `std`; without
-//!   it, spin for a time proportional to the distance), so a preempted
-//!   waiter ahead gets a core back quickly.
+//! A plain ticket lock hands the lock to the next ticket whether or not its
+//! owner is running; with more threads than cores that owner is often
+//! descheduled, and every handoff then waits for a context switch
+//! (`spin::TicketMutex` falls to a fraction of a million sections per second
+//! with four threads on two cores). Here a descheduled waiter costs one
+//! patience window and drops out of the queue until it runs again; the
+//! threads that are running keep passing the lock among themselves in FIFO
+//! order.
+//!
+//! Waiting: a waiter polls `grant` with one spin hint per poll, so a normal
+//! handoff never enters the scheduler. When the lock stays *taken* by the
+//! same holder for a long budget of polls, the holder is probably preempted
+//! (or its section is long), and the waiter yields the CPU on every further
+//! poll (with `std`; without it, it keeps spinning).
+//!
+//! # Fairness: what is guaranteed, exactly
+//!
+//! - Tickets are offered in the order they were drawn, each at most once.
+//! - A waiter is passed over only when its ticket was offered and the offer
+//!   stayed unclaimed while another waiter polled it, unchanged, for the
+//!   patience window — that is, only when it did not run its own poll loop
+//!   for that long (preempted, or delayed by an interrupt). It then draws a
+//!   new ticket and waits at the back of the queue. [`skips`](RawTicketLock::skips)
+//!   counts these events.
+//! - Hence among waiters that are not passed over, service is FIFO, and a
+//!   waiter with `k` tickets ahead of it waits for at most `k` critical
+//!   sections and `k` patience windows. A thread that keeps missing its turn
+//!   (descheduled every time its ticket comes up) can wait without bound:
+//!   no user-space lock can serve a thread the scheduler does not run.
 //!
 //! # Poisoning
 //!
@@ -60,26 +90,58 @@
 //!
 //! # Invariants
 //!
-//! - [TICKET-I1] Tickets are unique, and only the thread whose ticket equals
-//!   `now_serving` holds the lock. Only the holder writes `now_serving`, once
-//!   per release. Data is accessed only through a guard or `&mut self`.
+//! - [TICKET-I1] Exclusion: `grant` moves from *offered* to *taken* only by
+//!   a successful claim exchange, and out of *taken* only by the `unlock` of
+//!   the thread whose claim succeeded; withdrawals act only on *offered*
+//!   values. So at most one thread holds the lock. Data is accessed only
+//!   through a guard or `&mut self`.
+//! - [TICKET-I2] Order: `grant` only moves forward, one ticket at a time
+//!   (by `unlock` or by a withdrawal), so tickets are offered in drawing
+//!   order, each once; a withdrawal happens only after a waiter saw the same
+//!   offer for the patience window.
 //!
 //! # Memory ordering
 //!
-//! A waiter's `Acquire` load of `now_serving` ([TICKET-O1]) reads the
-//! `Release` store of the previous holder's `unlock` ([TICKET-O2]), so each
-//! critical section happens-before the next. Drawing a ticket and the
-//! holder's own read of `now_serving` are `Relaxed` ([TICKET-O3],
-//! [TICKET-O4]): a read-modify-write hands out unique tickets at any
-//! ordering, and the holder is the only writer of the value it reads.
+//! The claim exchange is `Acquire` ([TICKET-O1]) and reads either the
+//! `Release` store of the previous holder's `unlock` ([TICKET-O2]) or a
+//! withdrawal exchange that follows it; withdrawals are read-modify-writes,
+//! which continue the release sequence of that store ([TICKET-O5]), so each
+//! critical section happens-before the next. Drawing a ticket, polling,
+//! withdrawing and the holder's own read of `grant` are `Relaxed`
+//! ([TICKET-O3], [TICKET-O4], [TICKET-O5]).
 
-use crate::loom::Backoff;
 use crate::loom::UnsafeCell;
 use crate::loom::atomic::AtomicU32;
 use crate::loom::atomic::Ordering::{Acquire, Relaxed, Release};
 use core::fmt;
 use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
+
+/// Bit 0 of `grant`: the offered ticket has been claimed.
+const TAKEN: u32 = 1;
+
+/// Tickets are even, so that bit 0 of `grant` is free for [`TAKEN`].
+const STEP: u32 = 2;
+
+/// How many consecutive polls of the same unclaimed offer a waiter makes
+/// before it withdraws the offer. A running waiter claims an offer within a
+/// poll or two (one cache-line transfer, a fraction of a microsecond); 64
+/// polls, each with a spin hint, take one to a few microseconds, far below a
+/// scheduler time slice. (512 measured no better with four threads on two
+/// cores: each preempted waiter then costs a longer window.) Under loom one
+/// poll, so that models reach a withdrawal.
+#[cfg(not(loom))]
+const PATIENCE: u32 = 1 << 6;
+#[cfg(loom)]
+const PATIENCE: u32 = 1;
+
+/// How many consecutive polls of the same *taken* grant a waiter spins
+/// through before it starts yielding: several times a short critical
+/// section plus a handoff (a few polls), so that a normal handoff never
+/// enters the scheduler, yet short enough that a preempted holder gets a
+/// core back within microseconds. (Measured with four threads on two cores:
+/// 128 polls beat both 32 and 1024.)
+const SPINS_BEFORE_YIELD: u32 = 1 << 7;
 
 /// The ticket lock without data.
 ///
@@ -101,10 +163,12 @@ use core::ops::{Deref, DerefMut};
 /// unsafe { raw.unlock() };
 /// ```
 pub struct RawTicketLock {
-    /// The ticket the next arriving thread draws.
+    /// The ticket the next arriving thread draws (even; steps by [`STEP`]).
     next_ticket: AtomicU32,
-    /// The ticket whose owner holds the lock; equal to `next_ticket` when free.
-    now_serving: AtomicU32,
+    /// The ticket the lock is offered to, `| TAKEN` once its owner claimed it.
+    grant: AtomicU32,
+    /// Offers withdrawn from waiters that did not take them in time.
+    skips: AtomicU32,
 }
 
 impl RawTicketLock {
@@ -112,18 +176,19 @@ impl RawTicketLock {
     #[cfg(not(loom))]
     #[must_use]
     pub const fn new() -> Self {
-        Self { next_ticket: AtomicU32::new(0), now_serving: AtomicU32::new(0) }
+        Self { next_ticket: AtomicU32::new(0), grant: AtomicU32::new(0), skips: AtomicU32::new(0) }
     }
 
     /// Creates an unlocked lock.
     #[cfg(loom)]
     #[must_use]
     pub fn new() -> Self {
-        Self { next_ticket: AtomicU32::new(0), now_serving: AtomicU32::new(0) }
+        Self { next_ticket: AtomicU32::new(0), grant: AtomicU32::new(0), skips: AtomicU32::new(0) }
     }
 
-    /// Takes the lock after every thread that called `lock` before this call
-    /// drew its ticket; a second `lock` from the holder deadlocks.
+    /// Takes the lock after every thread that drew its ticket before this
+    /// call, except those passed over for not taking their turn (see the
+    /// [module docs](self)); a second `lock` from the holder deadlocks.
     ///
     /// # Memory ordering
     ///
@@ -131,35 +196,76 @@ impl RawTicketLock {
     /// happens-before this call returns.
     #[inline]
     pub fn lock(&self) {
-        // ORDERING: [TICKET-O3] Relaxed — a read-modify-write draws a unique ticket at any ordering; the Acquire below synchronises.
-        let ticket = self.next_ticket.fetch_add(1, Relaxed);
-        // ORDERING: [TICKET-O1] Acquire — pairs with [TICKET-O2]: the previous holder's critical section happens-before ours.
-        if self.now_serving.load(Acquire) != ticket {
+        // ORDERING: [TICKET-O3] Relaxed — a read-modify-write draws a unique ticket at any ordering; the claim below synchronises.
+        let ticket = self.next_ticket.fetch_add(STEP, Relaxed);
+        if !self.claim(ticket) {
             self.wait_for(ticket);
         }
     }
 
-    /// Waits until `now_serving` reaches `ticket`.
+    /// Claims the lock if it is offered to `ticket` right now.
+    #[inline]
+    fn claim(&self, ticket: u32) -> bool {
+        // ORDERING: [TICKET-O1] Acquire on success — pairs with [TICKET-O2] (through [TICKET-O5]'s release sequence): the previous holder's section happens-before ours.
+        // Relaxed on failure — the lock is not ours and nothing is read.
+        self.grant.compare_exchange(ticket, ticket | TAKEN, Acquire, Relaxed).is_ok()
+    }
+
+    /// Waits until the lock is offered to `ticket` and claims it; withdraws
+    /// offers that stay unclaimed, and draws a new ticket if passed over.
     #[cold]
-    fn wait_for(&self, ticket: u32) {
-        let backoff = Backoff::new();
+    fn wait_for(&self, mut ticket: u32) {
+        // ORDERING: [TICKET-O5] Relaxed — a poll decides only what to try next; the claim acquires.
+        let mut seen = self.grant.load(Relaxed);
+        let mut polls = 0u32;
         loop {
-            // ORDERING: [TICKET-O1] Acquire — pairs with [TICKET-O2]: the load that sees our ticket synchronises with the unlock that stored it.
-            let serving = self.now_serving.load(Acquire);
-            if serving == ticket {
-                return;
-            }
-            let distance = ticket.wrapping_sub(serving);
-            if distance > 1 {
-                wait_behind(distance);
+            let offered = seen & !TAKEN;
+            let ahead = ticket.wrapping_sub(offered) as i32;
+            if ahead < 0 {
+                // Passed over: our ticket was offered and withdrawn.
+                // ORDERING: [TICKET-O3] Relaxed — a fresh unique ticket, as in `lock`.
+                ticket = self.next_ticket.fetch_add(STEP, Relaxed);
+            } else if seen & TAKEN == 0 {
+                if ahead == 0 {
+                    if self.claim(ticket) {
+                        return;
+                    }
+                } else if polls >= PATIENCE {
+                    self.withdraw(seen);
+                } else {
+                    crate::loom::spin_loop();
+                }
+            } else if polls < SPINS_BEFORE_YIELD {
+                crate::loom::spin_loop();
             } else {
-                backoff.snooze();
+                wait_for_preempted_holder();
+            }
+            // ORDERING: [TICKET-O5] Relaxed — a poll, as above.
+            let now = self.grant.load(Relaxed);
+            if now == seen {
+                polls = polls.saturating_add(1);
+            } else {
+                seen = now;
+                polls = 0;
             }
         }
     }
 
+    /// Withdraws the offer `offered` (unclaimed for the patience window) and
+    /// offers the lock to the next ticket instead.
+    #[cold]
+    fn withdraw(&self, offered: u32) {
+        // ORDERING: [TICKET-O5] Relaxed/Relaxed — a read-modify-write continues the release sequence of the unlock that made the offer; it publishes nothing of its own.
+        let withdrawn =
+            self.grant.compare_exchange(offered, offered.wrapping_add(STEP), Relaxed, Relaxed);
+        if withdrawn.is_ok() {
+            // ORDERING: [TICKET-O4] Relaxed — a diagnostic count; nothing is read on its say-so.
+            self.skips.fetch_add(1, Relaxed);
+        }
+    }
+
     /// Takes the lock if it is free right now (no thread holds it or waits
-    /// for it). Returns whether it did; never fails spuriously.
+    /// for it). Returns whether it did.
     ///
     /// # Memory ordering
     ///
@@ -167,12 +273,17 @@ impl RawTicketLock {
     #[inline]
     #[must_use = "if it returns true the lock is held and must be released"]
     pub fn try_lock(&self) -> bool {
-        // ORDERING: [TICKET-O1] Acquire — pairs with [TICKET-O2]: if the exchange below succeeds, this read the unlock that freed the lock.
-        let serving = self.now_serving.load(Acquire);
-        // ORDERING: [TICKET-O3] Relaxed/Relaxed — succeeds only if ticket `serving` was never drawn; the Acquire above synchronised.
-        self.next_ticket
-            .compare_exchange(serving, serving.wrapping_add(1), Relaxed, Relaxed)
-            .is_ok()
+        // ORDERING: [TICKET-O4] Relaxed — only picks the ticket to try for; the claim acquires.
+        let offered = self.grant.load(Relaxed);
+        if offered & TAKEN != 0 {
+            return false;
+        }
+        // ORDERING: [TICKET-O3] Relaxed/Relaxed — draws ticket `offered` only if nobody drew it yet; the claim synchronises.
+        let after = offered.wrapping_add(STEP);
+        let drawn = self.next_ticket.compare_exchange(offered, after, Relaxed, Relaxed);
+        // A drawn ticket whose claim fails was withdrawn meanwhile: it is
+        // already behind `grant` and needs no clean-up.
+        drawn.is_ok() && self.claim(offered)
     }
 
     /// Releases the lock to the next ticket.
@@ -189,47 +300,55 @@ impl RawTicketLock {
     /// the next holder's acquisition returns.
     #[inline]
     pub unsafe fn unlock(&self) {
-        // ORDERING: [TICKET-O4] Relaxed — only the holder writes `now_serving` ([TICKET-I1]); it reads its own ticket.
-        let serving = self.now_serving.load(Relaxed);
+        // ORDERING: [TICKET-O4] Relaxed — while the lock is taken only the holder writes `grant` ([TICKET-I1]); it reads its own claim.
+        let held = self.grant.load(Relaxed);
         // ORDERING: [TICKET-O2] Release — pairs with [TICKET-O1]: our critical section happens-before the next holder's.
-        self.now_serving.store(serving.wrapping_add(1), Release);
+        self.grant.store((held & !TAKEN).wrapping_add(STEP), Release);
     }
 
-    /// Whether the lock is held right now (a snapshot that may be stale by
-    /// the time it is read; for diagnostics only).
+    /// Whether the lock is held or offered to a waiter right now (a
+    /// snapshot that may be stale by the time it is read; for diagnostics
+    /// only).
     #[inline]
     #[must_use]
     pub fn is_locked(&self) -> bool {
         self.queue_len() != 0
     }
 
-    /// How many threads hold or wait for the lock: 0 when free, 1 when held
-    /// with nobody waiting, `1 + waiters` otherwise (a snapshot, for
-    /// diagnostics only).
+    /// How many tickets are drawn and not yet served or passed over: 0 when
+    /// free, 1 when held with nobody waiting, `1 + waiters` otherwise (a
+    /// snapshot, for diagnostics only).
     #[must_use]
     pub fn queue_len(&self) -> u32 {
         // ORDERING: [TICKET-O4] Relaxed — a snapshot of two counters; nothing is read on its say-so.
-        let serving = self.now_serving.load(Relaxed);
-        // ORDERING: [TICKET-O4] Relaxed — may be older than `serving`; a negative difference is clamped to 0.
+        let offered = self.grant.load(Relaxed) & !TAKEN;
+        // ORDERING: [TICKET-O4] Relaxed — may be older than `offered`; a negative difference is clamped to 0.
         let next = self.next_ticket.load(Relaxed);
-        let len = next.wrapping_sub(serving);
-        if len > u32::MAX / 2 { 0 } else { len }
+        let len = next.wrapping_sub(offered) / STEP;
+        if len > u32::MAX / 4 { 0 } else { len }
+    }
+
+    /// How many times a waiter was passed over since the lock was created:
+    /// its ticket was offered and not claimed within the patience window
+    /// (the waiter was not running), so it re-queued at the back. A
+    /// diagnostic that wraps around; 0 means service so far was strictly
+    /// FIFO.
+    #[must_use]
+    pub fn skips(&self) -> u32 {
+        // ORDERING: [TICKET-O4] Relaxed — a diagnostic count; nothing is read on its say-so.
+        self.skips.load(Relaxed)
     }
 }
 
-/// How a waiter with `distance - 1` threads ahead of it waits between polls:
-/// it gives up the CPU, because the thread that must run next is not it.
-#[inline]
-fn wait_behind(distance: u32) {
+/// Waiting while the holder has kept the lock for the whole spin budget: it
+/// is probably preempted, so give it the CPU (with `std`; without an
+/// operating system, keep spinning).
+#[cold]
+fn wait_for_preempted_holder() {
     #[cfg(feature = "std")]
-    {
-        let _ = distance;
-        crate::loom::yield_now();
-    }
+    crate::loom::yield_now();
     #[cfg(not(feature = "std"))]
-    for _ in 0..distance.min(64) * 64 {
-        crate::loom::spin_loop();
-    }
+    crate::loom::spin_loop();
 }
 
 impl Default for RawTicketLock {
@@ -276,9 +395,11 @@ unsafe impl lock_api::RawMutex for RawTicketLock {
 
 /// A FIFO-fair mutual-exclusion lock that waits by spinning and yielding.
 ///
-/// Threads take the lock in the order they called [`lock`](Self::lock). The
-/// [module docs](self) compare it with [`SpinLock`](crate::SpinLock). No
-/// poisoning.
+/// Threads take the lock in the order they called [`lock`](Self::lock),
+/// except that a thread not running when its turn comes is passed over and
+/// re-queued ([`skips`](Self::skips) counts it; the [module docs](self) give
+/// the exact contract and compare the lock with
+/// [`SpinLock`](crate::SpinLock)). No poisoning.
 ///
 /// `Sync` exactly when `T: Send`, like [`SpinLock`](crate::SpinLock):
 ///
@@ -338,7 +459,8 @@ impl<T> TicketLock<T> {
 }
 
 impl<T: ?Sized> TicketLock<T> {
-    /// Takes the lock in arrival order and returns a guard that releases it
+    /// Takes the lock in arrival order (a thread passed over for not taking
+    /// its turn re-queues at the back) and returns a guard that releases it
     /// when dropped (also during unwinding).
     ///
     /// # Memory ordering
@@ -384,6 +506,14 @@ impl<T: ?Sized> TicketLock<T> {
     #[inline]
     pub fn queue_len(&self) -> u32 {
         self.raw.queue_len()
+    }
+
+    /// How many times a waiter was passed over because it did not take its
+    /// turn in time (see [`RawTicketLock::skips`]); 0 means service so far
+    /// was strictly FIFO.
+    #[inline]
+    pub fn skips(&self) -> u32 {
+        self.raw.skips()
     }
 
     /// Mutable access without locking: `&mut self` proves no guard exists.
@@ -488,12 +618,16 @@ mod tests {
     use super::*;
 
     fn starting_at(ticket: u32) -> RawTicketLock {
-        RawTicketLock { next_ticket: AtomicU32::new(ticket), now_serving: AtomicU32::new(ticket) }
+        RawTicketLock {
+            next_ticket: AtomicU32::new(ticket),
+            grant: AtomicU32::new(ticket),
+            skips: AtomicU32::new(0),
+        }
     }
 
     #[test]
     fn tickets_wrap_around_u32_max() {
-        let raw = starting_at(u32::MAX - 2);
+        let raw = starting_at(u32::MAX - 3);
         for _ in 0..5 {
             assert_eq!(raw.queue_len(), 0);
             raw.lock();
@@ -506,8 +640,58 @@ mod tests {
             unsafe { raw.unlock() };
         }
         let mut raw = raw;
-        let serving = raw.now_serving.with_mut(|serving| *serving);
-        assert_eq!(serving, 7, "ten acquisitions from u32::MAX - 2");
+        let offered = raw.grant.with_mut(|grant| *grant);
+        assert_eq!(offered, 16, "ten acquisitions of two ticket numbers each from u32::MAX - 3");
+    }
+
+    /// Draws a ticket that nobody claims, as a thread does that stops
+    /// running right after drawing it (exclusive access: no atomic operation).
+    fn draw_by_hand(raw: &mut RawTicketLock) -> u32 {
+        raw.next_ticket.with_mut(|next| {
+            let ticket = *next;
+            *next = ticket.wrapping_add(STEP);
+            ticket
+        })
+    }
+
+    /// A thread that drew a ticket and never runs again (here: a ticket
+    /// drawn by hand and never claimed) does not block the lock: the next
+    /// waiter withdraws the offer after the patience window.
+    #[test]
+    fn an_offer_nobody_claims_is_withdrawn() {
+        let mut raw = RawTicketLock::new();
+        let ghost = draw_by_hand(&mut raw);
+        assert_eq!((ghost, raw.queue_len()), (0, 1));
+        raw.lock();
+        assert_eq!(raw.skips(), 1);
+        assert_eq!(raw.queue_len(), 1, "the ghost's ticket is behind the grant");
+        // SAFETY: [TICKET-I1] taken just above by this thread.
+        unsafe { raw.unlock() };
+        assert!(!raw.is_locked());
+    }
+
+    /// The owner of a withdrawn ticket, when it runs again, finds its ticket
+    /// passed, draws a new one and is served after the current holder.
+    #[test]
+    fn a_passed_over_waiter_requeues_and_gets_the_lock() {
+        let mut lock = TicketLock::new(Vec::new());
+        let late = draw_by_hand(&mut lock.raw);
+        let guard = lock.lock(); // withdraws `late`'s offer
+        assert_eq!(lock.skips(), 1);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                // The late thread resumes waiting for its old ticket.
+                lock.raw.wait_for(late);
+                TicketLockGuard { lock: &lock, _not_send: PhantomData }.push(9);
+            });
+            while lock.queue_len() < 2 {
+                crate::loom::yield_now();
+            }
+            let mut guard = guard;
+            guard.push(0);
+        });
+        lock.lock().push(1);
+        assert_eq!(lock.into_inner(), [0, 9, 1]);
     }
 
     #[test]

@@ -1,16 +1,23 @@
 //! Loom models of `SpinLock` and `TicketLock`. Covers [SPIN-O1] [SPIN-O2]
 //! [SPIN-O3] [SPIN-I1] [TICKET-O1] [TICKET-O2] [TICKET-O3] [TICKET-O4]
-//! [TICKET-I1].
+//! [TICKET-O5] [TICKET-I1] [TICKET-I2].
+//!
+//! Under loom the ticket lock's patience is one poll, so the models reach
+//! schedules in which an offer is withdrawn from a waiter that loom did not
+//! run; the models that must reach such a schedule record that they did
+//! (in a std atomic outside the model) and check it once exploration ends.
 //!
 //! The protected value lives in the lock's own cell, which under loom is
 //! `loom::cell::UnsafeCell`: every dereference of a guard is a tracked
 //! access, so two critical sections not ordered by happens-before (a failure
 //! of exclusion *or* of visibility) are reported as a causality violation.
 #![cfg(loom)]
+#![allow(clippy::disallowed_types)]
 
 use acqrel::{SpinLock, TicketLock};
 use loom::sync::Arc;
 use loom::thread;
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 
 /// Runs a three-thread model with preemption bound 1.
 ///
@@ -98,9 +105,12 @@ fn ticket_two_threads_increment_a_plain_counter() {
     });
 }
 
-/// Three threads through the ticket lock: hand-over along a queue of two waiters.
+/// Three threads through the ticket lock: hand-over along a queue of two
+/// waiters, including schedules in which an offer is withdrawn from a waiter
+/// loom did not run (checked to be reached).
 #[test]
 fn ticket_three_threads_increment_a_plain_counter() {
+    static WITHDRAWN: AtomicBool = AtomicBool::new(false);
     model_bounded(|| {
         let lock = Arc::new(TicketLock::new(0u32));
         let threads: Vec<_> = (0..2)
@@ -114,7 +124,11 @@ fn ticket_three_threads_increment_a_plain_counter() {
             t.join().unwrap();
         }
         assert_eq!(*lock.lock(), 3);
+        if lock.skips() > 0 {
+            WITHDRAWN.store(true, SeqCst);
+        }
     });
+    assert!(WITHDRAWN.load(SeqCst), "a schedule with a withdrawn offer was explored");
 }
 
 /// The ticket lock's `try_lock` racing a `lock`: it succeeds only when no
@@ -142,22 +156,45 @@ fn ticket_try_lock_either_fails_or_sees_the_previous_section() {
 }
 
 /// The main thread holds the lock while a second thread queues for it, then
-/// releases it and immediately asks again: the waiter is served first. (An
-/// unfair lock lets the releasing thread take it straight back.)
+/// releases it and immediately asks again. The waiter is served first —
+/// unless loom did not run it for the patience window: the main thread then
+/// withdraws the offer (`skips` counts it) and the passed-over waiter
+/// re-queues behind it and is still served. The waiter may in turn withdraw
+/// the main thread's offer while the main thread does not run, and enter
+/// first after all: its claim then reads its own withdrawal, which read the
+/// main thread's withdrawal, which read the unlock — it must still see the
+/// main thread's first section through the release sequence. All three
+/// schedules are reached.
 #[test]
-fn ticket_release_goes_to_the_waiter_not_back_to_the_releaser() {
+fn ticket_release_goes_to_the_waiter_unless_it_is_passed_over() {
+    static SERVED_IN_ORDER: AtomicBool = AtomicBool::new(false);
+    static PASSED_OVER: AtomicBool = AtomicBool::new(false);
+    static BOTH_PASSED_OVER: AtomicBool = AtomicBool::new(false);
     loom::model(|| {
         let lock = Arc::new(TicketLock::new(Vec::new()));
-        let guard = lock.lock();
+        let mut guard = lock.lock();
         let other = Arc::clone(&lock);
         let t = thread::spawn(move || other.lock().push(1));
         // Wait until the waiter has drawn its ticket (holder + one waiter).
         while lock.queue_len() < 2 {
             thread::yield_now();
         }
+        guard.push(9);
         drop(guard);
         lock.lock().push(0);
         t.join().unwrap();
-        assert_eq!(*lock.lock(), [1, 0]);
+        let order = lock.lock().clone();
+        // Each withdrawal passes the lock from the one offered to the other.
+        let skips = lock.skips();
+        let expected: &[u32] = if skips % 2 == 0 { &[9, 1, 0] } else { &[9, 0, 1] };
+        assert_eq!(order, expected, "{skips} skips");
+        match skips {
+            0 => SERVED_IN_ORDER.store(true, SeqCst),
+            1 => PASSED_OVER.store(true, SeqCst),
+            _ => BOTH_PASSED_OVER.store(true, SeqCst),
+        }
     });
+    assert!(SERVED_IN_ORDER.load(SeqCst), "FIFO schedule explored");
+    assert!(PASSED_OVER.load(SeqCst), "schedule with the waiter passed over explored");
+    assert!(BOTH_PASSED_OVER.load(SeqCst), "schedule with both passed over explored");
 }

@@ -300,6 +300,8 @@ fn debug_never_blocks() {
 
 /// Waiters are served in the order they drew tickets: each thread is
 /// started only after the previous one has queued, then the holder lets go.
+/// The order may differ only if a waiter was passed over (it was not running
+/// when its turn came, which `skips` records); every waiter is served anyway.
 #[test]
 fn ticket_lock_serves_waiters_in_arrival_order() {
     let waiters = 4u32;
@@ -315,12 +317,22 @@ fn ticket_lock_serves_waiters_in_arrival_order() {
         }
         drop(guard);
     });
-    assert_eq!(lock.into_inner(), (0..waiters).collect::<Vec<_>>());
+    let skips = lock.skips();
+    let mut order = lock.into_inner();
+    if skips == 0 {
+        assert_eq!(order, (0..waiters).collect::<Vec<_>>());
+    } else {
+        order.sort_unstable();
+        assert_eq!(order, (0..waiters).collect::<Vec<_>>(), "a passed-over waiter was not served");
+    }
 }
 
 /// A thread that releases and immediately re-locks goes to the back of the
 /// queue: with two threads alternating, no thread runs two sections in a
-/// row while the other is queued.
+/// row while the other is queued — except after the other was passed over
+/// for not taking its turn in time. Each skip lets the releaser run once
+/// more and leaves the counts one section further apart, which shows again
+/// when the first thread finishes; so at most two repeats per skip.
 #[test]
 fn ticket_lock_alternates_between_two_queued_threads() {
     let rounds = scaled(2_000);
@@ -349,9 +361,11 @@ fn ticket_lock_alternates_between_two_queued_threads() {
         }
         drop(guard);
     });
+    let skips = lock.skips() as usize;
     let log = lock.into_inner();
     assert_eq!(log.len(), 2 * rounds);
-    assert!(log.windows(2).all(|w| w[0] != w[1]), "a thread was served twice in a row");
+    let repeats = log.windows(2).filter(|w| w[0] == w[1]).count();
+    assert!(repeats <= 2 * skips, "{repeats} sections ran twice in a row with {skips} skips");
 }
 
 #[cfg(all(feature = "lock_api", not(loom)))]

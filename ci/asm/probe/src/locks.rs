@@ -30,15 +30,15 @@ pub unsafe fn probe_spin_unlock(l: &RawSpinLock) {
 }
 
 /// `RawTicketLock::lock`: [TICKET-O3] Relaxed fetch_add of the ticket, then
-/// [TICKET-O1] Acquire loads of `now_serving`.
+/// the [TICKET-O1] Acquire claim compare-exchange.
 #[unsafe(no_mangle)]
 #[inline(never)]
 pub fn probe_ticket_lock(l: &RawTicketLock) {
     l.lock()
 }
 
-/// `RawTicketLock::try_lock`: [TICKET-O1] Acquire load, [TICKET-O3] Relaxed
-/// compare-exchange.
+/// `RawTicketLock::try_lock`: [TICKET-O4] Relaxed load, [TICKET-O3] Relaxed
+/// compare-exchange of the ticket, [TICKET-O1] Acquire claim.
 #[unsafe(no_mangle)]
 #[inline(never)]
 pub fn probe_ticket_try_lock(l: &RawTicketLock) -> bool {
