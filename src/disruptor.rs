@@ -16,7 +16,7 @@
 //! | [`SingleProducerSequencer`] | one producer: claims with plain arithmetic, publishes with one `Release` store |
 //! | [`MultiProducerSequencer`] | many producers: claim counter (`fetch_add`/compare-exchange) + per-slot availability laps ([`MultiProducerCursor`]) |
 //! | [`SequenceBarrier`] | what a consumer may read: the published cursor, or the stages it depends on |
-//! | [`WaitStrategy`] | how a consumer waits: [`BusySpin`], [`Yielding`], [`Sleeping`], [`Blocking`] |
+//! | [`WaitStrategy`] | how a consumer (or a producer on a full ring) waits: [`BusySpin`], [`Yielding`], [`Sleeping`], [`Blocking`]; with a deadline ([`WaitStrategy::wait_for_until`], [`Timed`]) |
 //! | [`EventHandler`] | user code run on every event by a consumer thread |
 //! | [`EventPoller`] | a consumer polled from the caller's own thread |
 //! | work pool ([`Builder::work_pool`]) | N workers sharing a claim counter: each event to exactly one of them |
@@ -54,6 +54,24 @@
 //! - A panicking handler halts the Disruptor: other consumers stop, producers
 //!   get [`Halted`], and [`Consumers::join`] returns the panic.
 //!
+//! # Wait strategies per party
+//!
+//! The strategy given to the builder is the default; a handler or work
+//! pool may have its own ([`Builder::handle_events_with_wait`],
+//! [`Builder::work_pool_with_wait`]) and producers facing a full ring wait
+//! through one too ([`Builder::producer_wait`], [`Yielding`] by default): a
+//! `Blocking` producer sleeps until a gating consumer advances. Each
+//! consumer's loop is compiled for its own strategy's type, so a `BusySpin`
+//! consumer never pays a dynamic call per wait. Consumer threads start at
+//! `build`, when the graph is complete: every party then holds the list of
+//! the graph's sleeping strategies and signals each after every store that
+//! could end a wait ([DSR-I8]). No sleeping strategy: a signal is one
+//! branch. Each sleeping strategy: one `SeqCst` fence and one load per
+//! signal while nobody sleeps ([DSR-O7]), as for an all-`Blocking`
+//! Disruptor. A consumer whose strategy has a timeout ([`Timed`]) calls its
+//! handler's [`EventHandler::on_timeout`] whenever a wait times out;
+//! [`EventPoller::poll_timeout`] waits for a bounded time.
+//!
 //! Progress: producers and consumers are non-blocking with respect to each
 //! other except where the protocol demands waiting (a full ring, an empty
 //! one) and, with [`Blocking`], except for the mutex a sleeping consumer
@@ -81,7 +99,9 @@
 //! cursor, then read the consumers' sequences" needs no StoreLoad barrier
 //! here ([DSR-I3]): a stale consumer sequence only makes the producer wait
 //! longer. The one StoreLoad edge is the [`Blocking`] strategy's "did anyone
-//! fall asleep?" check, made with a pair of `SeqCst` fences ([DSR-O7]).
+//! fall asleep?" check, made with a pair of `SeqCst` fences ([DSR-O7]);
+//! the same pair serves a consumer asleep on the cursor or on an upstream
+//! stage and a producer asleep on the gating sequences.
 
 mod multi_producer;
 mod ring_buffer;
@@ -113,7 +133,7 @@ pub use event_poller::{EventPoller, Polled};
 #[cfg(feature = "std")]
 pub use processor::{EventHandler, PanicPayload};
 #[cfg(feature = "std")]
-pub use wait_strategy::{Blocking, BusySpin, Sleeping, WaitStrategy, Yielding};
+pub use wait_strategy::{Blocking, BusySpin, Sleeping, Timed, Timeout, WaitStrategy, Yielding};
 
 use core::fmt;
 
@@ -144,6 +164,38 @@ pub trait Sequencer {
     ///
     /// If `n` is zero or larger than the ring.
     fn claim_while(&mut self, n: usize, keep_waiting: impl FnMut() -> bool) -> Option<i64>;
+
+    /// Claims `n` sequences, waiting through `wait` while the ring is full
+    /// — a wait for the minimum of the gating sequences to reach the wrap
+    /// point, so a [`Blocking`] producer sleeps until a consumer advances
+    /// and signals it ([DSR-I8]) — until `alerted()`; returns the highest,
+    /// or `None` if alerted first (with the same caveat as
+    /// [`claim_while`](Sequencer::claim_while)).
+    ///
+    /// # Panics
+    ///
+    /// If `n` is zero or larger than the ring.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Sequence, Sequencer, SingleProducerSequencer, Yielding};
+    /// use std::sync::Arc;
+    ///
+    /// let consumer = Arc::new(Sequence::new());
+    /// let mut seq = SingleProducerSequencer::new(Arc::new(Sequence::new()), 1, vec![Arc::clone(&consumer)]);
+    /// assert_eq!(seq.claim_with(1, &Yielding, || false), Some(0));
+    /// consumer.set(0); // without this the next claim would wait
+    /// assert_eq!(seq.claim_with(1, &Yielding, || false), Some(1));
+    /// assert_eq!(seq.claim_with(1, &Yielding, || true), None); // full, and told to stop
+    /// ```
+    #[cfg(feature = "std")]
+    fn claim_with<P: WaitStrategy>(
+        &mut self,
+        n: usize,
+        wait: &P,
+        alerted: impl Fn() -> bool,
+    ) -> Option<i64>;
 
     /// Publishes the claimed range `lo..=hi` after its events were written.
     fn publish(&self, lo: i64, hi: i64);

@@ -8,7 +8,8 @@ mod common;
 use acqrel::disruptor::{
     Blocking, Builder, BusySpin, Cursor, EventHandler, Halted, InsufficientCapacity,
     MultiProducerCursor, MultiProducerSequencer, Polled, RingBuffer, Sequence, SequenceBarrier,
-    Sequencer, SingleProducerSequencer, Sleeping, TryPublishError, WaitStrategy, Yielding,
+    Sequencer, SingleProducerSequencer, Sleeping, Timed, Timeout, TryPublishError, WaitStrategy,
+    Yielding,
 };
 use common::{DropCounter, scaled};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -16,6 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::{Duration, Instant};
 
 /// A handler that checks events arrive as `0, 1, 2, ...` (value == sequence)
 /// and counts them.
@@ -607,11 +609,218 @@ fn stress_two_producers_two_stages_blocking() {
     assert_eq!(count.load(Relaxed), 2 * (per * (per + 1) / 2));
 }
 
+// ---- Per-consumer and producer wait strategies, timeouts ----------------------------------
+
+#[test]
+fn busy_spin_and_blocking_consumers_side_by_side_see_every_event() {
+    let n = scaled(100_000) as u64;
+    let (spun, blocked, last) =
+        (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    // One first-stage handler spins, one blocks; the second stage yields
+    // (more spinning threads than cores would only be slow).
+    let (mut producer, consumers) = Builder::single_producer(16, || 0u64, Yielding)
+        .handle_events_with_wait(in_order(Arc::clone(&spun)), BusySpin)
+        .handle_events_with_wait(in_order(Arc::clone(&blocked)), Blocking::new())
+        .then(in_order(Arc::clone(&last)))
+        .build();
+    for i in 0..n {
+        producer.publish(|e| *e = i).unwrap();
+    }
+    drop(producer);
+    consumers.join().unwrap();
+    assert_eq!((spun.load(Relaxed), blocked.load(Relaxed), last.load(Relaxed)), (n, n, n));
+}
+
+#[test]
+fn a_blocking_later_stage_is_woken_by_the_stage_before_it() {
+    let n = scaled(50_000) as u64;
+    let count = Arc::new(AtomicU64::new(0));
+    // The default strategy spins; only the second stage sleeps, on the
+    // first stage's sequence: the first stage must signal it.
+    let (mut producer, consumers) = Builder::single_producer(8, || 0u64, Yielding)
+        .handle_events_with(|_: &u64, _, _| {})
+        .then(|_: &u64, _, _| {})
+        .handle_events_with_wait(in_order(Arc::clone(&count)), Blocking::new())
+        .build();
+    for i in 0..n {
+        producer.publish(|e| *e = i).unwrap();
+    }
+    drop(producer);
+    consumers.join().unwrap();
+    assert_eq!(count.load(Relaxed), n);
+}
+
+#[test]
+fn a_blocking_producer_on_a_full_ring_is_woken_by_the_consumers() {
+    let n = scaled(20_000) as u64;
+    let count = Arc::new(AtomicU64::new(0));
+    let (mut producer, consumers) = Builder::single_producer(2, || 0u64, BusySpin)
+        .handle_events_with(in_order(Arc::clone(&count)))
+        .producer_wait(Blocking::new())
+        .build();
+    for i in 0..n {
+        producer.publish(|e| *e = i).unwrap();
+    }
+    drop(producer);
+    consumers.join().unwrap();
+    assert_eq!(count.load(Relaxed), n);
+}
+
+#[test]
+fn blocking_producers_and_consumers_conserve_events_with_two_producers() {
+    let per = scaled(10_000) as u64;
+    let sum = Arc::new(AtomicU64::new(0));
+    let s = Arc::clone(&sum);
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let s = Arc::clone(&s);
+            move |e: &u64, _: i64, _: bool| {
+                s.fetch_add(*e, Relaxed);
+            }
+        })
+        .collect();
+    let (producer, consumers) = Builder::multi_producer(4, || 0u64, BusySpin)
+        .work_pool_with_wait(workers, Blocking::new())
+        .producer_wait(Blocking::new())
+        .build();
+    thread::scope(|scope| {
+        for _ in 0..2 {
+            let mut p = producer.clone();
+            scope.spawn(move || {
+                for k in 1..=per {
+                    p.publish(|e| *e = k).unwrap();
+                }
+            });
+        }
+    });
+    drop(producer);
+    consumers.join().unwrap();
+    assert_eq!(sum.load(Relaxed), 2 * (per * (per + 1) / 2));
+}
+
+#[test]
+fn a_halt_wakes_a_producer_asleep_on_a_full_ring() {
+    let (mut producer, consumers) = Builder::single_producer(2, || 0u64, Blocking::new())
+        .handle_events_with(|_: &u64, s: i64, _| assert!(s < 0, "handler rejects {s}"))
+        .producer_wait(Blocking::new())
+        .build();
+    // The handler panics on event 0 and never advances: the third publish
+    // finds the ring full and sleeps until the halt wakes it.
+    let mut outcome = Ok(0);
+    for i in 0..3 {
+        outcome = producer.publish(|e| *e = i);
+        if outcome.is_err() {
+            break;
+        }
+    }
+    assert_eq!(outcome, Err(Halted));
+    assert!(consumers.join().is_err());
+}
+
+fn times_out_on_an_empty_ring<W: WaitStrategy>(wait: W) {
+    let deadline = Instant::now() + Duration::from_millis(1);
+    assert_eq!(wait.wait_for_until(0, || -1, || false, deadline), Err(Timeout));
+    // Available or alerted before the deadline: no timeout, even when the
+    // deadline has already passed.
+    assert_eq!(wait.wait_for_until(0, || 3, || false, deadline), Ok(3));
+    assert_eq!(wait.wait_for_until(0, || -1, || true, deadline), Ok(-1));
+}
+
+#[test]
+fn every_wait_strategy_times_out_on_an_empty_ring() {
+    times_out_on_an_empty_ring(BusySpin);
+    times_out_on_an_empty_ring(Yielding);
+    times_out_on_an_empty_ring(Sleeping::default());
+    times_out_on_an_empty_ring(Blocking::new());
+    times_out_on_an_empty_ring(Timed::new(Blocking::new(), Duration::from_millis(1)));
+    assert_eq!(
+        Timed::new(BusySpin, Duration::from_millis(3)).timeout(),
+        Some(Duration::from_millis(3))
+    );
+    assert_eq!(BusySpin.timeout(), None);
+    assert!(Timeout.to_string().contains("timed out"));
+}
+
+#[test]
+fn a_timed_blocking_wait_is_woken_by_a_publish() {
+    let published = Arc::new(Sequence::new());
+    let wait = Arc::new(Blocking::new());
+    let (p, w) = (Arc::clone(&published), Arc::clone(&wait));
+    // A lost wake-up would surface as a timeout after a minute.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let waiter = thread::spawn(move || w.wait_for_until(0, || p.get(), || false, deadline));
+    published.set(0);
+    wait.signal();
+    assert_eq!(waiter.join().unwrap(), Ok(0));
+}
+
+#[test]
+fn poll_timeout_times_out_when_idle_and_returns_events_when_published() {
+    let (builder, mut poller) = Builder::single_producer(4, || 0u64, Blocking::new()).poller();
+    let (mut producer, consumers) = builder.build();
+    assert_eq!(poller.poll_timeout(Duration::from_millis(1), |_, _, _| {}), Polled::Timeout);
+    let t = thread::spawn(move || {
+        let mut seen = Vec::new();
+        loop {
+            match poller.poll_timeout(Duration::from_secs(60), |e, _, _| seen.push(*e)) {
+                Polled::Events(_) => {}
+                Polled::Shutdown => return seen,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    });
+    for i in 0..3 {
+        producer.publish(|e| *e = i).unwrap();
+    }
+    drop(producer);
+    assert_eq!(t.join().unwrap(), vec![0, 1, 2]);
+    consumers.join().unwrap();
+}
+
+struct TimeoutProbe(mpsc::Sender<(&'static str, i64)>);
+
+impl EventHandler<u64> for TimeoutProbe {
+    fn on_event(&mut self, _: &u64, s: i64, _: bool) {
+        self.0.send(("event", s)).unwrap();
+    }
+    fn on_timeout(&mut self, s: i64) {
+        let _ = self.0.send(("timeout", s));
+    }
+}
+
+#[test]
+fn a_timed_handler_gets_on_timeout_with_the_last_handled_sequence() {
+    let (tx, rx) = mpsc::channel();
+    let timed = Timed::new(Blocking::new(), Duration::from_millis(1));
+    let (mut producer, consumers) = Builder::single_producer(4, || 0u64, BusySpin)
+        .handle_events_with_wait(TimeoutProbe(tx), timed)
+        .build();
+    assert_eq!(rx.recv().unwrap(), ("timeout", -1));
+    producer.publish_batch(3, |_, _| {}).unwrap();
+    // Timeouts before the batch arrives say -1; the batch is handled in
+    // order; and once idle again, the timeouts say 2.
+    let mut events = Vec::new();
+    loop {
+        match rx.recv().unwrap() {
+            ("event", s) => events.push(s),
+            ("timeout", s) if events.is_empty() => assert_eq!(s, -1),
+            ("timeout", s) => {
+                assert_eq!((events.as_slice(), s), (&[0, 1, 2][..], 2));
+                break;
+            }
+            other => unreachable!("{other:?}"),
+        }
+    }
+    drop(producer);
+    consumers.join().unwrap();
+}
+
 #[test]
 fn handles_are_send() {
     fn send<T: Send>() {}
     send::<acqrel::disruptor::Producer<u64, SingleProducerSequencer, BusySpin>>();
     send::<acqrel::disruptor::Producer<u64, MultiProducerSequencer, Blocking>>();
+    send::<acqrel::disruptor::Producer<u64, MultiProducerSequencer, BusySpin, Blocking>>();
     send::<acqrel::disruptor::Consumers>();
     fn sync<T: Sync>() {}
     sync::<RingBuffer<u64>>();
@@ -635,6 +844,7 @@ fn poller_sees_every_event_and_gates_the_next_stage() {
                 Polled::Idle => thread::yield_now(),
                 Polled::Shutdown => return expected,
                 Polled::Halted => panic!("halted"),
+                Polled::Timeout => unreachable!("poll never waits"),
             }
         }
     });

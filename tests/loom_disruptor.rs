@@ -1,6 +1,6 @@
 //! Loom models of the Disruptor. Covers [DSR-O1] [DSR-O2] [DSR-O3] [DSR-O4]
 //! [DSR-O5] [DSR-O6] [DSR-O7] [DSR-O8] [DSR-O9] [DSR-O10] and the invariants [DSR-I1]
-//! [DSR-I4] [DSR-I5] [DSR-I7].
+//! [DSR-I4] [DSR-I5] [DSR-I7] [DSR-I8].
 //!
 //! The models run the real builder, sequencers and processor loop: a
 //! consumer is a thread the builder spawns. Handler state that only the test
@@ -160,6 +160,55 @@ fn shutdown_drains_the_event_published_just_before_it() {
         drop(producer);
         consumers.join().unwrap();
         assert_eq!(handled.load(Relaxed), 7);
+    });
+}
+
+/// Capacity 1 and a `Blocking` producer strategy beside a spinning
+/// consumer: the second publish finds the ring full and sleeps until the
+/// consumer has read event 0. The consumer must signal the producer's
+/// strategy after advancing ([DSR-I8]) and the hand-shake must not lose that
+/// wake-up ([DSR-O7]); otherwise the producer sleeps forever (deadlock).
+#[test]
+fn blocking_producer_on_a_full_ring_is_woken_by_the_consumer() {
+    loom::model(|| {
+        let handled = std::sync::Arc::new(AtomicU64::new(0));
+        let h = std::sync::Arc::clone(&handled);
+        let (mut producer, consumers) = Builder::single_producer(1, || 0u64, BusySpin)
+            .handle_events_with(move |e: &u64, s: i64, _| {
+                assert_eq!(*e, s as u64 + 1, "event {s} torn or overwritten");
+                h.fetch_add(1, Relaxed);
+            })
+            .producer_wait(Blocking::new())
+            .build();
+        producer.publish(|e| *e = 1).unwrap();
+        producer.publish(|e| *e = 2).unwrap();
+        drop(producer);
+        consumers.join().unwrap();
+        assert_eq!(handled.load(Relaxed), 2);
+    });
+}
+
+/// The default strategy spins, but the one consumer sleeps with its own
+/// `Blocking`: the producer must signal that strategy (not only the
+/// default) after its publish ([DSR-I8]), or the consumer sleeps through
+/// the event and the shutdown (deadlock).
+#[test]
+fn own_blocking_consumer_is_woken_by_a_publish_next_to_a_spinning_default() {
+    loom::model(|| {
+        let handled = std::sync::Arc::new(AtomicU64::new(0));
+        let h = std::sync::Arc::clone(&handled);
+        let (mut producer, consumers) = Builder::single_producer(2, || 0u64, BusySpin)
+            .handle_events_with_wait(
+                move |e: &u64, _: i64, _: bool| {
+                    h.fetch_add(*e, Relaxed);
+                },
+                Blocking::new(),
+            )
+            .build();
+        producer.publish(|e| *e = 5).unwrap();
+        drop(producer);
+        consumers.join().unwrap();
+        assert_eq!(handled.load(Relaxed), 5);
     });
 }
 

@@ -2,7 +2,7 @@
 
 use super::Cursor;
 use super::sequence::{Sequence, minimum};
-use super::wait_strategy::WaitStrategy;
+use super::wait_strategy::{Timeout, WaitStrategy};
 use crate::loom::sync::Arc;
 use core::fmt;
 
@@ -71,6 +71,42 @@ impl<C: Cursor> SequenceBarrier<C> {
             return seen;
         }
         wait.wait_for(next, || self.available(next), alerted)
+    }
+
+    /// Like [`wait_for`](SequenceBarrier::wait_for), but gives up at
+    /// `deadline`.
+    ///
+    /// # Errors
+    ///
+    /// [`Timeout`] if `deadline` passed first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Sleeping, Sequence, SequenceBarrier, Timeout};
+    /// use std::sync::Arc;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let cursor = Arc::new(Sequence::new());
+    /// let barrier = SequenceBarrier::new(Arc::clone(&cursor), vec![]);
+    /// let soon = Instant::now() + Duration::from_millis(1);
+    /// assert_eq!(barrier.wait_for_until(0, &Sleeping::default(), || false, soon), Err(Timeout));
+    /// cursor.set(0);
+    /// assert_eq!(barrier.wait_for_until(0, &Sleeping::default(), || false, soon), Ok(0));
+    /// ```
+    #[inline]
+    pub fn wait_for_until<W: WaitStrategy>(
+        &self,
+        next: i64,
+        wait: &W,
+        alerted: impl Fn() -> bool,
+        deadline: std::time::Instant,
+    ) -> Result<i64, Timeout> {
+        let seen = self.available(next);
+        if seen >= next {
+            return Ok(seen);
+        }
+        wait.wait_for_until(next, || self.available(next), alerted, deadline)
     }
 }
 

@@ -9,6 +9,7 @@ use super::ring_buffer::RingBuffer;
 use super::sequence::Sequence;
 use super::single_producer::SingleProducerSequencer;
 use super::wait_strategy::WaitStrategy;
+use super::wait_strategy::{Signal, Signals, Yielding};
 use super::{Cursor, Halted, Sequencer, TryPublishError};
 use crate::loom::atomic::Ordering::{AcqRel, Relaxed};
 use crate::loom::atomic::{AtomicBool, AtomicI64, AtomicUsize};
@@ -20,6 +21,9 @@ use std::boxed::Box;
 use std::vec::Vec;
 
 type Factory<E> = Box<dyn Fn() -> E + Send + Sync>;
+
+/// A consumer thread's body, waiting for the graph's [`Signals`] to start.
+type Pending = Box<dyn FnOnce(Signals) -> Result<(), PanicPayload> + Send>;
 
 /// Shutdown and halt state shared by producers and consumers.
 pub(crate) struct Control {
@@ -71,20 +75,42 @@ impl Control {
 pub(crate) struct Shared<E, C, W> {
     pub(crate) ring: RingBuffer<E>,
     pub(crate) cursor: Arc<C>,
+    /// The default strategy: consumers added without one of their own.
     pub(crate) wait: W,
     pub(crate) control: Control,
+    /// The graph's other sleeping strategies, set once by `build` before
+    /// any consumer thread starts or any producer exists.
+    signals: std::sync::OnceLock<Signals>,
     factory: Factory<E>,
+}
+
+impl<E, C, W: WaitStrategy> Shared<E, C, W> {
+    /// Wakes every sleeping strategy of the graph ([DSR-I8]); for the cold
+    /// paths and pollers (threads and producers keep their own copy).
+    pub(crate) fn signal(&self) {
+        match self.signals.get() {
+            Some(signals) => signals.signal(&self.wait),
+            None => self.wait.signal(),
+        }
+    }
 }
 
 /// Builds a Disruptor: ring, sequencer, wait strategy and consumer graph.
 ///
-/// Each handler runs on its own thread, started when it is added. The
+/// Each handler runs on its own thread, started by `build` (so that every
+/// party knows the whole graph's sleeping strategies, [DSR-I8]). The
 /// graph is a chain of stages: [`handle_events_with`](Builder::handle_events_with)
 /// and [`and`](Builder::and) add a handler to the current stage (all of a
 /// stage's handlers see every event, in parallel: multicast);
 /// [`then`](Builder::then) starts a new stage whose handlers see an event
 /// only after every handler of the previous stage has. Only the last
 /// stage gates the producers: the earlier ones are behind it by construction.
+///
+/// The wait strategy given to the constructor is the default for every
+/// consumer; [`handle_events_with_wait`](Builder::handle_events_with_wait)
+/// and [`work_pool_with_wait`](Builder::work_pool_with_wait) give a consumer
+/// its own, and [`producer_wait`](Builder::producer_wait) sets how producers
+/// wait on a full ring (`P`, [`Yielding`] unless set).
 ///
 /// # Examples
 ///
@@ -109,13 +135,19 @@ pub(crate) struct Shared<E, C, W> {
 /// consumers.join().unwrap();
 /// assert_eq!(applied.load(Ordering::Relaxed), 55);
 /// ```
-pub struct Builder<E, C, W: WaitStrategy> {
+pub struct Builder<E, C, W: WaitStrategy, P: WaitStrategy = Yielding> {
     shared: Arc<Shared<E, C, W>>,
     /// What the current stage's handlers wait for (empty: the cursor).
     stage_dependencies: Vec<Arc<Sequence>>,
     /// The sequences of the current stage's handlers.
     stage: Vec<Arc<Sequence>>,
-    threads: Vec<JoinHandle<Result<(), PanicPayload>>>,
+    /// Consumer threads, spawned by `build`.
+    pending: Vec<Pending>,
+    /// Sleeping strategies other than the default ([DSR-I8]).
+    sleepers: Vec<Box<dyn Signal>>,
+    /// How producers wait on a full ring.
+    producer_wait: Arc<P>,
+    built: bool,
 }
 
 impl<E, W> Builder<E, Sequence, W>
@@ -124,7 +156,7 @@ where
     W: WaitStrategy,
 {
     /// A Disruptor with one producer: a ring of `capacity` events made by
-    /// `factory`, consumers waiting with `wait`.
+    /// `factory`, consumers waiting with `wait` unless given their own.
     ///
     /// # Panics
     ///
@@ -135,17 +167,6 @@ where
         wait: W,
     ) -> Self {
         Self::with_cursor(capacity, factory, wait, Sequence::new())
-    }
-
-    /// Finishes the graph: the producer handle, and the consumers to join.
-    pub fn build(mut self) -> (Producer<E, SingleProducerSequencer, W>, Consumers) {
-        let gating = core::mem::take(&mut self.stage);
-        let sequencer = SingleProducerSequencer::new(
-            Arc::clone(&self.shared.cursor),
-            self.shared.ring.capacity(),
-            gating,
-        );
-        self.finish(sequencer)
     }
 }
 
@@ -167,10 +188,36 @@ where
         let cursor = MultiProducerCursor::new(capacity);
         Self::with_cursor(capacity, factory, wait, cursor)
     }
+}
 
-    /// Finishes the graph: the first producer handle (clone it for more),
-    /// and the consumers to join.
-    pub fn build(mut self) -> (Producer<E, MultiProducerSequencer, W>, Consumers) {
+impl<E, W, P> Builder<E, Sequence, W, P>
+where
+    E: Send + Sync + 'static,
+    W: WaitStrategy,
+    P: WaitStrategy,
+{
+    /// Finishes the graph and starts the consumer threads: the producer
+    /// handle, and the consumers to join.
+    pub fn build(mut self) -> (Producer<E, SingleProducerSequencer, W, P>, Consumers) {
+        let gating = core::mem::take(&mut self.stage);
+        let sequencer = SingleProducerSequencer::new(
+            Arc::clone(&self.shared.cursor),
+            self.shared.ring.capacity(),
+            gating,
+        );
+        self.finish(sequencer)
+    }
+}
+
+impl<E, W, P> Builder<E, MultiProducerCursor, W, P>
+where
+    E: Send + Sync + 'static,
+    W: WaitStrategy,
+    P: WaitStrategy,
+{
+    /// Finishes the graph and starts the consumer threads: the first
+    /// producer handle (clone it for more), and the consumers to join.
+    pub fn build(mut self) -> (Producer<E, MultiProducerSequencer, W, P>, Consumers) {
         let gating = core::mem::take(&mut self.stage);
         let sequencer = MultiProducerSequencer::new(Arc::clone(&self.shared.cursor), gating);
         self.finish(sequencer)
@@ -195,13 +242,58 @@ where
             cursor: Arc::new(cursor),
             wait,
             control: Control::new(),
+            signals: std::sync::OnceLock::new(),
             factory: Box::new(factory),
         };
         Self {
             shared: Arc::new(shared),
             stage_dependencies: Vec::new(),
             stage: Vec::new(),
-            threads: Vec::new(),
+            pending: Vec::new(),
+            sleepers: Vec::new(),
+            producer_wait: Arc::new(Yielding),
+            built: false,
+        }
+    }
+}
+
+impl<E, C, W, P> Builder<E, C, W, P>
+where
+    E: Send + Sync + 'static,
+    C: Cursor + 'static,
+    W: WaitStrategy,
+    P: WaitStrategy,
+{
+    /// Producers facing a full ring wait with `wait` instead of the default
+    /// [`Yielding`]. With [`Blocking`](super::Blocking) a producer sleeps
+    /// until a gating consumer advances; the consumers then signal it after
+    /// each batch ([DSR-I8]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Blocking, Builder, BusySpin};
+    ///
+    /// let (mut producer, consumers) = Builder::single_producer(2, || 0u64, BusySpin)
+    ///     .handle_events_with(|_: &u64, _, _| {})
+    ///     .producer_wait(Blocking::new())
+    ///     .build();
+    /// for i in 0..100 {
+    ///     producer.publish(|e| *e = i).unwrap(); // sleeps whenever two are unread
+    /// }
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// ```
+    pub fn producer_wait<Q: WaitStrategy>(mut self, wait: Q) -> Builder<E, C, W, Q> {
+        self.built = true; // moved into the new builder
+        Builder {
+            shared: Arc::clone(&self.shared),
+            stage_dependencies: core::mem::take(&mut self.stage_dependencies),
+            stage: core::mem::take(&mut self.stage),
+            pending: core::mem::take(&mut self.pending),
+            sleepers: core::mem::take(&mut self.sleepers),
+            producer_wait: Arc::new(wait),
+            built: false,
         }
     }
 
@@ -219,10 +311,69 @@ where
             SequenceBarrier::new(Arc::clone(&self.shared.cursor), self.stage_dependencies.clone());
         let shared = Arc::clone(&self.shared);
         let mine = Arc::clone(&sequence);
-        #[allow(clippy::disallowed_methods)] // the switch module's spawn
-        self.threads.push(thread::spawn(move || run(shared, barrier, mine, handler)));
+        self.pending.push(Box::new(move |signals| {
+            let wait: &W = &shared.wait;
+            run(&shared, barrier, mine, handler, wait, signals)
+        }));
         self.stage.push(sequence);
         self
+    }
+
+    /// Adds a handler to the current stage that waits with its own strategy
+    /// instead of the Disruptor's default. Its loop is compiled for `wait`'s
+    /// type (no dynamic dispatch per wait), and if `wait` sleeps, every
+    /// party that can end its wait signals it ([DSR-I8]).
+    ///
+    /// # Examples
+    ///
+    /// A latency-critical handler spins while an audit handler sleeps:
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Blocking, Builder, BusySpin};
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    ///
+    /// let audited = Arc::new(AtomicU64::new(0));
+    /// let a = Arc::clone(&audited);
+    /// let (mut producer, consumers) = Builder::single_producer(64, || 0u64, BusySpin)
+    ///     .handle_events_with(|_: &u64, _, _| { /* match orders */ })
+    ///     .handle_events_with_wait(
+    ///         move |e: &u64, _, _| { a.fetch_add(*e, Ordering::Relaxed); },
+    ///         Blocking::new(),
+    ///     )
+    ///     .build();
+    /// for i in 1..=10 {
+    ///     producer.publish(|e| *e = i).unwrap();
+    /// }
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// assert_eq!(audited.load(Ordering::Relaxed), 55);
+    /// ```
+    pub fn handle_events_with_wait<V: WaitStrategy>(
+        mut self,
+        handler: impl EventHandler<E>,
+        wait: V,
+    ) -> Self {
+        let wait = self.own_strategy(wait);
+        let sequence = Arc::new(Sequence::new());
+        let barrier =
+            SequenceBarrier::new(Arc::clone(&self.shared.cursor), self.stage_dependencies.clone());
+        let shared = Arc::clone(&self.shared);
+        let mine = Arc::clone(&sequence);
+        self.pending
+            .push(Box::new(move |signals| run(&shared, barrier, mine, handler, &*wait, signals)));
+        self.stage.push(sequence);
+        self
+    }
+
+    /// Registers a consumer's own strategy: if it sleeps, every party
+    /// signals it ([DSR-I8]).
+    fn own_strategy<V: WaitStrategy>(&mut self, wait: V) -> Arc<V> {
+        let wait = Arc::new(wait);
+        if wait.sleeps() {
+            self.sleepers.push(Box::new(Arc::clone(&wait)));
+        }
+        wait
     }
 
     /// Adds a work pool to the current stage: each event goes to exactly
@@ -235,7 +386,57 @@ where
     /// # Panics
     ///
     /// If `workers` is empty.
-    pub fn work_pool<H: EventHandler<E>>(mut self, workers: impl IntoIterator<Item = H>) -> Self {
+    pub fn work_pool<H: EventHandler<E>>(self, workers: impl IntoIterator<Item = H>) -> Self {
+        self.add_work_pool(workers, None::<Arc<W>>)
+    }
+
+    /// Adds a work pool whose workers wait with their own strategy (one
+    /// instance shared by the pool) instead of the Disruptor's default; see
+    /// [`work_pool`](Builder::work_pool) and
+    /// [`handle_events_with_wait`](Builder::handle_events_with_wait).
+    ///
+    /// # Panics
+    ///
+    /// If `workers` is empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Blocking, Builder, Yielding};
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    ///
+    /// let handled = Arc::new(AtomicU64::new(0));
+    /// let workers: Vec<_> = (0..2)
+    ///     .map(|_| {
+    ///         let h = Arc::clone(&handled);
+    ///         move |_: &u64, _: i64, _: bool| { h.fetch_add(1, Ordering::Relaxed); }
+    ///     })
+    ///     .collect();
+    /// let (mut producer, consumers) = Builder::single_producer(16, || 0u64, Yielding)
+    ///     .work_pool_with_wait(workers, Blocking::new())
+    ///     .build();
+    /// for i in 0..100 {
+    ///     producer.publish(|e| *e = i).unwrap();
+    /// }
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// assert_eq!(handled.load(Ordering::Relaxed), 100);
+    /// ```
+    pub fn work_pool_with_wait<H: EventHandler<E>, V: WaitStrategy>(
+        mut self,
+        workers: impl IntoIterator<Item = H>,
+        wait: V,
+    ) -> Self {
+        let wait = self.own_strategy(wait);
+        self.add_work_pool(workers, Some(wait))
+    }
+
+    fn add_work_pool<H: EventHandler<E>, V: WaitStrategy>(
+        mut self,
+        workers: impl IntoIterator<Item = H>,
+        wait: Option<Arc<V>>,
+    ) -> Self {
         let work = Arc::new(WorkSequence::new());
         let before = self.stage.len();
         for handler in workers {
@@ -246,9 +447,11 @@ where
             );
             let (shared, mine, work) =
                 (Arc::clone(&self.shared), Arc::clone(&sequence), Arc::clone(&work));
-            #[allow(clippy::disallowed_methods)] // the switch module's spawn
-            self.threads
-                .push(thread::spawn(move || run_worker(shared, barrier, mine, work, handler)));
+            let wait = wait.clone();
+            self.pending.push(Box::new(move |signals| match wait {
+                Some(wait) => run_worker(&shared, barrier, mine, work, handler, &*wait, signals),
+                None => run_worker(&shared, barrier, mine, work, handler, &shared.wait, signals),
+            }));
             self.stage.push(sequence);
         }
         assert!(self.stage.len() > before, "a work pool needs at least one worker");
@@ -257,6 +460,9 @@ where
 
     /// Adds an [`EventPoller`] to the current stage: a consumer the caller
     /// polls from a thread of its own instead of a handler thread.
+    ///
+    /// The poller waits (in [`poll_timeout`](EventPoller::poll_timeout))
+    /// with the Disruptor's default strategy.
     pub fn poller(mut self) -> (Self, EventPoller<E, C, W>) {
         let sequence = Arc::new(Sequence::new());
         let barrier =
@@ -278,30 +484,47 @@ where
         self.and(handler)
     }
 
-    fn finish<S: Sequencer<Cursor = C>>(mut self, sequencer: S) -> (Producer<E, S, W>, Consumers) {
-        let threads = core::mem::take(&mut self.threads);
+    fn finish<S: Sequencer<Cursor = C>>(
+        mut self,
+        sequencer: S,
+    ) -> (Producer<E, S, W, P>, Consumers) {
+        self.built = true;
+        let mut sleepers = core::mem::take(&mut self.sleepers);
+        if self.producer_wait.sleeps() {
+            sleepers.push(Box::new(Arc::clone(&self.producer_wait)));
+        }
+        let signals = Signals::new(sleepers);
+        // [DSR-I8] set before any consumer thread starts and before the
+        // producer exists: every party sees the same list.
+        let _ = self.shared.signals.set(signals.clone());
+        let threads = core::mem::take(&mut self.pending)
+            .into_iter()
+            .map(|body| {
+                let signals = signals.clone();
+                #[allow(clippy::disallowed_methods)] // the switch module's spawn
+                thread::spawn(move || body(signals))
+            })
+            .collect();
         let shared = Arc::clone(&self.shared);
-        (Producer { shared, sequencer }, Consumers { threads })
+        let wait = Arc::clone(&self.producer_wait);
+        (Producer { shared, sequencer, signals, wait }, Consumers { threads })
     }
 }
 
-impl<E, C, W: WaitStrategy> Drop for Builder<E, C, W> {
-    /// A builder dropped before `build` stops the threads it started.
+impl<E, C, W: WaitStrategy, P: WaitStrategy> Drop for Builder<E, C, W, P> {
+    /// A builder dropped before `build` starts no thread; its pollers see
+    /// a shut-down Disruptor.
     fn drop(&mut self) {
-        if self.threads.is_empty() {
-            return;
-        }
-        self.shared.control.close(Sequence::INITIAL);
-        self.shared.wait.signal();
-        for t in self.threads.drain(..) {
-            let _ = t.join();
+        if !self.built {
+            self.shared.control.close(Sequence::INITIAL);
+            self.shared.signal();
         }
     }
 }
 
-impl<E, C, W: WaitStrategy> fmt::Debug for Builder<E, C, W> {
+impl<E, C, W: WaitStrategy, P: WaitStrategy> fmt::Debug for Builder<E, C, W, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Builder").field("handlers", &self.threads.len()).finish_non_exhaustive()
+        f.debug_struct("Builder").field("handlers", &self.pending.len()).finish_non_exhaustive()
     }
 }
 
@@ -379,12 +602,16 @@ impl fmt::Debug for Consumers {
 /// event from the factory, so consumers see a blank event rather than a
 /// half-written one (give the factory a recognisable "empty" value if they
 /// must tell). The panic then continues to unwind in the producer.
-pub struct Producer<E, S: Sequencer, W: WaitStrategy> {
+pub struct Producer<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy = Yielding> {
     shared: Arc<Shared<E, S::Cursor, W>>,
     sequencer: S,
+    /// The graph's sleeping strategies, signalled after each publish.
+    signals: Signals,
+    /// How this producer waits on a full ring.
+    wait: Arc<P>,
 }
 
-impl<E, S: Sequencer, W: WaitStrategy> Producer<E, S, W> {
+impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Producer<E, S, W, P> {
     /// Claims the next slot (waiting while the ring is full), lets `write`
     /// fill the event in place, and publishes it. Returns its sequence.
     ///
@@ -414,7 +641,8 @@ impl<E, S: Sequencer, W: WaitStrategy> Producer<E, S, W> {
         // Disarmed: `write` returned, the slot holds what it wrote.
         core::mem::forget(on_unwind);
         self.sequencer.publish(hi, hi);
-        self.shared.wait.signal();
+        // [DSR-I8] wake whatever sleeps on the cursor.
+        self.signals.signal(&self.shared.wait);
     }
 
     /// Like [`publish`](Producer::publish), but refuses instead of waiting
@@ -487,7 +715,7 @@ impl<E, S: Sequencer, W: WaitStrategy> Producer<E, S, W> {
     /// consumers.join().unwrap();
     /// ```
     #[inline]
-    pub fn claim(&mut self) -> Result<Claim<'_, E, S, W>, Halted> {
+    pub fn claim(&mut self) -> Result<Claim<'_, E, S, W, P>, Halted> {
         let hi = self.claim_range(1)?;
         Ok(Claim::new(self, hi, hi))
     }
@@ -498,29 +726,36 @@ impl<E, S: Sequencer, W: WaitStrategy> Producer<E, S, W> {
         if control.is_halted() {
             return Err(Halted);
         }
-        self.sequencer.claim_while(n, || !control.is_halted()).ok_or(Halted)
+        self.sequencer.claim_with(n, &*self.wait, || control.is_halted()).ok_or(Halted)
     }
 }
 
-impl<E, W: WaitStrategy> Clone for Producer<E, MultiProducerSequencer, W> {
+impl<E, W: WaitStrategy, P: WaitStrategy> Clone for Producer<E, MultiProducerSequencer, W, P> {
     fn clone(&self) -> Self {
         // ORDERING: [DSR-O8] Relaxed — a new handle is made from a live one, so the count cannot reach zero meanwhile (as in `Arc::clone`).
         self.shared.control.producers.fetch_add(1, Relaxed);
-        Self { shared: Arc::clone(&self.shared), sequencer: self.sequencer.clone() }
-    }
-}
-
-impl<E, S: Sequencer, W: WaitStrategy> Drop for Producer<E, S, W> {
-    fn drop(&mut self) {
-        // ORDERING: [DSR-O8] AcqRel — Release: this handle's claims happen-before the last handle's drop; Acquire (in the last): so its read of the claim counter sees every handle's claims.
-        if self.shared.control.producers.fetch_sub(1, AcqRel) == 1 {
-            self.shared.control.close(self.sequencer.claimed());
-            self.shared.wait.signal();
+        Self {
+            shared: Arc::clone(&self.shared),
+            sequencer: self.sequencer.clone(),
+            signals: self.signals.clone(),
+            wait: Arc::clone(&self.wait),
         }
     }
 }
 
-impl<E, S: Sequencer + fmt::Debug, W: WaitStrategy> fmt::Debug for Producer<E, S, W> {
+impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Drop for Producer<E, S, W, P> {
+    fn drop(&mut self) {
+        // ORDERING: [DSR-O8] AcqRel — Release: this handle's claims happen-before the last handle's drop; Acquire (in the last): so its read of the claim counter sees every handle's claims.
+        if self.shared.control.producers.fetch_sub(1, AcqRel) == 1 {
+            self.shared.control.close(self.sequencer.claimed());
+            self.signals.signal(&self.shared.wait);
+        }
+    }
+}
+
+impl<E, S: Sequencer + fmt::Debug, W: WaitStrategy, P: WaitStrategy> fmt::Debug
+    for Producer<E, S, W, P>
+{
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Producer").field("sequencer", &self.sequencer).finish_non_exhaustive()
     }
@@ -528,13 +763,13 @@ impl<E, S: Sequencer + fmt::Debug, W: WaitStrategy> fmt::Debug for Producer<E, S
 
 /// Publishes a claimed range whose writer panicked, reset to fresh factory
 /// events ([DSR-I6]); forgotten when the writer returns normally.
-struct ResetOnUnwind<'a, E, S: Sequencer, W: WaitStrategy> {
-    producer: &'a mut Producer<E, S, W>,
+struct ResetOnUnwind<'a, E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> {
+    producer: &'a mut Producer<E, S, W, P>,
     lo: i64,
     hi: i64,
 }
 
-impl<E, S: Sequencer, W: WaitStrategy> Drop for ResetOnUnwind<'_, E, S, W> {
+impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Drop for ResetOnUnwind<'_, E, S, W, P> {
     #[cold]
     fn drop(&mut self) {
         let shared = &self.producer.shared;
@@ -543,7 +778,7 @@ impl<E, S: Sequencer, W: WaitStrategy> Drop for ResetOnUnwind<'_, E, S, W> {
             unsafe { *shared.ring.get_mut(s) = (shared.factory)() };
         }
         self.producer.sequencer.publish(self.lo, self.hi);
-        shared.wait.signal();
+        self.producer.signals.signal(&shared.wait);
     }
 }
 
@@ -552,8 +787,8 @@ impl<E, S: Sequencer, W: WaitStrategy> Drop for ResetOnUnwind<'_, E, S, W> {
 /// Derefs to the event (the first of the range for batches). If the
 /// guard is dropped while a panic unwinds from the code that held it, the
 /// event is reset to a fresh factory event before it is published.
-pub struct Claim<'a, E, S: Sequencer, W: WaitStrategy> {
-    producer: &'a mut Producer<E, S, W>,
+pub struct Claim<'a, E, S: Sequencer, W: WaitStrategy, P: WaitStrategy = Yielding> {
+    producer: &'a mut Producer<E, S, W, P>,
     lo: i64,
     hi: i64,
     /// The last sequence of the range fully written (batches).
@@ -561,8 +796,8 @@ pub struct Claim<'a, E, S: Sequencer, W: WaitStrategy> {
     panicking_at_claim: bool,
 }
 
-impl<'a, E, S: Sequencer, W: WaitStrategy> Claim<'a, E, S, W> {
-    fn new(producer: &'a mut Producer<E, S, W>, lo: i64, hi: i64) -> Self {
+impl<'a, E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Claim<'a, E, S, W, P> {
+    fn new(producer: &'a mut Producer<E, S, W, P>, lo: i64, hi: i64) -> Self {
         Self { producer, lo, hi, written: lo - 1, panicking_at_claim: std::thread::panicking() }
     }
 
@@ -572,7 +807,7 @@ impl<'a, E, S: Sequencer, W: WaitStrategy> Claim<'a, E, S, W> {
     }
 }
 
-impl<E, S: Sequencer, W: WaitStrategy> Deref for Claim<'_, E, S, W> {
+impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Deref for Claim<'_, E, S, W, P> {
     type Target = E;
     fn deref(&self) -> &E {
         // SAFETY: [DSR-I1] the slot is claimed by this guard and unpublished: nobody else touches it.
@@ -580,14 +815,14 @@ impl<E, S: Sequencer, W: WaitStrategy> Deref for Claim<'_, E, S, W> {
     }
 }
 
-impl<E, S: Sequencer, W: WaitStrategy> DerefMut for Claim<'_, E, S, W> {
+impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> DerefMut for Claim<'_, E, S, W, P> {
     fn deref_mut(&mut self) -> &mut E {
         // SAFETY: [DSR-I1] as in `deref`; `&mut self` keeps this the only reference.
         unsafe { self.producer.shared.ring.get_mut(self.lo) }
     }
 }
 
-impl<E, S: Sequencer, W: WaitStrategy> Drop for Claim<'_, E, S, W> {
+impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Drop for Claim<'_, E, S, W, P> {
     fn drop(&mut self) {
         let shared = &self.producer.shared;
         if std::thread::panicking() && !self.panicking_at_claim {
@@ -599,11 +834,12 @@ impl<E, S: Sequencer, W: WaitStrategy> Drop for Claim<'_, E, S, W> {
             }
         }
         self.producer.sequencer.publish(self.lo, self.hi);
-        shared.wait.signal();
+        // [DSR-I8] wake whatever sleeps on the cursor.
+        self.producer.signals.signal(&shared.wait);
     }
 }
 
-impl<E, S: Sequencer, W: WaitStrategy> fmt::Debug for Claim<'_, E, S, W> {
+impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> fmt::Debug for Claim<'_, E, S, W, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Claim").field("lo", &self.lo).field("hi", &self.hi).finish_non_exhaustive()
     }

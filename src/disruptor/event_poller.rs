@@ -4,7 +4,7 @@ use super::Cursor;
 use super::barrier::SequenceBarrier;
 use super::builder::Shared;
 use super::sequence::Sequence;
-use super::wait_strategy::WaitStrategy;
+use super::wait_strategy::{Timeout, WaitStrategy};
 use crate::loom::sync::Arc;
 use core::fmt;
 
@@ -15,6 +15,8 @@ pub enum Polled {
     Events(u64),
     /// Nothing available yet.
     Idle,
+    /// [`EventPoller::poll_timeout`] waited the whole timeout and nothing came.
+    Timeout,
     /// Every producer is gone and every event was polled: nothing will come.
     Shutdown,
     /// A handler panicked and the Disruptor halted.
@@ -80,7 +82,8 @@ impl<E, C: Cursor, W: WaitStrategy> EventPoller<E, C, W> {
             }
             // [DSR-O1] Release: our reads happen-before the overwrite and later stages.
             self.sequence.set(hi);
-            self.shared.wait.signal();
+            // [DSR-I8] a later stage or a producer may sleep on our sequence.
+            self.shared.signal();
             return Polled::Events((hi - next + 1) as u64);
         }
         if self.shared.control.is_halted() {
@@ -92,13 +95,50 @@ impl<E, C: Cursor, W: WaitStrategy> EventPoller<E, C, W> {
         }
         Polled::Idle
     }
+
+    /// Like [`poll`](EventPoller::poll), but when nothing is available waits
+    /// up to `timeout` for an event (with the Disruptor's default strategy:
+    /// a `Blocking` one sleeps, a spinning one spins).
+    ///
+    /// Returns [`Polled::Timeout`] if the timeout passed with nothing to
+    /// hand over.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Blocking, Builder, Polled};
+    /// use std::time::Duration;
+    ///
+    /// let (builder, mut poller) = Builder::single_producer(8, || 0u32, Blocking::new()).poller();
+    /// let (mut producer, consumers) = builder.build();
+    /// assert_eq!(poller.poll_timeout(Duration::from_millis(1), |_, _, _| {}), Polled::Timeout);
+    /// producer.publish(|e| *e = 5).unwrap();
+    /// let mut got = 0;
+    /// assert_eq!(poller.poll_timeout(Duration::from_secs(60), |e, _, _| got = *e), Polled::Events(1));
+    /// assert_eq!(got, 5);
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// ```
+    pub fn poll_timeout(
+        &mut self,
+        timeout: std::time::Duration,
+        handler: impl FnMut(&E, i64, bool),
+    ) -> Polled {
+        let next = self.sequence.get() + 1;
+        let deadline = std::time::Instant::now() + timeout;
+        let control = &self.shared.control;
+        match self.barrier.wait_for_until(next, &self.shared.wait, || control.alerted(), deadline) {
+            Ok(_) => self.poll(handler),
+            Err(Timeout) => Polled::Timeout,
+        }
+    }
 }
 
 impl<E, C, W: WaitStrategy> Drop for EventPoller<E, C, W> {
     fn drop(&mut self) {
         if !self.finished && self.shared.control.end() == i64::MAX {
             self.shared.control.halt();
-            self.shared.wait.signal();
+            self.shared.signal();
         }
     }
 }

@@ -184,6 +184,27 @@ impl Sequencer for MultiProducerSequencer {
         Some(hi)
     }
 
+    #[cfg(feature = "std")]
+    fn claim_with<P: super::WaitStrategy>(
+        &mut self,
+        n: usize,
+        wait: &P,
+        alerted: impl Fn() -> bool,
+    ) -> Option<i64> {
+        let n = super::check_batch(n, self.capacity);
+        // ORDERING: [DSR-O5] Relaxed — a unique range by atomicity; the wait for room below orders the overwrite.
+        let hi = self.cursor.claim.fetch_add(n, Relaxed) + n;
+        if !self.has_room(hi) {
+            self.cached_gate = super::single_producer::wait_through(
+                hi - self.capacity,
+                &self.gating,
+                wait,
+                &alerted,
+            )?;
+        }
+        Some(hi)
+    }
+
     #[inline]
     fn publish(&self, lo: i64, hi: i64) {
         for s in lo..=hi {

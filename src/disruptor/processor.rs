@@ -4,7 +4,7 @@ use super::Cursor;
 use super::barrier::SequenceBarrier;
 use super::builder::Shared;
 use super::sequence::Sequence;
-use super::wait_strategy::WaitStrategy;
+use super::wait_strategy::{Signals, Timeout, WaitStrategy};
 use crate::loom::sync::Arc;
 use std::any::Any;
 use std::boxed::Box;
@@ -51,6 +51,14 @@ pub trait EventHandler<E>: Send + 'static {
     /// Called on the consumer's thread after the last event, when the
     /// Disruptor shuts down (not when it halts after a panic).
     fn on_shutdown(&mut self) {}
+
+    /// Called on the consumer's thread when its wait strategy has a
+    /// [`timeout`](super::WaitStrategy::timeout) (see [`Timed`](super::Timed))
+    /// and that long passed with no new event; `sequence` is the last one
+    /// handled. A good moment to flush or to send a heartbeat.
+    fn on_timeout(&mut self, sequence: i64) {
+        let _ = sequence;
+    }
 }
 
 impl<E, F> EventHandler<E> for F
@@ -63,25 +71,48 @@ where
     }
 }
 
-/// Runs `handler` over every event `barrier` lets through, publishing its
-/// progress in `sequence`, until shutdown has been drained or the Disruptor
-/// halts. A panic in the handler halts the whole Disruptor and is returned.
-pub(crate) fn run<E, C, W, H>(
-    shared: Arc<Shared<E, C, W>>,
+/// Waits through `wait` for `next`; `Err(Timeout)` only when `wait` has a
+/// [`timeout`](WaitStrategy::timeout) and it passed.
+#[inline]
+fn wait_next<C: Cursor, V: WaitStrategy>(
+    barrier: &SequenceBarrier<C>,
+    next: i64,
+    wait: &V,
+    alerted: impl Fn() -> bool,
+) -> Result<i64, Timeout> {
+    match wait.timeout() {
+        None => Ok(barrier.wait_for(next, wait, alerted)),
+        Some(t) => barrier.wait_for_until(next, wait, alerted, std::time::Instant::now() + t),
+    }
+}
+
+/// Runs `handler` over every event `barrier` lets through, waiting with
+/// `wait` and publishing its progress in `sequence`, until shutdown has been
+/// drained or the Disruptor halts. After each batch it signals the graph's
+/// sleepers ([DSR-I8]). A panic in the handler halts the whole Disruptor and
+/// is returned.
+pub(crate) fn run<E, C, W, V, H>(
+    shared: &Shared<E, C, W>,
     barrier: SequenceBarrier<C>,
     sequence: Arc<Sequence>,
     mut handler: H,
+    wait: &V,
+    signals: Signals,
 ) -> Result<(), PanicPayload>
 where
     C: Cursor,
     W: WaitStrategy,
+    V: WaitStrategy,
     H: EventHandler<E>,
 {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         handler.on_start();
         let mut next = sequence.get() + 1;
         loop {
-            let hi = barrier.wait_for(next, &shared.wait, || shared.control.alerted());
+            let Ok(hi) = wait_next(&barrier, next, wait, || shared.control.alerted()) else {
+                handler.on_timeout(next - 1);
+                continue;
+            };
             if hi >= next {
                 // SAFETY: [DSR-I1] every sequence up to `hi` was published (or passed by every stage we depend on) and our own sequence stays below `next` until the batch ends, so no producer claims any of them a lap later meanwhile.
                 unsafe {
@@ -90,8 +121,8 @@ where
                 // [DSR-O1] Release: our reads of the batch happen-before the
                 // producer's overwrite and the next stage's reads.
                 sequence.set(hi);
-                // A later stage may sleep on our sequence (Blocking).
-                shared.wait.signal();
+                // [DSR-I8] a later stage or a producer may sleep on our sequence.
+                signals.signal(&shared.wait);
                 next = hi + 1;
                 continue;
             }
@@ -109,7 +140,7 @@ where
     }));
     if outcome.is_err() {
         shared.control.halt();
-        shared.wait.signal();
+        signals.signal(&shared.wait);
     }
     outcome
 }
@@ -147,29 +178,39 @@ impl WorkSequence {
 /// Runs one worker of a work pool: each event goes to exactly one worker of
 /// the pool ([DSR-I7]). `end_of_batch` is always true (a worker handles one
 /// event at a time).
-pub(crate) fn run_worker<E, C, W, H>(
-    shared: Arc<Shared<E, C, W>>,
+pub(crate) fn run_worker<E, C, W, V, H>(
+    shared: &Shared<E, C, W>,
     barrier: SequenceBarrier<C>,
     sequence: Arc<Sequence>,
     work: Arc<WorkSequence>,
     mut handler: H,
+    wait: &V,
+    signals: Signals,
 ) -> Result<(), PanicPayload>
 where
     C: Cursor,
     W: WaitStrategy,
+    V: WaitStrategy,
     H: EventHandler<E>,
 {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         handler.on_start();
         let mut next = work.claim(&sequence);
+        // [DSR-I8] even the first claim may advance our sequence (past the
+        // events the other workers took), and a producer may sleep on it.
+        signals.signal(&shared.wait);
         loop {
-            let hi = barrier.wait_for(next, &shared.wait, || shared.control.alerted());
+            let Ok(hi) = wait_next(&barrier, next, wait, || shared.control.alerted()) else {
+                handler.on_timeout(next - 1);
+                continue;
+            };
             if hi >= next {
                 // SAFETY: [DSR-I1] [DSR-I7] `next` is published and claimed by this worker alone; our sequence is below it until we claim again.
                 let event = unsafe { shared.ring.get(next) };
                 handler.on_event(event, next, true);
                 next = work.claim(&sequence);
-                shared.wait.signal();
+                // [DSR-I8] a later stage or a producer may sleep on our sequence.
+                signals.signal(&shared.wait);
                 continue;
             }
             if shared.control.is_halted() {
@@ -185,7 +226,7 @@ where
     }));
     if outcome.is_err() {
         shared.control.halt();
-        shared.wait.signal();
+        signals.signal(&shared.wait);
     }
     outcome
 }

@@ -89,6 +89,7 @@ impl<E> RingBuffer<E> {
     /// # Safety
     ///
     /// As for [`get`](RingBuffer::get), for every sequence of the range.
+    #[cfg(feature = "std")] // only the std-only processor reads batches
     #[inline]
     pub(crate) unsafe fn read_batch(&self, lo: i64, hi: i64, mut f: impl FnMut(&E, i64, bool)) {
         let mut s = lo;

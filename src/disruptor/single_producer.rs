@@ -113,6 +113,23 @@ impl Sequencer for SingleProducerSequencer {
         Some(hi)
     }
 
+    #[cfg(feature = "std")]
+    #[inline]
+    fn claim_with<P: super::WaitStrategy>(
+        &mut self,
+        n: usize,
+        wait: &P,
+        alerted: impl Fn() -> bool,
+    ) -> Option<i64> {
+        let n = super::check_batch(n, self.capacity);
+        let hi = self.next_value + n;
+        if !self.has_room(hi) {
+            self.cached_gate = wait_through(hi - self.capacity, &self.gating, wait, &alerted)?;
+        }
+        self.next_value = hi;
+        Some(hi)
+    }
+
     #[inline]
     fn publish(&self, _lo: i64, hi: i64) {
         // [DSR-O1] Release store of the cursor: the event writes of every
@@ -144,6 +161,30 @@ impl SingleProducerSequencer {
         }
         self.next_value = hi;
         Some(hi)
+    }
+}
+
+/// A producer's wait, through `wait`, until every gating sequence reaches
+/// `wrap_point`; the gating minimum then, or `None` if alerted first.
+#[cfg(feature = "std")]
+#[cold]
+pub(crate) fn wait_through<P: super::WaitStrategy>(
+    wrap_point: i64,
+    gating: &[Arc<Sequence>],
+    wait: &P,
+    alerted: &impl Fn() -> bool,
+) -> Option<i64> {
+    loop {
+        // [DSR-O2] Acquire reads: every gating consumer's reads of the slots
+        // up to the value seen happen-before our overwrite of them. A
+        // sleeping wait is woken by the consumers' signals ([DSR-I8]).
+        let gate = wait.wait_for(wrap_point, || minimum(gating, i64::MAX), alerted);
+        if gate >= wrap_point {
+            return Some(gate);
+        }
+        if alerted() {
+            return None;
+        }
     }
 }
 

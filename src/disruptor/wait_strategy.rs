@@ -2,23 +2,83 @@
 //! [`Sleeping`] and [`Blocking`].
 //!
 //! A strategy trades latency for CPU: `BusySpin` reacts in nanoseconds and
-//! burns a core; `Blocking` sleeps on a condition variable and costs the
-//! producer a fence and a load per publish (plus a lock and a notify only
-//! while someone sleeps). The strategy is chosen once per Disruptor and used
-//! by all of its consumers.
+//! burns a core; `Blocking` sleeps on a condition variable and costs whoever
+//! wakes it a fence and a load per publish (plus a lock and a notify only
+//! while someone sleeps).
+//!
+//! # Who waits with which strategy
+//!
+//! The strategy given to the builder is the Disruptor's default: every
+//! consumer added without one of its own waits with it. Each handler, work
+//! pool or producer may instead get its own
+//! ([`Builder::handle_events_with_wait`](super::Builder::handle_events_with_wait),
+//! [`Builder::work_pool_with_wait`](super::Builder::work_pool_with_wait),
+//! [`Builder::producer_wait`](super::Builder::producer_wait)): a consumer's
+//! strategy is a type parameter of its own loop, so a `BusySpin` consumer
+//! waits with static dispatch even when its neighbour blocks.
+//!
+//! # Who signals whom
+//!
+//! A strategy that can sleep ([`WaitStrategy::sleeps`]) must be woken by
+//! whoever advances what it waits for. When the graph is built, the builder
+//! collects every sleeping strategy other than the default into one list,
+//! and every party — producers after a publish, consumers after a batch,
+//! shutdown and halt — calls `signal` on the default strategy (a no-op
+//! unless it sleeps) and on each strategy of that list ([DSR-I8]). With no
+//! sleeping strategy in the graph the list is empty and a publish pays one
+//! well-predicted branch; each sleeping strategy costs every signal one
+//! `SeqCst` fence and one load while nobody sleeps, and a lock and a notify
+//! only while someone does ([DSR-O7]). A `BusySpin` consumer beside a
+//! `Blocking` one therefore makes a publish cost what a publish into an
+//! all-`Blocking` Disruptor costs, not more.
+//!
+//! # Timeouts
+//!
+//! [`WaitStrategy::wait_for_until`] waits until a deadline and returns
+//! [`Timeout`] when it passes first. A consumer whose strategy has a
+//! [`timeout`](WaitStrategy::timeout) (wrap it in [`Timed`]) calls its
+//! handler's [`on_timeout`](super::EventHandler::on_timeout) whenever a wait
+//! times out, and [`EventPoller::poll_timeout`](super::EventPoller::poll_timeout)
+//! waits for events for a bounded time.
 
 use crate::loom::atomic::AtomicUsize;
 use crate::loom::atomic::Ordering::{Relaxed, SeqCst};
 use crate::loom::atomic::fence;
 #[allow(clippy::disallowed_types)] // the switch module's (loom-checked) Mutex and Condvar
-use crate::loom::sync::{Condvar, Mutex};
+use crate::loom::sync::{Arc, Condvar, Mutex};
 use core::fmt;
+use std::boxed::Box;
+use std::time::{Duration, Instant};
+use std::vec::Vec;
 
-/// A way for a consumer to wait until a sequence becomes available.
+/// A way for a consumer (or a producer facing a full ring) to wait until a
+/// sequence becomes available.
 ///
 /// Implementors must return as soon as `available()` reaches `sequence` or
 /// `alerted()` is true (checking both at least once), and `signal` must wake
 /// every waiter that could otherwise miss an update made before the call.
+/// A strategy whose `signal` does nothing should say so with
+/// [`sleeps`](WaitStrategy::sleeps), so that nobody calls it.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{Blocking, Sequence, Timeout, WaitStrategy};
+/// use std::sync::Arc;
+/// use std::time::{Duration, Instant};
+///
+/// let cursor = Arc::new(Sequence::new());
+/// let wait = Arc::new(Blocking::new());
+/// let (c, w) = (Arc::clone(&cursor), Arc::clone(&wait));
+/// let consumer = std::thread::spawn(move || w.wait_for(0, || c.get(), || false));
+/// cursor.set(0); // publish sequence 0 ...
+/// wait.signal(); // ... and wake whoever sleeps on it
+/// assert_eq!(consumer.join().unwrap(), 0);
+///
+/// // Nothing will publish 1: a bounded wait gives up.
+/// let deadline = Instant::now() + Duration::from_millis(1);
+/// assert_eq!(wait.wait_for_until(1, || cursor.get(), || false, deadline), Err(Timeout));
+/// ```
 pub trait WaitStrategy: Send + Sync + 'static {
     /// Waits until `available() >= sequence` or `alerted()`, and returns the
     /// last value of `available()` it saw (which may exceed `sequence`:
@@ -28,9 +88,233 @@ pub trait WaitStrategy: Send + Sync + 'static {
         A: Fn() -> i64,
         H: Fn() -> bool;
 
-    /// Called by a producer after it published, and by shutdown and halt:
-    /// wakes the consumers that sleep.
+    /// Like [`wait_for`](WaitStrategy::wait_for), but gives up at `deadline`.
+    ///
+    /// The provided implementation polls, yielding between polls; `Sleeping`
+    /// naps at most until the deadline and `Blocking` sleeps with a timed
+    /// condition-variable wait.
+    ///
+    /// # Errors
+    ///
+    /// [`Timeout`] if `deadline` passed while `available() < sequence` and
+    /// not `alerted()` (both are checked once more after the deadline).
+    fn wait_for_until<A, H>(
+        &self,
+        sequence: i64,
+        available: A,
+        alerted: H,
+        deadline: Instant,
+    ) -> Result<i64, Timeout>
+    where
+        A: Fn() -> i64,
+        H: Fn() -> bool,
+    {
+        let mut spins = 0u32;
+        loop {
+            let seen = available();
+            if seen >= sequence || alerted() {
+                return Ok(seen);
+            }
+            if Instant::now() >= deadline {
+                return Err(Timeout);
+            }
+            if spins < 100 {
+                spins += 1;
+                crate::loom::spin_loop();
+            } else {
+                #[allow(clippy::disallowed_methods)] // the switch module's yield
+                crate::loom::thread::yield_now();
+            }
+        }
+    }
+
+    /// Called by a producer after it published, by a consumer after it
+    /// advanced, and by shutdown and halt: wakes the waiters that sleep.
     fn signal(&self);
+
+    /// Whether a waiter of this strategy may sleep until `signal` wakes it.
+    /// `false` promises that `signal` does nothing, so the Disruptor never
+    /// calls it (the spinning strategies return `false`). The default is
+    /// `true`: a strategy that does not say is signalled.
+    #[inline]
+    fn sleeps(&self) -> bool {
+        true
+    }
+
+    /// How long a consumer waits before its handler's
+    /// [`on_timeout`](super::EventHandler::on_timeout) runs; `None` (the
+    /// default) waits without limit. Set it with [`Timed`].
+    ///
+    /// ```
+    /// use acqrel::disruptor::{BusySpin, Timed, WaitStrategy};
+    /// use std::time::Duration;
+    ///
+    /// assert_eq!(BusySpin.timeout(), None);
+    /// let timed = Timed::new(BusySpin, Duration::from_millis(5));
+    /// assert_eq!(timed.timeout(), Some(Duration::from_millis(5)));
+    /// assert!(!timed.sleeps()); // spinning: producers never signal it
+    /// ```
+    #[inline]
+    fn timeout(&self) -> Option<Duration> {
+        None
+    }
+}
+
+/// A wait gave up: its deadline passed before the sequence was available.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{Timeout, WaitStrategy, Yielding};
+/// use std::time::Instant;
+///
+/// // A deadline already passed, nothing available: the wait gives up at once.
+/// assert_eq!(Yielding.wait_for_until(0, || -1, || false, Instant::now()), Err(Timeout));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeout;
+
+impl fmt::Display for Timeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the wait timed out before the sequence was available")
+    }
+}
+
+impl std::error::Error for Timeout {}
+
+/// A shared strategy as the Disruptor's parties see it: something to wake.
+pub(crate) trait Signal: Send + Sync {
+    fn signal(&self);
+    fn clone_box(&self) -> Box<dyn Signal>;
+}
+
+impl<W: WaitStrategy> Signal for Arc<W> {
+    #[inline]
+    fn signal(&self) {
+        WaitStrategy::signal(&**self)
+    }
+
+    fn clone_box(&self) -> Box<dyn Signal> {
+        Box::new(Arc::clone(self))
+    }
+}
+
+/// The sleeping strategies of one Disruptor other than its default, each
+/// signalled after every store that could end a wait ([DSR-I8]).
+#[derive(Default)]
+pub(crate) struct Signals {
+    sleepers: Box<[Box<dyn Signal>]>,
+}
+
+impl Clone for Signals {
+    fn clone(&self) -> Self {
+        Self { sleepers: self.sleepers.iter().map(|s| s.clone_box()).collect() }
+    }
+}
+
+impl Signals {
+    pub(crate) fn new(sleepers: Vec<Box<dyn Signal>>) -> Self {
+        Self { sleepers: sleepers.into_boxed_slice() }
+    }
+
+    /// Signals `default` (statically dispatched; a no-op unless it sleeps)
+    /// and every sleeping strategy of the graph.
+    #[inline]
+    pub(crate) fn signal<W: WaitStrategy>(&self, default: &W) {
+        default.signal();
+        if !self.sleepers.is_empty() {
+            self.signal_sleepers();
+        }
+    }
+
+    #[cold]
+    fn signal_sleepers(&self) {
+        for s in self.sleepers.iter() {
+            s.signal();
+        }
+    }
+}
+
+/// A strategy whose consumers time out: `inner` waits, at most `timeout` at
+/// a time, and after each timeout the consumer's handler gets
+/// [`on_timeout`](super::EventHandler::on_timeout) (LMAX's `onTimeout`).
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{Blocking, Builder, EventHandler, Timed};
+/// use std::sync::mpsc;
+/// use std::time::Duration;
+///
+/// struct Flusher(mpsc::Sender<i64>);
+/// impl EventHandler<u64> for Flusher {
+///     fn on_event(&mut self, _: &u64, _: i64, _: bool) {}
+///     fn on_timeout(&mut self, sequence: i64) {
+///         let _ = self.0.send(sequence); // idle: flush what was handled up to `sequence`
+///     }
+/// }
+///
+/// let (tx, rx) = mpsc::channel();
+/// let timed = Timed::new(Blocking::new(), Duration::from_millis(1));
+/// let (producer, consumers) = Builder::single_producer(8, || 0u64, Blocking::new())
+///     .handle_events_with_wait(Flusher(tx), timed)
+///     .build();
+/// assert_eq!(rx.recv().unwrap(), -1); // nothing handled yet, and nothing came
+/// drop(producer);
+/// consumers.join().unwrap();
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timed<W> {
+    inner: W,
+    timeout: Duration,
+}
+
+impl<W: WaitStrategy> Timed<W> {
+    /// `inner`, giving up after `timeout` each time.
+    pub fn new(inner: W, timeout: Duration) -> Self {
+        Self { inner, timeout }
+    }
+}
+
+impl<W: WaitStrategy> WaitStrategy for Timed<W> {
+    #[inline]
+    fn wait_for<A, H>(&self, sequence: i64, available: A, alerted: H) -> i64
+    where
+        A: Fn() -> i64,
+        H: Fn() -> bool,
+    {
+        self.inner.wait_for(sequence, available, alerted)
+    }
+
+    #[inline]
+    fn wait_for_until<A, H>(
+        &self,
+        sequence: i64,
+        available: A,
+        alerted: H,
+        deadline: Instant,
+    ) -> Result<i64, Timeout>
+    where
+        A: Fn() -> i64,
+        H: Fn() -> bool,
+    {
+        self.inner.wait_for_until(sequence, available, alerted, deadline)
+    }
+
+    #[inline]
+    fn signal(&self) {
+        self.inner.signal()
+    }
+
+    #[inline]
+    fn sleeps(&self) -> bool {
+        self.inner.sleeps()
+    }
+
+    #[inline]
+    fn timeout(&self) -> Option<Duration> {
+        Some(self.timeout)
+    }
 }
 
 /// Spins on the sequence: lowest latency, one busy core per consumer.
@@ -55,6 +339,11 @@ impl WaitStrategy for BusySpin {
 
     #[inline]
     fn signal(&self) {}
+
+    #[inline]
+    fn sleeps(&self) -> bool {
+        false
+    }
 }
 
 /// Spins a little, then yields the CPU between checks: good when consumers
@@ -87,6 +376,11 @@ impl WaitStrategy for Yielding {
 
     #[inline]
     fn signal(&self) {}
+
+    #[inline]
+    fn sleeps(&self) -> bool {
+        false
+    }
 }
 
 /// Spins, then yields, then sleeps in short naps: little CPU when idle,
@@ -136,8 +430,46 @@ impl WaitStrategy for Sleeping {
         }
     }
 
+    fn wait_for_until<A, H>(
+        &self,
+        sequence: i64,
+        available: A,
+        alerted: H,
+        deadline: Instant,
+    ) -> Result<i64, Timeout>
+    where
+        A: Fn() -> i64,
+        H: Fn() -> bool,
+    {
+        let backoff = crate::loom::Backoff::new();
+        loop {
+            let seen = available();
+            if seen >= sequence || alerted() {
+                return Ok(seen);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(Timeout);
+            }
+            if !backoff.is_completed() {
+                backoff.snooze();
+            } else {
+                #[cfg(not(loom))]
+                std::thread::sleep(self.nap.min(deadline - now));
+                #[cfg(loom)]
+                #[allow(clippy::disallowed_methods)] // the switch module's yield
+                crate::loom::thread::yield_now();
+            }
+        }
+    }
+
     #[inline]
     fn signal(&self) {}
+
+    #[inline]
+    fn sleeps(&self) -> bool {
+        false
+    }
 }
 
 /// How many times [`Blocking`] polls before it goes to sleep. None under
@@ -216,6 +548,53 @@ impl WaitStrategy for Blocking {
                 return seen;
             }
             guard = self.condvar.wait(guard).unwrap_or_else(|e| e.into_inner());
+            // ORDERING: [DSR-O7] Relaxed — under the mutex again.
+            self.sleepers.fetch_sub(1, Relaxed);
+            drop(guard);
+        }
+    }
+
+    fn wait_for_until<A, H>(
+        &self,
+        sequence: i64,
+        available: A,
+        alerted: H,
+        deadline: Instant,
+    ) -> Result<i64, Timeout>
+    where
+        A: Fn() -> i64,
+        H: Fn() -> bool,
+    {
+        #[cfg_attr(loom, allow(clippy::reversed_empty_ranges))]
+        for _ in 0..BLOCKING_SPINS {
+            let seen = available();
+            if seen >= sequence || alerted() {
+                return Ok(seen);
+            }
+            crate::loom::spin_loop();
+        }
+        loop {
+            let seen = available();
+            if seen >= sequence || alerted() {
+                return Ok(seen);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(Timeout);
+            }
+            let guard = self.mutex.lock().unwrap_or_else(|e| e.into_inner());
+            // ORDERING: [DSR-O7] Relaxed — as in `wait_for`: under the mutex, made visible by the fence below.
+            self.sleepers.fetch_add(1, Relaxed);
+            // ORDERING: [DSR-O7] SeqCst fence — as in `wait_for`: the signaller sees our count, or our re-check sees its store.
+            fence(SeqCst);
+            let seen = available();
+            if seen >= sequence || alerted() {
+                // ORDERING: [DSR-O7] Relaxed — under the mutex.
+                self.sleepers.fetch_sub(1, Relaxed);
+                return Ok(seen);
+            }
+            let (guard, _) =
+                self.condvar.wait_timeout(guard, deadline - now).unwrap_or_else(|e| e.into_inner());
             // ORDERING: [DSR-O7] Relaxed — under the mutex again.
             self.sleepers.fetch_sub(1, Relaxed);
             drop(guard);
