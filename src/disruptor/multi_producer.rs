@@ -199,7 +199,7 @@ impl Sequencer for MultiProducerSequencer {
                 hi - self.capacity,
                 &self.gating,
                 wait,
-                &alerted,
+                alerted,
             )?;
         }
         Some(hi)

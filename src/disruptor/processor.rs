@@ -6,6 +6,7 @@ use super::builder::Shared;
 use super::sequence::Sequence;
 use super::wait_strategy::{Signals, Timeout, WaitStrategy};
 use crate::loom::sync::Arc;
+use crossbeam_utils::CachePadded;
 use std::any::Any;
 use std::boxed::Box;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -95,7 +96,7 @@ pub(crate) fn run<E, C, W, V, H>(
     shared: &Shared<E, C, W>,
     barrier: SequenceBarrier<C>,
     sequence: Arc<Sequence>,
-    mut handler: H,
+    handler: H,
     wait: &V,
     signals: Signals,
 ) -> Result<(), PanicPayload>
@@ -105,6 +106,10 @@ where
     V: WaitStrategy,
     H: EventHandler<E>,
 {
+    // The handler arrives inside the boxed thread body, on the heap next to
+    // whatever was allocated around it; its state is written once per event,
+    // so it runs from this thread's stack, on cache lines of its own.
+    let mut handler = CachePadded::new(handler);
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         handler.on_start();
         let mut next = sequence.get() + 1;
@@ -183,7 +188,7 @@ pub(crate) fn run_worker<E, C, W, V, H>(
     barrier: SequenceBarrier<C>,
     sequence: Arc<Sequence>,
     work: Arc<WorkSequence>,
-    mut handler: H,
+    handler: H,
     wait: &V,
     signals: Signals,
 ) -> Result<(), PanicPayload>
@@ -193,6 +198,10 @@ where
     V: WaitStrategy,
     H: EventHandler<E>,
 {
+    // The handler arrives inside the boxed thread body, on the heap next to
+    // whatever was allocated around it; its state is written once per event,
+    // so it runs from this thread's stack, on cache lines of its own.
+    let mut handler = CachePadded::new(handler);
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         handler.on_start();
         let mut next = work.claim(&sequence);

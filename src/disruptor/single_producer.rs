@@ -124,7 +124,7 @@ impl Sequencer for SingleProducerSequencer {
         let n = super::check_batch(n, self.capacity);
         let hi = self.next_value + n;
         if !self.has_room(hi) {
-            self.cached_gate = wait_through(hi - self.capacity, &self.gating, wait, &alerted)?;
+            self.cached_gate = wait_through(hi - self.capacity, &self.gating, wait, alerted)?;
         }
         self.next_value = hi;
         Some(hi)
@@ -172,13 +172,13 @@ pub(crate) fn wait_through<P: super::WaitStrategy>(
     wrap_point: i64,
     gating: &[Arc<Sequence>],
     wait: &P,
-    alerted: &impl Fn() -> bool,
+    alerted: impl Fn() -> bool,
 ) -> Option<i64> {
     loop {
         // [DSR-O2] Acquire reads: every gating consumer's reads of the slots
         // up to the value seen happen-before our overwrite of them. A
         // sleeping wait is woken by the consumers' signals ([DSR-I8]).
-        let gate = wait.wait_for(wrap_point, || minimum(gating, i64::MAX), alerted);
+        let gate = wait.wait_for(wrap_point, || minimum(gating, i64::MAX), &alerted);
         if gate >= wrap_point {
             return Some(gate);
         }
