@@ -1006,3 +1006,56 @@ fn delivery_matches_publishes_once_in_sequence_order() {
         }
     }
 }
+
+#[test]
+fn blocking_timed_wait_rechecks_after_announcing_itself() {
+    // Count the polls a timed wait makes before it would sleep: with a
+    // deadline already passed, every poll up to the first deadline check.
+    let polls = std::cell::Cell::new(0);
+    let never = || {
+        polls.set(polls.get() + 1);
+        -1
+    };
+    let blocking = Blocking::new();
+    assert_eq!(blocking.wait_for_until(0, never, || false, Instant::now()), Err(Timeout));
+    let before_sleeping = polls.get();
+    // Now the event appears on the very next poll, the re-check made after
+    // the waiter counted itself as a sleeper: it must return without
+    // sleeping (a deadline a minute away would show as a hang) and leave
+    // no sleeper counted behind (the next signal would lock for nothing).
+    polls.set(0);
+    let late = || {
+        polls.set(polls.get() + 1);
+        if polls.get() > before_sleeping { 0 } else { -1 }
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    assert_eq!(blocking.wait_for_until(0, late, || false, deadline), Ok(0));
+    assert_eq!(polls.get(), before_sleeping + 1);
+    // The same strategy still sleeps and wakes normally afterwards.
+    assert_eq!(blocking.wait_for_until(0, || -1, || false, Instant::now()), Err(Timeout));
+}
+
+#[test]
+fn multi_producer_claim_while_waits_for_room_or_gives_up() {
+    let cursor = Arc::new(MultiProducerCursor::new(2));
+    let consumer = Arc::new(Sequence::new());
+    let mut sequencer =
+        MultiProducerSequencer::new(Arc::clone(&cursor), vec![Arc::clone(&consumer)]);
+    assert_eq!(sequencer.claim_while(2, || true), Some(1));
+    sequencer.publish(0, 1);
+    assert_eq!(cursor.highest_published(0), 1);
+    // Full: a caller that stops waiting gets nothing.
+    let mut asked = 0;
+    assert_eq!(
+        sequencer.claim_while(1, || {
+            asked += 1;
+            false
+        }),
+        None
+    );
+    assert_eq!(asked, 1);
+    // The consumer frees both slots; the next claim (after the abandoned
+    // sequence 2) fits.
+    consumer.set(1);
+    assert_eq!(sequencer.claim_while(1, || true), Some(3));
+}
