@@ -34,6 +34,19 @@
 //! their own progress in their [`Sequence`], which is what the next stage
 //! and the producers wait on.
 //!
+//! A consumer thread that has just handled a batch of 8 or more events
+//! lets the producer run ahead before it reads the cursor again: 16 spin
+//! hints (about half a microsecond), and only when the producer is
+//! streaming. A consumer that re-reads the cursor the moment it catches up
+//! takes the cursor's cache line, and the line of the slot being written,
+//! back from the producer every few events, and the producer then waits for
+//! both lines on its next publish; slipping behind it makes the batches
+//! longer and those transfers rarer (the "temporal slipping" of
+//! FastForward, Giacomoni et al., PPoPP 2008). The price is latency inside a
+//! stream: an event published during the slip waits for its end. After a
+//! batch shorter than 8 (request/response traffic) and with a sleeping
+//! strategy there is no slip, and an [`EventPoller`] never slips.
+//!
 //! With one producer the published cursor is the only shared write on the
 //! producer's side. With several, a producer publishes each slot by writing
 //! its lap number into the availability buffer, and consumers read only the

@@ -73,19 +73,38 @@ where
 }
 
 /// Waits through `wait` for `next`; `Err(Timeout)` only when `wait` has a
-/// [`timeout`](WaitStrategy::timeout) and it passed.
+/// [`timeout`](WaitStrategy::timeout) and it passed. With `slip`, a consumer
+/// that finds nothing new first lets the producer run ahead for
+/// [`SLIP_PAUSES`] spin hints before it reads the cursor again.
 #[inline]
 fn wait_next<C: Cursor, V: WaitStrategy>(
     barrier: &SequenceBarrier<C>,
     next: i64,
     wait: &V,
+    slip: bool,
     alerted: impl Fn() -> bool,
 ) -> Result<i64, Timeout> {
+    if slip && barrier.available(next) < next {
+        for _ in 0..SLIP_PAUSES {
+            crate::loom::spin_loop();
+        }
+    }
     match wait.timeout() {
         None => Ok(barrier.wait_for(next, wait, alerted)),
         Some(t) => barrier.wait_for_until(next, wait, alerted, std::time::Instant::now() + t),
     }
 }
+
+/// A batch at least this long means the producer is streaming: the consumer
+/// slips behind it before its next wait (see [`wait_next`] and the module
+/// documentation of `disruptor`, "Algorithm").
+const SLIP_BATCH: i64 = 8;
+
+/// How long a streaming consumer slips: spin hints before it reads the
+/// producer's cursor again after catching up. About 0.2–0.5 µs on current
+/// x86-64 parts; the exact time does not matter, only that the producer
+/// fills several cache lines meanwhile.
+const SLIP_PAUSES: u32 = 16;
 
 /// Runs `handler` over every event `barrier` lets through, waiting with
 /// `wait` and publishing its progress in `sequence`, until shutdown has been
@@ -113,8 +132,10 @@ where
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         handler.on_start();
         let mut next = sequence.get() + 1;
+        // The last batch was long: the producer is streaming (see `SLIP_BATCH`).
+        let mut slip = false;
         loop {
-            let Ok(hi) = wait_next(&barrier, next, wait, || shared.control.alerted()) else {
+            let Ok(hi) = wait_next(&barrier, next, wait, slip, || shared.control.alerted()) else {
                 handler.on_timeout(next - 1);
                 continue;
             };
@@ -123,6 +144,7 @@ where
                 unsafe {
                     shared.ring.read_batch(next, hi, |e, s, end| handler.on_event(e, s, end))
                 };
+                slip = hi - next + 1 >= SLIP_BATCH && !wait.sleeps();
                 // [DSR-O1] Release: our reads of the batch happen-before the
                 // producer's overwrite and the next stage's reads.
                 sequence.set(hi);
@@ -209,7 +231,7 @@ where
         // events the other workers took), and a producer may sleep on it.
         signals.signal(&shared.wait);
         loop {
-            let Ok(hi) = wait_next(&barrier, next, wait, || shared.control.alerted()) else {
+            let Ok(hi) = wait_next(&barrier, next, wait, false, || shared.control.alerted()) else {
                 handler.on_timeout(next - 1);
                 continue;
             };

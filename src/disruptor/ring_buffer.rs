@@ -92,11 +92,21 @@ impl<E> RingBuffer<E> {
     #[cfg(feature = "std")] // only the std-only processor reads batches
     #[inline]
     pub(crate) unsafe fn read_batch(&self, lo: i64, hi: i64, mut f: impl FnMut(&E, i64, bool)) {
+        debug_assert!(0 <= lo && lo <= hi, "empty or negative batch {lo}..={hi}");
+        // In locals, not read through `self` per event: a handler that calls
+        // code the compiler cannot see into would force those reloads.
+        let base = self.slots.as_ptr();
+        let mask = self.mask;
         let mut s = lo;
-        while s <= hi {
-            let cell = self.cell(s);
-            // SAFETY: [DSR-I1] the caller guarantees no writer holds these slots while `f` runs.
-            f(cell.with(|p| unsafe { &*p }), s, s == hi);
+        loop {
+            let end = s == hi;
+            // SAFETY: [DSR-I1] `s & mask` is below the length (see `cell`), and the caller guarantees no writer holds these slots while `f` runs.
+            let cell = unsafe { &*base.add((s & mask) as usize) };
+            // SAFETY: [DSR-I1] as above.
+            f(cell.with(|p| unsafe { &*p }), s, end);
+            if end {
+                break;
+            }
             s += 1;
         }
     }
