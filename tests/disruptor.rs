@@ -147,6 +147,13 @@ fn multi_producer_reads_only_contiguous_published_ranges() {
     assert_eq!(cursor.highest_published(4), 3);
     b.publish(4, 4);
     assert_eq!(cursor.highest_published(4), 4);
+    // The scan does not consult the claim counter: claimed but unpublished
+    // slots, and slots nobody claimed yet, stop it by their older laps.
+    assert_eq!(a.try_claim(3), Ok(7));
+    assert_eq!(cursor.highest_published(4), 4);
+    a.publish(5, 7);
+    assert_eq!(cursor.highest_published(4), 7, "a whole lap published");
+    assert_eq!(cursor.highest_published(8), 7, "slot 0 holds lap 1, sequence 8 is lap 2");
 }
 
 #[test]
