@@ -118,7 +118,7 @@ pub trait WaitStrategy: Send + Sync + 'static {
             if Instant::now() >= deadline {
                 return Err(Timeout);
             }
-            if spins < 100 {
+            if spins < YIELDING_SPINS {
                 spins += 1;
                 crate::loom::spin_loop();
             } else {
@@ -351,6 +351,13 @@ impl WaitStrategy for BusySpin {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Yielding;
 
+/// Checks `Yielding` makes, a spin hint apart, before it starts yielding:
+/// a few hundred nanoseconds on current x86-64 parts, where one hint can
+/// take 30-40 ns. Longer spinning only burns the time slice another thread
+/// of the pipeline needs when threads outnumber cores (1P -> 2 stages on two
+/// cores: 87 M events/s with 100 checks, 160-180 with 10).
+const YIELDING_SPINS: u32 = 10;
+
 impl WaitStrategy for Yielding {
     #[inline]
     fn wait_for<A, H>(&self, sequence: i64, available: A, alerted: H) -> i64
@@ -364,7 +371,7 @@ impl WaitStrategy for Yielding {
             if seen >= sequence || alerted() {
                 return seen;
             }
-            if spins < 100 {
+            if spins < YIELDING_SPINS {
                 spins += 1;
                 crate::loom::spin_loop();
             } else {
