@@ -69,9 +69,9 @@
 //!
 //! # Wait strategies per party
 //!
-//! The strategy given to the builder is the default; a handler or work
-//! pool may have its own ([`Builder::handle_events_with_wait`],
-//! [`Builder::work_pool_with_wait`]) and producers facing a full ring wait
+//! The strategy given to the builder is the default; a handler, work
+//! pool or poller may have its own ([`Builder::handle_events_with_wait`],
+//! [`Builder::work_pool_with_wait`], [`Builder::poller_with_wait`]) and producers facing a full ring wait
 //! through one too ([`Builder::producer_wait`], [`Yielding`] by default): a
 //! `Blocking` producer sleeps until a gating consumer advances. Each
 //! consumer's loop is compiled for its own strategy's type, so a `BusySpin`

@@ -753,12 +753,14 @@ fn a_timed_blocking_wait_is_woken_by_a_publish() {
     let published = Arc::new(Sequence::new());
     let wait = Arc::new(Blocking::new());
     let (p, w) = (Arc::clone(&published), Arc::clone(&wait));
-    // A lost wake-up would surface as a timeout after a minute.
+    // The timed wait re-checks when its deadline passes, so a lost wake-up
+    // shows as a wait that returns only at the deadline, a minute later.
     let deadline = Instant::now() + Duration::from_secs(60);
     let waiter = thread::spawn(move || w.wait_for_until(0, || p.get(), || false, deadline));
     published.set(0);
     wait.signal();
     assert_eq!(waiter.join().unwrap(), Ok(0));
+    assert!(Instant::now() < deadline, "woken only by the deadline: a lost wake-up");
 }
 
 #[test]
@@ -781,6 +783,82 @@ fn poll_timeout_times_out_when_idle_and_returns_events_when_published() {
     }
     drop(producer);
     assert_eq!(t.join().unwrap(), vec![0, 1, 2]);
+    consumers.join().unwrap();
+}
+
+/// Spins like `BusySpin`, and counts the timed waits it is asked for.
+struct CountingWait(Arc<AtomicUsize>);
+
+impl WaitStrategy for CountingWait {
+    fn wait_for<A: Fn() -> i64, H: Fn() -> bool>(&self, s: i64, available: A, alerted: H) -> i64 {
+        BusySpin.wait_for(s, available, alerted)
+    }
+    fn wait_for_until<A: Fn() -> i64, H: Fn() -> bool>(
+        &self,
+        s: i64,
+        available: A,
+        alerted: H,
+        deadline: Instant,
+    ) -> Result<i64, Timeout> {
+        self.0.fetch_add(1, Relaxed);
+        BusySpin.wait_for_until(s, available, alerted, deadline)
+    }
+    fn signal(&self) {}
+    fn sleeps(&self) -> bool {
+        false
+    }
+}
+
+#[test]
+fn a_poller_with_its_own_strategy_waits_with_it() {
+    let own = Arc::new(AtomicUsize::new(0));
+    let (builder, mut mine) = Builder::single_producer(4, || 0u64, BusySpin)
+        .poller_with_wait(CountingWait(Arc::clone(&own)));
+    let (builder, mut default) = builder.poller();
+    let (mut producer, consumers) = builder.build();
+    let idle = Duration::from_millis(1);
+    assert_eq!(mine.poll_timeout(idle, |_, _, _| {}), Polled::Timeout);
+    assert_eq!(own.load(Relaxed), 1, "the poller's own strategy waited");
+    assert_eq!(default.poll_timeout(idle, |_, _, _| {}), Polled::Timeout);
+    assert_eq!(own.load(Relaxed), 1, "the other poller waited with the default");
+    producer.publish(|e| *e = 9).unwrap();
+    let mut got = 0;
+    assert_eq!(mine.poll_timeout(idle, |e, _, _| got = *e), Polled::Events(1));
+    assert_eq!(got, 9);
+    assert_eq!(default.poll_timeout(idle, |_, _, _| {}), Polled::Events(1));
+    drop(producer);
+    assert_eq!(mine.poll(|_, _, _| {}), Polled::Shutdown);
+    assert_eq!(default.poll(|_, _, _| {}), Polled::Shutdown);
+    consumers.join().unwrap();
+}
+
+#[test]
+fn a_blocking_poller_in_a_spinning_disruptor_is_woken_by_every_publish() {
+    let (builder, mut poller) =
+        Builder::single_producer(8, || 0u64, BusySpin).poller_with_wait(Blocking::new());
+    let (mut producer, consumers) = builder.build();
+    let n = scaled(2_000) as u64;
+    let t = thread::spawn(move || {
+        let mut seen = Vec::new();
+        loop {
+            // Blocking's timed wait re-checks when its deadline passes, so a
+            // lost wake-up shows as a wait that lasted the whole minute.
+            let patience = Duration::from_secs(60);
+            let start = Instant::now();
+            let polled = poller.poll_timeout(patience, |e, _, _| seen.push(*e));
+            assert!(start.elapsed() < patience, "woken only by the deadline: a lost wake-up");
+            match polled {
+                Polled::Events(_) => {}
+                Polled::Shutdown => return seen,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    });
+    for i in 0..n {
+        producer.publish(|e| *e = i).unwrap();
+    }
+    drop(producer);
+    assert_eq!(t.join().unwrap(), (0..n).collect::<Vec<_>>());
     consumers.join().unwrap();
 }
 

@@ -463,11 +463,50 @@ where
     ///
     /// The poller waits (in [`poll_timeout`](EventPoller::poll_timeout))
     /// with the Disruptor's default strategy.
-    pub fn poller(mut self) -> (Self, EventPoller<E, C, W>) {
+    pub fn poller(self) -> (Self, EventPoller<E, C, W>) {
+        self.add_poller(None)
+    }
+
+    /// Like [`poller`](Builder::poller), but the poller waits with `wait`:
+    /// for example a [`Blocking`](super::Blocking) poller, which sleeps in
+    /// [`poll_timeout`](EventPoller::poll_timeout), in a Disruptor whose
+    /// handlers spin. If `wait` sleeps, every producer and consumer
+    /// signals it ([DSR-I8]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Blocking, Builder, BusySpin, Polled};
+    /// use std::time::Duration;
+    ///
+    /// let (builder, mut poller) =
+    ///     Builder::single_producer(8, || 0u32, BusySpin).poller_with_wait(Blocking::new());
+    /// let (mut producer, consumers) = builder.build();
+    /// let publisher = std::thread::spawn(move || {
+    ///     producer.publish(|e| *e = 7).unwrap();
+    /// });
+    /// let mut got = 0;
+    /// // Asleep until the publish wakes it.
+    /// let polled = poller.poll_timeout(Duration::from_secs(60), |e, _, _| got = *e);
+    /// assert_eq!((polled, got), (Polled::Events(1), 7));
+    /// publisher.join().unwrap();
+    /// assert_eq!(poller.poll(|_, _, _| {}), Polled::Shutdown);
+    /// consumers.join().unwrap();
+    /// ```
+    pub fn poller_with_wait<V: WaitStrategy>(mut self, wait: V) -> (Self, EventPoller<E, C, W, V>) {
+        let wait = self.own_strategy(wait);
+        self.add_poller(Some(wait))
+    }
+
+    fn add_poller<V: WaitStrategy>(
+        mut self,
+        wait: Option<Arc<V>>,
+    ) -> (Self, EventPoller<E, C, W, V>) {
         let sequence = Arc::new(Sequence::new());
         let barrier =
             SequenceBarrier::new(Arc::clone(&self.shared.cursor), self.stage_dependencies.clone());
-        let poller = EventPoller::new(Arc::clone(&self.shared), barrier, Arc::clone(&sequence));
+        let poller =
+            EventPoller::new(Arc::clone(&self.shared), barrier, Arc::clone(&sequence), wait);
         self.stage.push(sequence);
         (self, poller)
     }

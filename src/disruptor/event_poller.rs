@@ -49,20 +49,28 @@ pub enum Polled {
 /// assert_eq!(sum, 3);
 /// consumers.join().unwrap();
 /// ```
-pub struct EventPoller<E, C, W: WaitStrategy> {
+///
+/// `W` is the Disruptor's default strategy; `V` is the strategy
+/// [`poll_timeout`](EventPoller::poll_timeout) waits with: `W` for a poller
+/// from [`Builder::poller`](super::Builder::poller), its own for one from
+/// [`Builder::poller_with_wait`](super::Builder::poller_with_wait).
+pub struct EventPoller<E, C, W: WaitStrategy, V: WaitStrategy = W> {
     shared: Arc<Shared<E, C, W>>,
     barrier: SequenceBarrier<C>,
     sequence: Arc<Sequence>,
+    /// The poller's own strategy; `None`: the Disruptor's default.
+    wait: Option<Arc<V>>,
     finished: bool,
 }
 
-impl<E, C: Cursor, W: WaitStrategy> EventPoller<E, C, W> {
+impl<E, C: Cursor, W: WaitStrategy, V: WaitStrategy> EventPoller<E, C, W, V> {
     pub(crate) fn new(
         shared: Arc<Shared<E, C, W>>,
         barrier: SequenceBarrier<C>,
         sequence: Arc<Sequence>,
+        wait: Option<Arc<V>>,
     ) -> Self {
-        Self { shared, barrier, sequence, finished: false }
+        Self { shared, barrier, sequence, wait, finished: false }
     }
 
     /// Hands every available event to `handler(event, sequence,
@@ -97,8 +105,9 @@ impl<E, C: Cursor, W: WaitStrategy> EventPoller<E, C, W> {
     }
 
     /// Like [`poll`](EventPoller::poll), but when nothing is available waits
-    /// up to `timeout` for an event (with the Disruptor's default strategy:
-    /// a `Blocking` one sleeps, a spinning one spins).
+    /// up to `timeout` for an event, with the poller's strategy (its own, or
+    /// the Disruptor's default): a `Blocking` one sleeps, a spinning one
+    /// spins.
     ///
     /// Returns [`Polled::Timeout`] if the timeout passed with nothing to
     /// hand over.
@@ -127,14 +136,20 @@ impl<E, C: Cursor, W: WaitStrategy> EventPoller<E, C, W> {
         let next = self.sequence.get() + 1;
         let deadline = std::time::Instant::now() + timeout;
         let control = &self.shared.control;
-        match self.barrier.wait_for_until(next, &self.shared.wait, || control.alerted(), deadline) {
+        let waited = match &self.wait {
+            Some(own) => self.barrier.wait_for_until(next, &**own, || control.alerted(), deadline),
+            None => {
+                self.barrier.wait_for_until(next, &self.shared.wait, || control.alerted(), deadline)
+            }
+        };
+        match waited {
             Ok(_) => self.poll(handler),
             Err(Timeout) => Polled::Timeout,
         }
     }
 }
 
-impl<E, C, W: WaitStrategy> Drop for EventPoller<E, C, W> {
+impl<E, C, W: WaitStrategy, V: WaitStrategy> Drop for EventPoller<E, C, W, V> {
     fn drop(&mut self) {
         if !self.finished && self.shared.control.end() == i64::MAX {
             self.shared.control.halt();
@@ -143,7 +158,7 @@ impl<E, C, W: WaitStrategy> Drop for EventPoller<E, C, W> {
     }
 }
 
-impl<E, C, W: WaitStrategy> fmt::Debug for EventPoller<E, C, W> {
+impl<E, C, W: WaitStrategy, V: WaitStrategy> fmt::Debug for EventPoller<E, C, W, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventPoller").field("sequence", &self.sequence).finish_non_exhaustive()
     }

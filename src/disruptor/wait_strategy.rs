@@ -10,9 +10,10 @@
 //!
 //! The strategy given to the builder is the Disruptor's default: every
 //! consumer added without one of its own waits with it. Each handler, work
-//! pool or producer may instead get its own
+//! pool, poller or producer may instead get its own
 //! ([`Builder::handle_events_with_wait`](super::Builder::handle_events_with_wait),
 //! [`Builder::work_pool_with_wait`](super::Builder::work_pool_with_wait),
+//! [`Builder::poller_with_wait`](super::Builder::poller_with_wait),
 //! [`Builder::producer_wait`](super::Builder::producer_wait)): a consumer's
 //! strategy is a type parameter of its own loop, so a `BusySpin` consumer
 //! waits with static dispatch even when its neighbour blocks.
@@ -522,8 +523,17 @@ impl fmt::Debug for Blocking {
     }
 }
 
-impl WaitStrategy for Blocking {
-    fn wait_for<A, H>(&self, sequence: i64, available: A, alerted: H) -> i64
+impl Blocking {
+    /// The wait of both [`WaitStrategy::wait_for`] (no deadline) and
+    /// [`WaitStrategy::wait_for_until`]: one hand-shake ([DSR-O7]) for both,
+    /// so the loom models of the untimed wait check the timed one's too.
+    fn wait_until<A, H>(
+        &self,
+        sequence: i64,
+        available: A,
+        alerted: H,
+        deadline: Option<Instant>,
+    ) -> Result<i64, Timeout>
     where
         A: Fn() -> i64,
         H: Fn() -> bool,
@@ -534,16 +544,23 @@ impl WaitStrategy for Blocking {
         for _ in 0..BLOCKING_SPINS {
             let seen = available();
             if seen >= sequence || alerted() {
-                return seen;
+                return Ok(seen);
             }
             crate::loom::spin_loop();
         }
         loop {
             let seen = available();
             if seen >= sequence || alerted() {
-                return seen;
+                return Ok(seen);
             }
-            let mut guard = self.mutex.lock().unwrap_or_else(|e| e.into_inner());
+            let left = match deadline {
+                None => None,
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => return Err(Timeout),
+                },
+            };
+            let guard = self.mutex.lock().unwrap_or_else(|e| e.into_inner());
             // ORDERING: [DSR-O7] Relaxed — the count is only changed under the mutex; its visibility to the producer comes from the fence below.
             self.sleepers.fetch_add(1, Relaxed);
             // ORDERING: [DSR-O7] SeqCst fence — StoreLoad against the producer's fence in `signal`: our count is seen there, or our re-check below sees its publish.
@@ -552,12 +569,30 @@ impl WaitStrategy for Blocking {
             if seen >= sequence || alerted() {
                 // ORDERING: [DSR-O7] Relaxed — under the mutex; a stale positive count costs the producer one needless notify.
                 self.sleepers.fetch_sub(1, Relaxed);
-                return seen;
+                return Ok(seen);
             }
-            guard = self.condvar.wait(guard).unwrap_or_else(|e| e.into_inner());
+            let guard = match left {
+                None => self.condvar.wait(guard).unwrap_or_else(|e| e.into_inner()),
+                Some(left) => {
+                    self.condvar.wait_timeout(guard, left).unwrap_or_else(|e| e.into_inner()).0
+                }
+            };
             // ORDERING: [DSR-O7] Relaxed — under the mutex again.
             self.sleepers.fetch_sub(1, Relaxed);
             drop(guard);
+        }
+    }
+}
+
+impl WaitStrategy for Blocking {
+    fn wait_for<A, H>(&self, sequence: i64, available: A, alerted: H) -> i64
+    where
+        A: Fn() -> i64,
+        H: Fn() -> bool,
+    {
+        match self.wait_until(sequence, available, alerted, None) {
+            Ok(seen) => seen,
+            Err(Timeout) => unreachable!("a wait without a deadline does not time out"),
         }
     }
 
@@ -572,40 +607,7 @@ impl WaitStrategy for Blocking {
         A: Fn() -> i64,
         H: Fn() -> bool,
     {
-        #[cfg_attr(loom, allow(clippy::reversed_empty_ranges))]
-        for _ in 0..BLOCKING_SPINS {
-            let seen = available();
-            if seen >= sequence || alerted() {
-                return Ok(seen);
-            }
-            crate::loom::spin_loop();
-        }
-        loop {
-            let seen = available();
-            if seen >= sequence || alerted() {
-                return Ok(seen);
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(Timeout);
-            }
-            let guard = self.mutex.lock().unwrap_or_else(|e| e.into_inner());
-            // ORDERING: [DSR-O7] Relaxed — as in `wait_for`: under the mutex, made visible by the fence below.
-            self.sleepers.fetch_add(1, Relaxed);
-            // ORDERING: [DSR-O7] SeqCst fence — as in `wait_for`: the signaller sees our count, or our re-check sees its store.
-            fence(SeqCst);
-            let seen = available();
-            if seen >= sequence || alerted() {
-                // ORDERING: [DSR-O7] Relaxed — under the mutex.
-                self.sleepers.fetch_sub(1, Relaxed);
-                return Ok(seen);
-            }
-            let (guard, _) =
-                self.condvar.wait_timeout(guard, deadline - now).unwrap_or_else(|e| e.into_inner());
-            // ORDERING: [DSR-O7] Relaxed — under the mutex again.
-            self.sleepers.fetch_sub(1, Relaxed);
-            drop(guard);
-        }
+        self.wait_until(sequence, available, alerted, Some(deadline))
     }
 
     fn signal(&self) {
