@@ -88,7 +88,8 @@ impl<E> RingBuffer<E> {
     ///
     /// # Safety
     ///
-    /// As for [`get`](RingBuffer::get), for every sequence of the range.
+    /// As for [`get`](RingBuffer::get), for every sequence of the range, and
+    /// the range is not empty: `0 <= lo <= hi` (the loop stops at `hi`).
     #[cfg(feature = "std")] // only the std-only processor reads batches
     #[inline]
     pub(crate) unsafe fn read_batch(&self, lo: i64, hi: i64, mut f: impl FnMut(&E, i64, bool)) {
