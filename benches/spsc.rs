@@ -2,8 +2,9 @@
 //! items at capacity 1024 and 64 through `acqrel::spsc` (single-item and
 //! chunk API), `rtrb` (single and chunk), `crossbeam_queue::ArrayQueue`,
 //! `std::sync::mpsc::sync_channel`, `crossbeam-channel` bounded and `ringbuf`;
-//! and a ping-pong round trip against the raw floor of two cache-padded
-//! atomics. Throughput is items per second; compare ratios within one run.
+//! our two APIs at capacity 128 and 256; and a ping-pong round trip against
+//! the raw floor of two cache-padded atomics. Throughput is items per second;
+//! compare ratios within one run.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 //!
@@ -255,6 +256,20 @@ mod imp {
         group.finish();
     }
 
+    /// Our two APIs at the capacities in between. A slot is reused only after
+    /// a round trip between the cores, so `capacity / round trip` (the floor of
+    /// `spsc_round_trip`) bounds every API's throughput: these show where that
+    /// bound stops binding the chunk API.
+    fn capacity(c: &mut Criterion) {
+        let mut group = c.benchmark_group("spsc_capacity");
+        group.throughput(Throughput::Elements(1));
+        for capacity in [128usize, 256] {
+            bench_one::<Acqrel>(&mut group, "acqrel_push_pop", capacity);
+            bench_one::<AcqrelChunk>(&mut group, "acqrel_chunk", capacity);
+        }
+        group.finish();
+    }
+
     /// Round trips: the main side sends `i`, the echo side sends it back.
     fn ping_pong(c: &mut Criterion) {
         let mut group = c.benchmark_group("spsc_round_trip");
@@ -430,5 +445,5 @@ mod imp {
         group.finish();
     }
 
-    criterion_group!(benches, single_thread, throughput, ping_pong);
+    criterion_group!(benches, single_thread, throughput, capacity, ping_pong);
 }
