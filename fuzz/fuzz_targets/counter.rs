@@ -8,34 +8,8 @@
 #![no_main]
 
 use acqrel::{Counter, CounterOverflow, ShardedCounter};
+use acqrel_fuzz::Input;
 use libfuzzer_sys::fuzz_target;
-
-/// Reads the input as a stream of operations and arguments.
-struct Input<'a>(&'a [u8]);
-
-impl Input<'_> {
-    fn byte(&mut self) -> Option<u8> {
-        let (&b, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(b)
-    }
-
-    /// An argument: one byte, or (when the byte's top bit is set) a full
-    /// `u64` so that values near `u64::MAX` are common.
-    fn value(&mut self) -> u64 {
-        match self.byte() {
-            Some(b) if b & 0x80 != 0 => {
-                let mut v = [0xff; 8];
-                for byte in &mut v {
-                    *byte = self.byte().unwrap_or(0xff);
-                }
-                u64::from_le_bytes(v)
-            }
-            Some(b) => u64::from(b),
-            None => 0,
-        }
-    }
-}
 
 fn counter(input: &mut Input<'_>) {
     let initial = input.value();

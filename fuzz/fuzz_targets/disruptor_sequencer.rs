@@ -23,22 +23,8 @@ use acqrel::disruptor::{
     Cursor, InsufficientCapacity, MultiProducerCursor, MultiProducerSequencer, Sequence, Sequencer,
     SingleProducerSequencer,
 };
+use acqrel_fuzz::Input;
 use libfuzzer_sys::fuzz_target;
-
-/// Reads the input as a stream of operations and arguments.
-struct Input<'a>(&'a [u8]);
-
-impl Input<'_> {
-    fn byte(&mut self) -> Option<u8> {
-        let (&b, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(b)
-    }
-
-    fn arg(&mut self) -> usize {
-        usize::from(self.byte().unwrap_or(0))
-    }
-}
 
 fn min_gate(gates: &[Arc<Sequence>]) -> i64 {
     gates.iter().map(|g| g.get()).min().unwrap()

@@ -9,30 +9,11 @@
 //! checked to be dropped exactly once when both handles are gone.
 #![no_main]
 
-use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::rc::Rc;
 
 use acqrel::spsc::{self, Consumer, PopError, Producer, PushError};
+use acqrel_fuzz::{Input, Record, Tracked};
 use libfuzzer_sys::fuzz_target;
-
-/// Drops seen per item value.
-type Record = Rc<RefCell<Vec<u32>>>;
-
-/// Reads the input as a stream of operations and arguments.
-struct Input<'a>(&'a [u8]);
-
-impl Input<'_> {
-    fn byte(&mut self) -> Option<u8> {
-        let (&b, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(b)
-    }
-
-    fn arg(&mut self) -> usize {
-        usize::from(self.byte().unwrap_or(0))
-    }
-}
 
 /// An item type the driver can make, read back and (for `Copy` types) copy
 /// in slices.
@@ -64,26 +45,11 @@ impl Val for u32 {
     }
 }
 
-/// An item that counts its drops in the shared record.
-struct Tracked {
-    v: u32,
-    record: Record,
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        let mut r = self.record.borrow_mut();
-        r[self.v as usize] += 1;
-        assert_eq!(r[self.v as usize], 1, "item {} dropped twice", self.v);
-    }
-}
-
 impl Val for Tracked {
     fn make(v: u32, record: &Record) -> Self {
-        let mut r = record.borrow_mut();
-        assert_eq!(r.len(), v as usize);
-        r.push(0);
-        Tracked { v, record: Rc::clone(record) }
+        let item = Tracked::new(record);
+        assert_eq!(item.v, v);
+        item
     }
     fn value(&self) -> u32 {
         self.v
@@ -97,7 +63,7 @@ impl Val for Tracked {
 }
 
 fn drive<T: Val>(input: &mut Input<'_>, cap: usize) {
-    let record: Record = Rc::default();
+    let record = Record::default();
     let (p, c) = spsc::bounded::<T>(cap);
     let (mut p, mut c) = (Some(p), Some(c));
     assert_eq!(p.as_ref().unwrap().capacity(), cap);

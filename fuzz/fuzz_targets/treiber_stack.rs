@@ -10,67 +10,13 @@
 //! made has been dropped exactly once.
 #![no_main]
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use acqrel::TreiberStack;
+use acqrel_fuzz::{Input, Record, Tracked, check_drops};
 use libfuzzer_sys::fuzz_target;
-
-/// Drops seen per item value.
-type Record = Rc<RefCell<Vec<u32>>>;
-
-/// An item that counts its drops in the shared record.
-#[derive(Debug)]
-struct Tracked {
-    v: u32,
-    record: Record,
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        let mut r = self.record.borrow_mut();
-        r[self.v as usize] += 1;
-        assert_eq!(r[self.v as usize], 1, "item {} dropped twice", self.v);
-    }
-}
-
-/// Reads the input as a stream of operations and arguments.
-struct Input<'a>(&'a [u8]);
-
-impl Input<'_> {
-    fn byte(&mut self) -> Option<u8> {
-        let (&b, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(b)
-    }
-
-    fn arg(&mut self) -> usize {
-        usize::from(self.byte().unwrap_or(0))
-    }
-}
-
-/// Asserts that exactly the items `0..made` not in `alive` have been dropped,
-/// once each.
-fn check_drops<'a>(record: &Record, alive: impl IntoIterator<Item = &'a u32>) {
-    let r = record.borrow();
-    let mut held = vec![false; r.len()];
-    for &v in alive {
-        held[v as usize] = true;
-    }
-    for (v, &drops) in r.iter().enumerate() {
-        let expected = u32::from(!held[v]);
-        assert_eq!(drops, expected, "item {v}: {drops} drops, expected {expected}");
-    }
-}
 
 fuzz_target!(|data: &[u8]| {
     let mut input = Input(data);
-    let record: Record = Rc::default();
-    let fresh = |record: &Record| {
-        let mut r = record.borrow_mut();
-        r.push(0);
-        Tracked { v: (r.len() - 1) as u32, record: Rc::clone(record) }
-    };
+    let record = Record::default();
     let stack = TreiberStack::new();
     let mut model: Vec<u32> = Vec::new();
     // A pin held across operations, taken and released by the input.
@@ -78,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
     while let Some(op) = input.byte() {
         match op % 10 {
             0 | 1 => {
-                let item = fresh(&record);
+                let item = Tracked::new(&record);
                 model.push(item.v);
                 stack.push(item);
             }
@@ -89,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
             4 => assert_eq!(stack.is_empty(), model.is_empty(), "is_empty"),
             5 => {
                 let n = input.arg() % 6;
-                let items: Vec<Tracked> = (0..n).map(|_| fresh(&record)).collect();
+                let items: Vec<Tracked> = (0..n).map(|_| Tracked::new(&record)).collect();
                 model.extend(items.iter().map(|t| t.v));
                 stack.push_all(items);
             }
@@ -109,7 +55,7 @@ fuzz_target!(|data: &[u8]| {
             }
             7 => {
                 let guard = pin.get_or_insert_with(crossbeam_epoch::pin);
-                let item = fresh(&record);
+                let item = Tracked::new(&record);
                 model.push(item.v);
                 stack.push_with(item, guard);
             }
