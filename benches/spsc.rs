@@ -53,36 +53,71 @@ mod imp {
         fn consume(c: &mut Self::C, n: u64) -> u64;
     }
 
-    /// Single-item loops over a `try_push`/`try_pop` pair.
+    /// A queue driven one item at a time, through a `try_push`/`try_pop` pair.
+    trait Single {
+        type P: Send;
+        type C: Send;
+        fn new(capacity: usize) -> (Self::P, Self::C);
+        fn try_push(p: &mut Self::P, v: u64) -> bool;
+        fn try_pop(c: &mut Self::C) -> Option<u64>;
+    }
+
+    /// [`Queue::produce`] for a [`Single`] queue.
+    fn produce_single<S: Single>(p: &mut S::P, n: u64) {
+        let mut spins = 0;
+        for v in 0..n {
+            while !S::try_push(p, v) {
+                wait(&mut spins);
+            }
+        }
+    }
+
+    /// [`Queue::consume`] for a [`Single`] queue.
+    fn consume_single<S: Single>(c: &mut S::C, n: u64) -> u64 {
+        let (mut sum, mut got, mut spins) = (0u64, 0u64, 0);
+        while got < n {
+            match S::try_pop(c) {
+                Some(v) => {
+                    sum = sum.wrapping_add(v);
+                    got += 1;
+                }
+                None => wait(&mut spins),
+            }
+        }
+        sum
+    }
+
+    /// A [`Single`] queue from its constructor and `try_push`/`try_pop`
+    /// expressions, run as a [`Queue`] by the single-item loops above.
     macro_rules! single {
         ($name:ident, $p:ty, $c:ty, |$cap:ident| $new:expr, |$pp:ident, $v:ident| $push:expr, |$cc:ident| $pop:expr) => {
             struct $name;
-            impl Queue for $name {
+            impl Single for $name {
                 type P = $p;
                 type C = $c;
                 fn new($cap: usize) -> ($p, $c) {
                     $new
                 }
-                fn produce($pp: &mut $p, n: u64) {
-                    let mut spins = 0;
-                    for $v in 0..n {
-                        while !$push {
-                            wait(&mut spins);
-                        }
-                    }
+                #[inline]
+                fn try_push($pp: &mut $p, $v: u64) -> bool {
+                    $push
                 }
-                fn consume($cc: &mut $c, n: u64) -> u64 {
-                    let (mut sum, mut got, mut spins) = (0u64, 0u64, 0);
-                    while got < n {
-                        match $pop {
-                            Some(v) => {
-                                sum = sum.wrapping_add(v);
-                                got += 1;
-                            }
-                            None => wait(&mut spins),
-                        }
-                    }
-                    sum
+                #[inline]
+                fn try_pop($cc: &mut $c) -> Option<u64> {
+                    $pop
+                }
+            }
+            impl Queue for $name {
+                type P = $p;
+                type C = $c;
+                fn new(capacity: usize) -> ($p, $c) {
+                    <Self as Single>::new(capacity)
+                }
+                fn produce(p: &mut $p, n: u64) {
+                    produce_single::<Self>(p, n)
+                }
+                fn consume(c: &mut $c, n: u64) -> u64 {
+                    consume_single::<Self>(c, n)
                 }
             }
         };
@@ -270,6 +305,52 @@ mod imp {
         group.finish();
     }
 
+    /// One side sends `i` through a capacity-1 queue and waits for it to come
+    /// back through a second one; the echo side returns what it receives.
+    fn round_trip<S: Single>(
+        group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+        name: &str,
+    ) {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let (p1, c1) = S::new(1);
+                let (p2, c2) = S::new(1);
+                let ends = Mutex::new((Some((p1, c2)), Some((c1, p2))));
+                run_threads(2, iters, |t, n| {
+                    let mut spins = 0;
+                    if t == 0 {
+                        let (mut out, mut back) = ends.lock().unwrap().0.take().unwrap();
+                        for i in 0..n {
+                            while !S::try_push(&mut out, i) {
+                                wait(&mut spins);
+                            }
+                            loop {
+                                if let Some(v) = S::try_pop(&mut back) {
+                                    black_box(v);
+                                    break;
+                                }
+                                wait(&mut spins);
+                            }
+                        }
+                    } else {
+                        let (mut inbox, mut reply) = ends.lock().unwrap().1.take().unwrap();
+                        for _ in 0..n {
+                            let v = loop {
+                                if let Some(v) = S::try_pop(&mut inbox) {
+                                    break v;
+                                }
+                                wait(&mut spins);
+                            };
+                            while !S::try_push(&mut reply, v) {
+                                wait(&mut spins);
+                            }
+                        }
+                    }
+                })
+            })
+        });
+    }
+
     /// Round trips: the main side sends `i`, the echo side sends it back.
     fn ping_pong(c: &mut Criterion) {
         let mut group = c.benchmark_group("spsc_round_trip");
@@ -298,83 +379,8 @@ mod imp {
             })
         });
 
-        group.bench_function("acqrel_spsc", |b| {
-            b.iter_custom(|iters| {
-                let (p1, c1) = acqrel::spsc::bounded::<u64>(1);
-                let (p2, c2) = acqrel::spsc::bounded::<u64>(1);
-                let ends = Mutex::new((Some((p1, c2)), Some((c1, p2))));
-                run_threads(2, iters, |t, n| {
-                    let mut spins = 0;
-                    if t == 0 {
-                        let (mut out, mut back) = ends.lock().unwrap().0.take().unwrap();
-                        for i in 0..n {
-                            while out.push(i).is_err() {
-                                wait(&mut spins);
-                            }
-                            loop {
-                                if let Ok(v) = back.pop() {
-                                    black_box(v);
-                                    break;
-                                }
-                                wait(&mut spins);
-                            }
-                        }
-                    } else {
-                        let (mut inbox, mut reply) = ends.lock().unwrap().1.take().unwrap();
-                        for _ in 0..n {
-                            let v = loop {
-                                if let Ok(v) = inbox.pop() {
-                                    break v;
-                                }
-                                wait(&mut spins);
-                            };
-                            while reply.push(v).is_err() {
-                                wait(&mut spins);
-                            }
-                        }
-                    }
-                })
-            })
-        });
-
-        group.bench_function("rtrb", |b| {
-            b.iter_custom(|iters| {
-                let (p1, c1) = rtrb::RingBuffer::<u64>::new(1);
-                let (p2, c2) = rtrb::RingBuffer::<u64>::new(1);
-                let ends = Mutex::new((Some((p1, c2)), Some((c1, p2))));
-                run_threads(2, iters, |t, n| {
-                    let mut spins = 0;
-                    if t == 0 {
-                        let (mut out, mut back) = ends.lock().unwrap().0.take().unwrap();
-                        for i in 0..n {
-                            while out.push(i).is_err() {
-                                wait(&mut spins);
-                            }
-                            loop {
-                                if let Ok(v) = back.pop() {
-                                    black_box(v);
-                                    break;
-                                }
-                                wait(&mut spins);
-                            }
-                        }
-                    } else {
-                        let (mut inbox, mut reply) = ends.lock().unwrap().1.take().unwrap();
-                        for _ in 0..n {
-                            let v = loop {
-                                if let Ok(v) = inbox.pop() {
-                                    break v;
-                                }
-                                wait(&mut spins);
-                            };
-                            while reply.push(v).is_err() {
-                                wait(&mut spins);
-                            }
-                        }
-                    }
-                })
-            })
-        });
+        round_trip::<Acqrel>(&mut group, "acqrel_spsc");
+        round_trip::<Rtrb>(&mut group, "rtrb");
         group.finish();
     }
 
@@ -382,24 +388,34 @@ mod imp {
     /// code paths themselves, without cross-core traffic (and robust to an
     /// oversubscribed machine, where the two-thread figures measure the
     /// scheduler more than the queue).
-    fn single_thread(c: &mut Criterion) {
-        const CAP: usize = 1024;
-        let mut group = c.benchmark_group("spsc_fill_drain_1_thread");
-        group.throughput(Throughput::Elements(CAP as u64));
-
-        let (mut p, mut cons) = acqrel::spsc::bounded::<u64>(CAP);
-        group.bench_function("acqrel_push_pop", |b| {
+    /// Fills a queue of `capacity` one item at a time, then drains it.
+    fn fill_drain<S: Single>(
+        group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+        name: &str,
+        capacity: usize,
+    ) {
+        let (mut p, mut c) = S::new(capacity);
+        group.bench_function(name, |b| {
             b.iter(|| {
-                for i in 0..CAP as u64 {
-                    p.push(black_box(i)).unwrap();
+                for i in 0..capacity as u64 {
+                    assert!(S::try_push(&mut p, black_box(i)));
                 }
                 let mut sum = 0u64;
-                while let Ok(v) = cons.pop() {
+                while let Some(v) = S::try_pop(&mut c) {
                     sum = sum.wrapping_add(v);
                 }
                 black_box(sum)
             })
         });
+    }
+
+    fn single_thread(c: &mut Criterion) {
+        const CAP: usize = 1024;
+        let mut group = c.benchmark_group("spsc_fill_drain_1_thread");
+        group.throughput(Throughput::Elements(CAP as u64));
+
+        fill_drain::<Acqrel>(&mut group, "acqrel_push_pop", CAP);
+        let (mut p, mut cons) = acqrel::spsc::bounded::<u64>(CAP);
         group.bench_function("acqrel_chunk", |b| {
             b.iter(|| {
                 p.write_chunk(usize::MAX).fill_from_iter(black_box(0..CAP as u64));
@@ -407,19 +423,8 @@ mod imp {
                 black_box(sum)
             })
         });
+        fill_drain::<Rtrb>(&mut group, "rtrb_push_pop", CAP);
         let (mut p, mut cons) = rtrb::RingBuffer::<u64>::new(CAP);
-        group.bench_function("rtrb_push_pop", |b| {
-            b.iter(|| {
-                for i in 0..CAP as u64 {
-                    p.push(black_box(i)).unwrap();
-                }
-                let mut sum = 0u64;
-                while let Ok(v) = cons.pop() {
-                    sum = sum.wrapping_add(v);
-                }
-                black_box(sum)
-            })
-        });
         group.bench_function("rtrb_chunk", |b| {
             b.iter(|| {
                 let chunk = p.write_chunk_uninit(CAP).unwrap();
@@ -428,20 +433,7 @@ mod imp {
                 black_box(sum)
             })
         });
-        let (mut p, mut cons) = ringbuf::traits::Split::split(ringbuf::HeapRb::<u64>::new(CAP));
-        group.bench_function("ringbuf_push_pop", |b| {
-            use ringbuf::traits::{Consumer as _, Producer as _};
-            b.iter(|| {
-                for i in 0..CAP as u64 {
-                    p.try_push(black_box(i)).unwrap();
-                }
-                let mut sum = 0u64;
-                while let Some(v) = cons.try_pop() {
-                    sum = sum.wrapping_add(v);
-                }
-                black_box(sum)
-            })
-        });
+        fill_drain::<Ringbuf>(&mut group, "ringbuf_push_pop", CAP);
         group.finish();
     }
 
