@@ -5,7 +5,14 @@
 //! 2. every `unsafe` block and `unsafe impl` has a `// SAFETY: [TAG]` comment;
 //! 3. every tag cited in `src` is defined in SAFETY.md (a heading `### [TAG] ...`);
 //! 4. every tag defined in SAFETY.md is cited somewhere in `src`;
-//! 5. every test a ledger entry names (`file.rs::test_name`) exists.
+//! 5. every test a ledger entry names (`file.rs::test_name`) exists;
+//! 6. every safe-code entry (`<PRIM>-S<n>`: what safe code can do to a
+//!    primitive) says which hazard it covers (`- **Hazard:**` one of
+//!    [`HAZARDS`]) and names the tests that show it;
+//! 7. every public trait, and every public function that calls user code
+//!    (a closure or an iterator it is given), is listed in SAFETY.md's
+//!    section "User code the crate calls" as `` `Type::method` `` (or
+//!    `` `module::function` `` for free functions, `` `Trait` `` for traits).
 //!
 //! `src/mutate.rs` (the ordering-mutation runtime, which names orderings as
 //! data) is not scanned for sites, and a line marked `// not an atomic
@@ -60,7 +67,7 @@ fn is_tag(s: &str) -> bool {
         && prefix.chars().next().unwrap().is_ascii_uppercase()
         && prefix.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
         && suffix.len() >= 2
-        && (suffix.starts_with('O') || suffix.starts_with('I'))
+        && (suffix.starts_with('O') || suffix.starts_with('I') || suffix.starts_with('S'))
         && suffix[1..].chars().all(|c| c.is_ascii_digit())
 }
 
@@ -80,16 +87,37 @@ fn code_of(line: &str) -> Option<&str> {
     })
 }
 
+/// What safe code can do to a primitive; each safe-code entry covers one.
+const HAZARDS: [&str; 6] = ["forget", "panic", "user code", "drop order", "thread exit", "misuse"];
+
 struct Ledger {
     /// tag -> the tests its entry names
     entries: BTreeMap<String, Vec<String>>,
+    /// tag -> the text of its `- **Hazard:**` line (safe-code entries)
+    hazards: BTreeMap<String, String>,
+    /// The text of the section "User code the crate calls".
+    user_code: String,
 }
 
 fn ledger() -> Ledger {
     let text = fs::read_to_string(root().join("SAFETY.md")).expect("SAFETY.md exists");
     let mut entries: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut hazards = BTreeMap::new();
+    let mut user_code = String::new();
+    let mut in_user_code = false;
     let mut current: Option<String> = None;
     for line in text.lines() {
+        if line.starts_with("## ") {
+            in_user_code = line == "## User code the crate calls";
+        }
+        if in_user_code {
+            user_code.push_str(line);
+            user_code.push('\n');
+        }
+        if let (Some(tag), Some(rest)) = (&current, line.trim_start().strip_prefix("- **Hazard:**"))
+        {
+            hazards.insert(tag.clone(), rest.trim().to_string());
+        }
         if let Some(head) = line.strip_prefix("### [") {
             let head = format!("[{head}");
             let defined = tags(&head);
@@ -108,7 +136,7 @@ fn ledger() -> Ledger {
             }
         }
     }
-    Ledger { entries }
+    Ledger { entries, hazards, user_code }
 }
 
 #[test]
@@ -208,7 +236,7 @@ fn every_ordering_entry_names_existing_tests() {
     let ledger = ledger();
     let mut problems = Vec::new();
     for (tag, tests) in &ledger.entries {
-        if tag.contains("-O") && tests.is_empty() {
+        if (tag.contains("-O") || tag.contains("-S")) && tests.is_empty() {
             problems.push(format!("[{tag}] names no test"));
         }
         for test in tests {
@@ -228,12 +256,130 @@ fn every_ordering_entry_names_existing_tests() {
 }
 
 #[test]
+fn every_safe_code_entry_names_its_hazard() {
+    let ledger = ledger();
+    let mut problems = Vec::new();
+    for tag in ledger.entries.keys().filter(|t| t.contains("-S")) {
+        match ledger.hazards.get(tag) {
+            None => problems.push(format!("[{tag}] has no `- **Hazard:**` line")),
+            Some(h) if !HAZARDS.iter().any(|k| h.starts_with(k)) => {
+                problems.push(format!("[{tag}]: hazard `{h}` is not one of {HAZARDS:?}"))
+            }
+            Some(_) => {}
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The name of the type an `impl` line implements (`impl<T> Trait for Type<T> {` → `Type`).
+fn impl_type(line: &str) -> Option<String> {
+    let mut rest = line.trim_start().strip_prefix("impl")?;
+    if rest.starts_with('<') {
+        let mut depth = 0;
+        for (i, c) in rest.char_indices() {
+            match c {
+                '<' => depth += 1,
+                '>' => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 {
+                rest = &rest[i + 1..];
+                break;
+            }
+        }
+    }
+    let rest = match rest.find(" for ") {
+        Some(at) => &rest[at + 5..],
+        None => rest,
+    };
+    let name: String = rest
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+        .collect();
+    Some(name.rsplit("::").next().unwrap().to_string())
+}
+
+/// `Type::method` (or `module::function`) of every public function in `src`
+/// whose signature takes a closure or an iterator, and every public trait.
+fn user_code_entry_points() -> Vec<String> {
+    let mut files = Vec::new();
+    rust_files(&root().join("src"), &mut files);
+    let mut found = Vec::new();
+    for file in &files {
+        let text = fs::read_to_string(file).unwrap();
+        let module = file.file_stem().unwrap().to_string_lossy().to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        let mut owner: Option<String> = None;
+        for (i, line) in lines.iter().enumerate() {
+            let t = line.trim_start();
+            if t.starts_with("impl<") || t.starts_with("impl ") {
+                owner = impl_type(line);
+            } else if *line == "}" || line.starts_with("fn ") || line.starts_with("pub fn ") {
+                owner = None; // the end of an impl block, or a free function
+            }
+            if let Some(rest) = t.strip_prefix("pub trait ") {
+                let name: String =
+                    rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                // A sealed trait cannot be implemented outside the crate.
+                if !rest.contains("Sealed") && name != "Sealed" {
+                    found.push(name);
+                }
+                continue;
+            }
+            let Some(sig_start) = t.strip_prefix("pub fn ").or(t.strip_prefix("pub unsafe fn "))
+            else {
+                continue;
+            };
+            let name: String =
+                sig_start.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            let mut signature = String::new();
+            for l in &lines[i..] {
+                signature.push_str(l);
+                if l.contains('{') || l.trim_end().ends_with(';') {
+                    break;
+                }
+            }
+            let calls_user_code =
+                ["Fn(", "FnMut(", "FnOnce(", "Iterator<"].iter().any(|p| signature.contains(p));
+            if calls_user_code {
+                found.push(format!("{}::{name}", owner.clone().unwrap_or_else(|| module.clone())));
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+#[test]
+fn every_entry_point_for_user_code_is_listed() {
+    let ledger = ledger();
+    assert!(!ledger.user_code.is_empty(), "SAFETY.md has no section \"User code the crate calls\"");
+    let missing: Vec<String> = user_code_entry_points()
+        .into_iter()
+        .filter(|name| !ledger.user_code.contains(&format!("`{name}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "public traits and functions that call user code, not listed in SAFETY.md's \
+         \"User code the crate calls\": {missing:?}"
+    );
+}
+
+#[test]
 fn tag_parser_recognises_the_grammar() {
     assert_eq!(
         tags("// ORDERING: [SPSC-O2] Acquire — pairs with [SPSC-O1]"),
         ["SPSC-O2", "SPSC-O1"]
     );
-    assert_eq!(tags("[x] [CTR-I3] [lower-O1] [A-B]"), ["CTR-I3"]);
+    assert_eq!(tags("[x] [CTR-I3] [lower-O1] [A-B] [SPSC-S2]"), ["CTR-I3", "SPSC-S2"]);
+    assert_eq!(impl_type("impl<T, S: Storage> Producer<T, S> {").as_deref(), Some("Producer"));
+    assert_eq!(
+        impl_type("impl<E, F> EventHandler<E> for F").as_deref(),
+        Some("F"),
+        "the implementing type, not the trait"
+    );
     assert!(code_of("    // ORDERING: text").is_none());
     assert_eq!(code_of("a.load(Relaxed); // c"), Some("a.load(Relaxed); "));
 }
