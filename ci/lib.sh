@@ -54,3 +54,23 @@ count_tests() {
 passed_in() {
     grep -Eo 'test result: ok\. [0-9]+ passed' "$1" | awk '{s += $4} END {print s + 0}'
 }
+
+# Runs every loom model file (tests/loom_*.rs) with the given cargo test
+# command (RUSTFLAGS set by the caller) and fails unless every model ran:
+# a `#![cfg(loom)]` file built without `--cfg loom` is an empty binary that
+# passes silently.
+run_loom_models() { # cargo test command and options...
+    : "${LOOM_MAX_PREEMPTIONS:=3}"
+    export LOOM_MAX_PREEMPTIONS
+    local files=(tests/loom_*.rs) args=() out expected ran
+    expected=$(count_tests "${files[@]}")
+    for f in "${files[@]}"; do args+=(--test "$(basename "$f" .rs)"); done
+    out=$(mktemp)
+    "$@" "${args[@]}" 2>&1 | tee "$out"
+    ran=$(passed_in "$out")
+    echo "loom: $ran models passed, $expected defined"
+    if [ "$ran" -ne "$expected" ]; then
+        echo "loom: expected $expected models to run, $ran passed" >&2
+        return 1
+    fi
+}

@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
-# The test suite under Miri (sizes scaled down by tests/common::scaled).
+# The test suite under Miri (sizes scaled down by tests/common::scaled), under
+# both aliasing models: Stacked Borrows (Miri's default) and Tree Borrows.
+# They reject different misuse of references made through raw pointers and
+# cells (a `&mut` made while a `&` to the same place is alive, a write through
+# a pointer derived from a shared reference), so each run can catch what the
+# other lets through.
+#
 # Files reclaiming memory through crossbeam-epoch run with the flags that
-# crate needs under Miri; everything else with strict provenance.
+# crate needs under Miri (permissive provenance, its global garbage leaked at
+# exit); EPOCH_SB says whether they also run under Stacked Borrows (see
+# SAFETY.md, "Sanitizers"). Everything else runs with strict provenance.
 source "$(dirname "$0")/lib.sh"
 ensure_component nightly miri rust-src
 cargo +nightly miri setup
@@ -12,10 +20,15 @@ for f in tests/*.rs; do
     case "$name" in loom_*|safety_refs) continue ;; esac
     if [[ " $EPOCH_TESTS " == *" $name "* ]]; then epoch+=(--test "$name"); else strict+=(--test "$name"); fi
 done
-log "miri: lib + ${#strict[@]} test files (strict provenance)"
-MIRIFLAGS="-Zmiri-strict-provenance" cargo +nightly miri test --target-dir target/miri --lib "${strict[@]}"
-if [ ${#epoch[@]} -gt 0 ]; then
-    log "miri: ${#epoch[@]} epoch-based test files"
-    MIRIFLAGS="-Zmiri-tree-borrows -Zmiri-permissive-provenance -Zmiri-ignore-leaks" \
-        cargo +nightly miri test --target-dir target/miri "${epoch[@]}"
-fi
+epoch_flags="-Zmiri-permissive-provenance -Zmiri-ignore-leaks"
+for model in stacked tree; do
+    aliasing=""
+    [ "$model" = tree ] && aliasing="-Zmiri-tree-borrows"
+    log "miri ($model borrows): lib + ${#strict[@]} test files (strict provenance)"
+    MIRIFLAGS="-Zmiri-strict-provenance $aliasing" \
+        cargo +nightly miri test --target-dir target/miri --lib "${strict[@]}"
+    if [ ${#epoch[@]} -gt 0 ] && { [ "$model" = tree ] || [ "${EPOCH_SB:-1}" = 1 ]; }; then
+        log "miri ($model borrows): ${#epoch[@]} epoch-based test files"
+        MIRIFLAGS="$epoch_flags $aliasing" cargo +nightly miri test --target-dir target/miri "${epoch[@]}"
+    fi
+done

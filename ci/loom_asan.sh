@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Every loom model again, under AddressSanitizer. Loom runs all model threads
+# on one OS thread and does not track freed memory, so a handle that touches
+# shared state after the read-modify-write that lets another handle free it
+# passes every model; under ASan the same model reports the use-after-free on
+# the first execution that frees first (SAFETY.md, "Sanitizers"). Nightly,
+# explicit target, so build scripts and proc-macros are not instrumented.
+#
+# Leak checking is off: loom's coroutine runtime keeps one stack root per
+# test thread for the life of the process. Leaks of the crate's own memory
+# are checked by ci/san.sh (ASan + LeakSanitizer over every test file) and
+# by Miri.
+source "$(dirname "$0")/lib.sh"
+ensure_component nightly rust-src
+export RUSTFLAGS="--cfg loom --cfg crossbeam_loom -Zsanitizer=address"
+export ASAN_OPTIONS="detect_leaks=0 ${ASAN_OPTIONS:-}"
+run_loom_models cargo +nightly test --release --target x86_64-unknown-linux-gnu --target-dir target/loom-asan
