@@ -7,7 +7,7 @@
 //! | [`spsc`] (`bounded`, `Queue`) | wait-free push/pop and batches; optional blocking | one / one | yes, any capacity ≥ 1 | one ring (`bounded`) or none (`Queue`) | yes |
 //! | [`disruptor`] | waits only for a full/empty ring; lock-free claim; `Blocking` sleeps | one or many / stages (multicast, chains, work pools, pollers) | power-of-two ring | events made once, none per event | sequencers and ring yes; threads and waiting `std` |
 //! | [`SpinLock`] | blocking (yields while held; spins without `std`); unfair | any / any | — | no | yes |
-//! | [`TicketLock`] | blocking (spins, yields if the holder stalls); FIFO among running waiters, a descheduled one is passed over | any / any | < 2³¹ tickets in flight | no | yes |
+//! | [`TicketLock`] | blocking (spins, yields if the holder stalls); FIFO among running waiters, a descheduled one is passed over | any / any | — (FIFO needs < 2³⁰ threads in `lock` and none unscheduled there for 2³⁰ handoffs) | no | yes |
 //! | [`MsQueue`] | lock-free push/pop (Michael–Scott); epoch reclamation | any / any | no | one node per value, freed by crossbeam-epoch | no (`std`) |
 //! | [`TreiberStack`] | lock-free push/pop/`take_all`; epoch reclamation | any / any | no | one node per value, freed by crossbeam-epoch | no (`std`) |
 //!

@@ -218,7 +218,7 @@ impl<T> MsQueue<T> {
     /// assert_eq!(queue.pop_with(&guard), Some(0));
     /// ```
     pub fn push_with(&self, value: T, guard: &Guard) {
-        check_guard(guard);
+        check_guard(guard, "queue");
         self.push_pinned(value, guard);
     }
 
@@ -283,6 +283,8 @@ impl<T> MsQueue<T> {
     /// this `pop` returns it. Values pushed by one thread are popped in the
     /// order that thread pushed them.
     pub fn pop(&self) -> Option<T> {
+        // SAFE-CODE: [MSQ-S4] `pin` works in a thread-local destructor too: once this
+        // thread's handle is gone, crossbeam-epoch pins through a fresh one.
         let guard = epoch::pin();
         self.pop_pinned(&guard)
     }
@@ -294,7 +296,7 @@ impl<T> MsQueue<T> {
     /// If `guard` does not come from [`crossbeam_epoch::pin`] (the default
     /// collector).
     pub fn pop_with(&self, guard: &Guard) -> Option<T> {
-        check_guard(guard);
+        check_guard(guard, "queue");
         self.pop_pinned(guard)
     }
 
@@ -334,6 +336,8 @@ impl<T> MsQueue<T> {
                 guard,
             );
             if unlinked.is_ok() {
+                // SAFE-CODE: [MSQ-S2] the value leaves the queue whole: its `Drop` runs
+                // in the caller, with the queue consistent, and may use the queue.
                 // SAFETY: [MSQ-I3] our exchange made `first` the sentinel, so its value
                 // is ours; [MSQ-I1] the old sentinel is retired once, after `tail`
                 // moved past it ([MSQ-I2]), and freed after every pinned thread unpins.
@@ -366,26 +370,59 @@ impl<T> MsQueue<T> {
     }
 }
 
+// SAFE-CODE: [MSQ-S5] `&mut self`: borrowck rules out a drop while any thread
+// still uses the queue; nodes retired earlier hold no value and outlive it safely.
 impl<T> Drop for MsQueue<T> {
     fn drop(&mut self) {
         // SAFETY: [MSQ-I5] `&mut self`: no operation is running and no thread
         // holds a pointer into the nodes still linked.
         let guard = unsafe { epoch::unprotected() };
         // ORDERING: [MSQ-O8] Relaxed — exclusive access.
-        let mut node = self.head.load(site::load(Relaxed), guard);
-        let mut is_sentinel = true;
-        while !node.is_null() {
-            // SAFETY: [MSQ-I5] every linked node is owned by the queue alone; the
-            // sentinel's value is uninitialised, every other node's is present.
-            unsafe {
-                let owned = node.into_owned();
-                // ORDERING: [MSQ-O8] Relaxed — exclusive access.
-                node = owned.next.load(site::load(Relaxed), guard);
-                if !is_sentinel {
-                    drop(owned.take_value());
-                }
-            }
-            is_sentinel = false;
-        }
+        let sentinel = self.head.load(site::load(Relaxed), guard);
+        // SAFETY: [MSQ-I5] the sentinel is never null and is owned by the queue
+        // alone; its value is uninitialised, so freeing it drops nothing.
+        let sentinel = unsafe { sentinel.into_owned() };
+        // ORDERING: [MSQ-O8] Relaxed — exclusive access.
+        let first = sentinel.next.load(site::load(Relaxed), guard);
+        drop(sentinel);
+        // SAFE-CODE: [MSQ-S1] `free_values` keeps dropping if one value's `Drop` panics.
+        free_values(first.as_raw());
+    }
+}
+
+/// Frees the nodes from `node` on, every one of which holds a value, and
+/// drops the values. Only for nodes owned by the caller alone ([MSQ-I5]).
+///
+/// A value's `Drop` may panic: its node is freed first, and the rest are
+/// then freed (and their values dropped) while the panic unwinds, as `Vec`
+/// does; a second panic during that unwinding aborts, as anywhere in Rust.
+fn free_values<T>(mut node: *const Node<T>) {
+    // SAFETY: [MSQ-I5] the nodes are the caller's alone; the guard only names them.
+    let guard = unsafe { epoch::unprotected() };
+    while !node.is_null() {
+        // SAFETY: [MSQ-I5] owned by the caller alone; each node is freed once.
+        let owned = unsafe { Shared::from(node).into_owned() };
+        // ORDERING: [MSQ-O8] Relaxed — exclusive access.
+        node = owned.next.load(site::load(Relaxed), guard).as_raw();
+        // SAFETY: [MSQ-I3] a node after the sentinel holds an initialised value,
+        // taken here once, just before the node is freed.
+        let value = unsafe { owned.take_value() };
+        drop(owned);
+        // SAFE-CODE: [MSQ-S1] if this value's `Drop` panics, `rest` frees the remaining nodes and drops their values.
+        let rest = FreeOnUnwind { node };
+        drop(value);
+        core::mem::forget(rest);
+    }
+}
+
+/// The rest of a chain being freed with its values, freed by `Drop` only if
+/// a value's `Drop` panics (otherwise it is forgotten).
+struct FreeOnUnwind<T> {
+    node: *const Node<T>,
+}
+
+impl<T> Drop for FreeOnUnwind<T> {
+    fn drop(&mut self) {
+        free_values(self.node);
     }
 }

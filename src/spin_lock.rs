@@ -63,12 +63,24 @@
 //! adds the protected value and an RAII guard. With the `lock_api` feature
 //! `RawSpinLock` implements `lock_api::RawMutex`.
 //!
-//! # Poisoning
+//! # Poisoning, panics and leaked guards
 //!
-//! There is none, as in `spin` and `parking_lot`. A panic while the guard is
-//! alive unlocks the lock as the guard is dropped during unwinding; the data
-//! may then be half-updated, and the next holder sees it as it was left.
-//! Code that must not observe a half-done update should restore it itself.
+//! There is no poisoning, as in `spin` and `parking_lot`. A panic while the
+//! guard is alive unlocks the lock as the guard is dropped during unwinding.
+//! The data is then in whatever state the panicking section left it —
+//! possibly half-updated (one field changed, the next not) — and the next
+//! holder gets it in that state with no sign that a panic happened. Code
+//! that must not observe a half-done update has to restore it itself (for
+//! example by catching the panic, or by updating a copy and writing it back
+//! last).
+//!
+//! Leaking a guard (`mem::forget`) leaves the lock held for good, as with
+//! `std::sync::MutexGuard`: [`lock`](SpinLock::lock) then waits forever and
+//! [`try_lock`](SpinLock::try_lock) fails, but nothing unsound follows —
+//! [`get_mut`](SpinLock::get_mut) and [`into_inner`](SpinLock::into_inner)
+//! still reach the data, since they need the lock exclusively and a leaked
+//! guard no longer borrows it. Through `lock_api`, `Mutex::force_unlock`
+//! releases a leaked guard's lock.
 //!
 //! # Invariants
 //!
@@ -213,10 +225,12 @@ impl RawSpinLock {
         self.locked.store(false, Release);
     }
 
-    /// Whether the lock is held right now.
+    /// Whether the lock was held when the flag was read.
     ///
-    /// The answer may be stale by the time the caller reads it; use it for
-    /// diagnostics and heuristics, never to decide that data is safe to read.
+    /// A snapshot: another thread may take or release the lock before this
+    /// returns, so the answer may already be stale. Use it for diagnostics
+    /// and heuristics, never to decide that data is safe to read (it
+    /// synchronises with nothing).
     #[inline]
     #[must_use]
     pub fn is_locked(&self) -> bool {
@@ -238,6 +252,8 @@ impl RawSpinLock {
 /// waiter backs off exponentially with spin hints (`Backoff::snooze`).
 #[inline]
 fn relax(backoff: &Backoff) {
+    // SAFE-CODE: [SPIN-S4] no per-thread state anywhere: waiting only yields or spins,
+    // which works from a thread-local destructor as anywhere else.
     #[cfg(feature = "std")]
     {
         let _ = backoff;
@@ -259,10 +275,15 @@ impl fmt::Debug for RawSpinLock {
     }
 }
 
-// SAFETY: [SPIN-I1] `RawSpinLock` grants exclusion exactly as its inherent
-// methods document: `lock`/`try_lock` take the flag with an Acquire exchange
-// ([SPIN-O1]), `unlock` releases it with a Release store ([SPIN-O2]), and
-// `unlock`'s contract is lock_api's. Guards are not `Send`, like ours.
+// `INIT` is an unlocked lock (each use of the constant is a fresh one).
+// Guards are not `Send`, like ours (releasing from another thread would be
+// sound for this flag, but `GuardNoSend` keeps the two APIs alike).
+// `is_locked` is the inherent snapshot; lock_api only reports it.
+// SAFETY: [SPIN-I1] lock_api's contract is exclusion ("a lock can't be
+// acquired while the mutex is already locked"), which `RawSpinLock` grants as
+// its inherent methods document: `lock`/`try_lock` take the flag with an
+// Acquire exchange ([SPIN-O1]), `unlock` releases it with a Release store
+// ([SPIN-O2]), and `unlock`'s contract is lock_api's.
 #[cfg(all(feature = "lock_api", not(loom)))]
 unsafe impl lock_api::RawMutex for RawSpinLock {
     #[allow(clippy::declare_interior_mutable_const)]
@@ -295,7 +316,8 @@ unsafe impl lock_api::RawMutex for RawSpinLock {
 ///
 /// For short critical sections; the [module docs](self) say when to use a
 /// parking mutex instead. No poisoning: a panic in a critical section
-/// unlocks the lock and leaves the data as the panic found it.
+/// unlocks the lock, and the next holder gets the data as the panic left it,
+/// possibly half-updated (see the module docs).
 ///
 /// `SpinLock<T>` is `Sync` when `T: Send` (the lock hands `&mut T` to one
 /// thread at a time, as `std::sync::Mutex` does), so `T` need not be `Sync`:
@@ -388,6 +410,8 @@ impl<T: ?Sized> SpinLock<T> {
     /// ```
     #[inline]
     pub fn lock(&self) -> SpinLockGuard<'_, T> {
+        // SAFE-CODE: [SPIN-S6] a second `lock` by the holder waits forever (documented
+        // above); it never succeeds, so it cannot make a second guard.
         self.raw.lock();
         SpinLockGuard { lock: self, _not_send: PhantomData }
     }
@@ -416,15 +440,21 @@ impl<T: ?Sized> SpinLock<T> {
         }
     }
 
-    /// Whether the lock is held right now (a snapshot that may be stale by
-    /// the time it is read; for diagnostics only).
+    /// Whether the lock was held when its flag was read: a snapshot that
+    /// may be stale before it returns, for diagnostics only (see
+    /// [`RawSpinLock::is_locked`]).
     #[inline]
     pub fn is_locked(&self) -> bool {
         self.raw.is_locked()
     }
 
     /// Mutable access without locking: `&mut self` proves no guard exists.
+    ///
+    /// Works even when a leaked guard left the lock held (the lock stays
+    /// held).
     pub fn get_mut(&mut self) -> &mut T {
+        // SAFE-CODE: [SPIN-S1] a leaked guard no longer borrows the lock, so this
+        // is reachable with the flag still set; `&mut self` alone is the proof.
         // SAFETY: [SPIN-I1] `&mut self` excludes every guard and every other access.
         self.data.with_mut(|p| unsafe { &mut *p })
     }
@@ -443,9 +473,14 @@ impl<T> From<T> for SpinLock<T> {
 }
 
 /// Never blocks: when the lock is held, prints `<locked>` instead of the data.
+///
+/// `T`'s `Debug` runs while the lock is held; if it panics, the lock is
+/// released, and if it formats this same lock, that prints `<locked>`.
 impl<T: ?Sized + fmt::Debug> fmt::Debug for SpinLock<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("SpinLock");
+        // SAFE-CODE: [SPIN-S3] `try_lock`, never `lock`: user code that formats the
+        // lock from inside its own `Debug` finds it held instead of deadlocking.
         match self.try_lock() {
             Some(guard) => d.field("data", &&*guard),
             None => d.field("data", &format_args!("<locked>")),
@@ -454,7 +489,23 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for SpinLock<T> {
     }
 }
 
-/// Access to the data of a locked [`SpinLock`]; releases the lock when dropped.
+/// Access to the data of a locked [`SpinLock`]; releases the lock when dropped
+/// (also when a panic unwinds through the critical section).
+///
+/// Leaking the guard (`mem::forget`) keeps the lock held for good, as with
+/// `std::sync::MutexGuard`; see the [module docs](self).
+///
+/// The guard borrows the lock, so the lock cannot be moved or dropped while
+/// a guard exists:
+///
+/// ```compile_fail,E0505
+/// use acqrel::SpinLock;
+///
+/// let lock = SpinLock::new(0);
+/// let guard = lock.lock();
+/// drop(lock);
+/// drop(guard);
+/// ```
 ///
 /// Not `Send`, like `std::sync::MutexGuard`: the thread that took the lock
 /// releases it.
@@ -481,7 +532,9 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for SpinLock<T> {
 /// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct SpinLockGuard<'a, T: ?Sized> {
+    // SAFE-CODE: [SPIN-S5] the borrow keeps the lock alive and in place while the guard exists.
     lock: &'a SpinLock<T>,
+    // SAFE-CODE: [SPIN-S5] the guard stays on the thread that locked, so that thread releases it.
     /// Makes the guard `!Send` (and `!Sync`, restored below for `T: Sync`).
     _not_send: PhantomData<*const ()>,
 }
@@ -513,6 +566,7 @@ impl<T: ?Sized> DerefMut for SpinLockGuard<'_, T> {
 impl<T: ?Sized> Drop for SpinLockGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
+        // SAFE-CODE: [SPIN-S2] runs during unwinding too: a panicking section releases the lock.
         // SAFETY: [SPIN-I1] this guard was created by a successful acquisition
         // and is dropped once, so the lock is held by us and released once.
         unsafe { self.lock.raw.unlock() }

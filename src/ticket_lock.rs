@@ -83,10 +83,55 @@
 //!   (descheduled every time its ticket comes up) can wait without bound:
 //!   no user-space lock can serve a thread the scheduler does not run.
 //!
-//! # Poisoning
+//! # Counter range: the precondition of the order
 //!
-//! None, as with [`SpinLock`](crate::SpinLock): a panic in a critical section
-//! releases the lock during unwinding and leaves the data as it was.
+//! Tickets are `u32`s that step by 2 and wrap around, so there are 2³¹
+//! ticket numbers, and a waiter tells "not my turn yet" from "passed over"
+//! by the wrapping difference between its ticket and the offered one, read
+//! as a signed number. That reading is right as long as
+//!
+//! 1. fewer than 2³⁰ threads are inside `lock`/`try_lock` at once (each
+//!    holds at most one ticket between the offer and the last drawn one; no
+//!    operating system runs that many threads — Linux caps thread ids below
+//!    2²²), and
+//! 2. no thread stops running inside `lock`/`try_lock` while 2³⁰ offers go
+//!    by (each a handoff or a withdrawal: at the fastest handoff rate
+//!    measured, over ten seconds without being scheduled once).
+//!
+//! Exclusion and memory safety do not depend on either: at most one thread
+//! holds the lock whatever the counters say, because only a successful
+//! compare-exchange on `grant` enters, and nothing but the holder's unlock
+//! leaves the *taken* state. If (2) is broken, what suffers is order and
+//! `try_lock`'s progress: the late thread may misread a passed-over ticket
+//! as still queued, then take an offer meant for a thread that drew the same
+//! number a lap later (that thread re-queues), or withdraw offers to
+//! tickets nobody has drawn yet, so that `grant` runs ahead of
+//! `next_ticket`. While it is ahead, callers of `lock` draw again until they
+//! catch up (a few extra ticket draws each), but [`try_lock`](RawTicketLock::try_lock)
+//! fails (and [`is_locked`](RawTicketLock::is_locked) reports the lock taken)
+//! although nobody holds it, until the next `lock` call catches up.
+//! Likewise a `try_lock` that stops between its two steps while 2³¹ tickets
+//! are drawn may
+//! draw a ticket it can no longer claim and give up, leaving an offer nobody
+//! takes: the next waiter withdraws it after one patience window, and until
+//! a `lock` call comes, `try_lock` fails.
+//!
+//! # Poisoning, panics and leaked guards
+//!
+//! No poisoning, as with [`SpinLock`](crate::SpinLock): a panic in a
+//! critical section releases the lock (to the next ticket) during unwinding.
+//! The data is then in whatever state the panicking section left it —
+//! possibly half-updated — and the next holder gets it in that state with no
+//! sign that a panic happened; code that must not observe a half-done update
+//! has to restore it itself.
+//!
+//! Leaking a guard (`mem::forget`) leaves the lock held for good, as with
+//! `std::sync::MutexGuard`: [`lock`](TicketLock::lock) waits forever (every
+//! later caller queues behind the leaked holder), [`try_lock`](TicketLock::try_lock)
+//! fails, and nothing unsound follows: [`get_mut`](TicketLock::get_mut) and
+//! [`into_inner`](TicketLock::into_inner) still reach the data, since a
+//! leaked guard no longer borrows the lock. Through `lock_api`,
+//! `Mutex::force_unlock` releases a leaked guard's lock.
 //!
 //! # Invariants
 //!
@@ -98,7 +143,8 @@
 //! - [TICKET-I2] Order: `grant` only moves forward, one ticket at a time
 //!   (by `unlock` or by a withdrawal), so tickets are offered in drawing
 //!   order, each once; a withdrawal happens only after a waiter saw the same
-//!   offer for the patience window.
+//!   offer for the patience window. This, and the classification of a
+//!   ticket as queued or passed over, rests on the counter range above.
 //!
 //! # Memory ordering
 //!
@@ -220,6 +266,8 @@ impl RawTicketLock {
         let mut polls = 0u32;
         loop {
             let offered = seen & !TAKEN;
+            // SAFE-CODE: [TICKET-S7] a wrong reading past the counter range misorders
+            // tickets only: entry is still by `claim`'s exchange alone ([TICKET-I1]).
             let ahead = ticket.wrapping_sub(offered) as i32;
             if ahead < 0 {
                 // Passed over: our ticket was offered and withdrawn.
@@ -281,8 +329,11 @@ impl RawTicketLock {
         // ORDERING: [TICKET-O3] Relaxed/Relaxed — draws ticket `offered` only if nobody drew it yet; the claim synchronises.
         let after = offered.wrapping_add(STEP);
         let drawn = self.next_ticket.compare_exchange(offered, after, Relaxed, Relaxed);
-        // A drawn ticket whose claim fails was withdrawn meanwhile: it is
-        // already behind `grant` and needs no clean-up.
+        // A drawn ticket whose claim fails was withdrawn meanwhile (within
+        // the counter range of the module docs): it is already behind
+        // `grant` and needs no clean-up. Past that range, the claim may fail
+        // on an offer that has not reached the ticket yet; the ticket is then
+        // left unclaimed and a waiter withdraws it after its patience window.
         drawn.is_ok() && self.claim(offered)
     }
 
@@ -306,18 +357,34 @@ impl RawTicketLock {
         self.grant.store((held & !TAKEN).wrapping_add(STEP), Release);
     }
 
-    /// Whether the lock is held or offered to a waiter right now (a
-    /// snapshot that may be stale by the time it is read; for diagnostics
-    /// only).
+    /// Whether the lock was held, or offered to a thread that has drawn a
+    /// ticket for it, when the counters were read — the states in which
+    /// [`try_lock`](Self::try_lock) fails.
+    ///
+    /// A snapshot: other threads may take or release the lock before this
+    /// returns (and the two counters are read one after the other), so the
+    /// answer may already be stale. Use it for diagnostics and heuristics,
+    /// never to decide that data is safe to read (it synchronises with
+    /// nothing).
     #[inline]
     #[must_use]
     pub fn is_locked(&self) -> bool {
-        self.queue_len() != 0
+        // ORDERING: [TICKET-O4] Relaxed — a snapshot; nothing is read on its say-so.
+        let grant = self.grant.load(Relaxed);
+        if grant & TAKEN != 0 {
+            return true;
+        }
+        // ORDERING: [TICKET-O4] Relaxed — a snapshot, as above.
+        self.next_ticket.load(Relaxed) != grant
     }
 
     /// How many tickets are drawn and not yet served or passed over: 0 when
-    /// free, 1 when held with nobody waiting, `1 + waiters` otherwise (a
-    /// snapshot, for diagnostics only).
+    /// free, 1 when held with nobody waiting, `1 + waiters` otherwise.
+    ///
+    /// A snapshot for diagnostics only: it may be stale before it returns,
+    /// its two counters are read one after the other (a difference that
+    /// would be negative reads 0), and an offer withdrawn from a waiter that
+    /// has not noticed yet still counts until that waiter draws again.
     #[must_use]
     pub fn queue_len(&self) -> u32 {
         // ORDERING: [TICKET-O4] Relaxed — a snapshot of two counters; nothing is read on its say-so.
@@ -331,8 +398,8 @@ impl RawTicketLock {
     /// How many times a waiter was passed over since the lock was created:
     /// its ticket was offered and not claimed within the patience window
     /// (the waiter was not running), so it re-queued at the back. A
-    /// diagnostic that wraps around; 0 means service so far was strictly
-    /// FIFO.
+    /// diagnostic snapshot that wraps around and may be stale before it
+    /// returns; 0 means service so far was strictly FIFO.
     #[must_use]
     pub fn skips(&self) -> u32 {
         // ORDERING: [TICKET-O4] Relaxed — a diagnostic count; nothing is read on its say-so.
@@ -345,6 +412,8 @@ impl RawTicketLock {
 /// operating system, keep spinning).
 #[cold]
 fn wait_for_preempted_holder() {
+    // SAFE-CODE: [TICKET-S4] no per-thread state anywhere: waiting only yields or spins,
+    // which works from a thread-local destructor as anywhere else.
     #[cfg(feature = "std")]
     crate::loom::yield_now();
     #[cfg(not(feature = "std"))]
@@ -363,8 +432,13 @@ impl fmt::Debug for RawTicketLock {
     }
 }
 
-// SAFETY: [TICKET-I1] `RawTicketLock` grants exclusion as its inherent methods
-// document ([TICKET-O1]/[TICKET-O2]); `unlock`'s contract is lock_api's.
+// `INIT` is an unlocked lock (each use of the constant is a fresh one).
+// Guards are not `Send`, like ours. `is_locked` is the inherent snapshot;
+// lock_api only reports it.
+// SAFETY: [TICKET-I1] lock_api's contract is exclusion ("a lock can't be
+// acquired while the mutex is already locked"), which `RawTicketLock` grants
+// as its inherent methods document ([TICKET-O1]/[TICKET-O2]), for any values
+// of the counters; `unlock`'s contract is lock_api's.
 #[cfg(all(feature = "lock_api", not(loom)))]
 unsafe impl lock_api::RawMutex for RawTicketLock {
     #[allow(clippy::declare_interior_mutable_const)]
@@ -399,7 +473,9 @@ unsafe impl lock_api::RawMutex for RawTicketLock {
 /// except that a thread not running when its turn comes is passed over and
 /// re-queued ([`skips`](Self::skips) counts it; the [module docs](self) give
 /// the exact contract and compare the lock with
-/// [`SpinLock`](crate::SpinLock)). No poisoning.
+/// [`SpinLock`](crate::SpinLock)). No poisoning: after a panic in a critical
+/// section, the next holder gets the data as the panic left it, possibly
+/// half-updated.
 ///
 /// `Sync` exactly when `T: Send`, like [`SpinLock`](crate::SpinLock):
 ///
@@ -469,6 +545,8 @@ impl<T: ?Sized> TicketLock<T> {
     /// happens-before this call returns.
     #[inline]
     pub fn lock(&self) -> TicketLockGuard<'_, T> {
+        // SAFE-CODE: [TICKET-S6] a second `lock` by the holder queues behind itself and
+        // waits forever; it never succeeds, so it cannot make a second guard.
         self.raw.lock();
         TicketLockGuard { lock: self, _not_send: PhantomData }
     }
@@ -495,29 +573,36 @@ impl<T: ?Sized> TicketLock<T> {
         }
     }
 
-    /// Whether the lock is held right now (a snapshot; for diagnostics only).
+    /// Whether the lock was held, or offered to a queued thread, when it was
+    /// read: a snapshot that may be stale before it returns, for diagnostics
+    /// only (see [`RawTicketLock::is_locked`]).
     #[inline]
     pub fn is_locked(&self) -> bool {
         self.raw.is_locked()
     }
 
-    /// How many threads hold or wait for the lock (a snapshot; see
-    /// [`RawTicketLock::queue_len`]).
+    /// How many threads hold or wait for the lock (a snapshot that may be
+    /// stale before it returns; see [`RawTicketLock::queue_len`]).
     #[inline]
     pub fn queue_len(&self) -> u32 {
         self.raw.queue_len()
     }
 
     /// How many times a waiter was passed over because it did not take its
-    /// turn in time (see [`RawTicketLock::skips`]); 0 means service so far
-    /// was strictly FIFO.
+    /// turn in time (a snapshot; see [`RawTicketLock::skips`]); 0 means
+    /// service so far was strictly FIFO.
     #[inline]
     pub fn skips(&self) -> u32 {
         self.raw.skips()
     }
 
     /// Mutable access without locking: `&mut self` proves no guard exists.
+    ///
+    /// Works even when a leaked guard left the lock held (the lock stays
+    /// held).
     pub fn get_mut(&mut self) -> &mut T {
+        // SAFE-CODE: [TICKET-S1] a leaked guard no longer borrows the lock, so this
+        // is reachable with the lock still taken; `&mut self` alone is the proof.
         // SAFETY: [TICKET-I1] `&mut self` excludes every guard and every other access.
         self.data.with_mut(|p| unsafe { &mut *p })
     }
@@ -537,9 +622,14 @@ impl<T> From<T> for TicketLock<T> {
 
 /// Never blocks (and never joins the queue): when the lock is held or
 /// waited for, prints `<locked>` instead of the data.
+///
+/// `T`'s `Debug` runs while the lock is held; if it panics, the lock is
+/// released, and if it formats this same lock, that prints `<locked>`.
 impl<T: ?Sized + fmt::Debug> fmt::Debug for TicketLock<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("TicketLock");
+        // SAFE-CODE: [TICKET-S3] `try_lock`, never `lock`: user code that formats the
+        // lock from inside its own `Debug` finds it held instead of deadlocking.
         match self.try_lock() {
             Some(guard) => d.field("data", &&*guard),
             None => d.field("data", &format_args!("<locked>")),
@@ -549,7 +639,21 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for TicketLock<T> {
 }
 
 /// Access to the data of a locked [`TicketLock`]; releases the lock to the
-/// next ticket when dropped.
+/// next ticket when dropped (also when a panic unwinds through the critical
+/// section).
+///
+/// Leaking the guard (`mem::forget`) keeps the lock held for good, as with
+/// `std::sync::MutexGuard`; see the [module docs](self). The guard borrows
+/// the lock, so the lock cannot be moved or dropped while a guard exists:
+///
+/// ```compile_fail,E0505
+/// use acqrel::TicketLock;
+///
+/// let lock = TicketLock::new(0);
+/// let guard = lock.lock();
+/// drop(lock);
+/// drop(guard);
+/// ```
 ///
 /// Not `Send`; `Sync` only when `T: Sync`.
 ///
@@ -563,7 +667,9 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for TicketLock<T> {
 /// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct TicketLockGuard<'a, T: ?Sized> {
+    // SAFE-CODE: [TICKET-S5] the borrow keeps the lock alive and in place while the guard exists.
     lock: &'a TicketLock<T>,
+    // SAFE-CODE: [TICKET-S5] the guard stays on the thread that locked, so that thread releases it.
     /// Makes the guard `!Send` (and `!Sync`, restored below for `T: Sync`).
     _not_send: PhantomData<*const ()>,
 }
@@ -593,6 +699,7 @@ impl<T: ?Sized> DerefMut for TicketLockGuard<'_, T> {
 impl<T: ?Sized> Drop for TicketLockGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
+        // SAFE-CODE: [TICKET-S2] runs during unwinding too: a panicking section releases the lock.
         // SAFETY: [TICKET-I1] the guard was created by a successful acquisition and
         // is dropped once: we hold the lock and release it once.
         unsafe { self.lock.raw.unlock() }
@@ -662,6 +769,8 @@ mod tests {
         let mut raw = RawTicketLock::new();
         let ghost = draw_by_hand(&mut raw);
         assert_eq!((ghost, raw.queue_len()), (0, 1));
+        assert!(raw.is_locked(), "offered to a drawn ticket");
+        assert!(!raw.try_lock(), "try_lock never jumps a drawn ticket, even one nobody claims");
         raw.lock();
         assert_eq!(raw.skips(), 1);
         assert_eq!(raw.queue_len(), 1, "the ghost's ticket is behind the grant");
@@ -692,6 +801,62 @@ mod tests {
         });
         lock.lock().push(1);
         assert_eq!(lock.into_inner(), [0, 9, 1]);
+    }
+
+    /// Past the counter range (module docs): a thread that slept inside
+    /// `lock` while 2³¹ − 2 ticket numbers went by finds the grant just
+    /// below its old, long passed-over ticket and takes itself for queued.
+    /// Simulated here by a waiter whose ticket nobody has drawn yet, on an
+    /// idle lock. It withdraws the two offers before its ticket (to tickets
+    /// nobody drew, so `grant` runs ahead of `next_ticket`) and claims; the
+    /// lock stays exclusive, `try_lock` fails until a `lock` call catches the
+    /// counters up, and after that everything is back to normal.
+    #[test]
+    fn a_waiter_late_by_a_whole_lap_keeps_exclusion_and_lock_recovers() {
+        let start = 100;
+        let raw = starting_at(start);
+        raw.wait_for(start + 2 * STEP);
+        assert_eq!(raw.skips(), 2, "two offers to undrawn tickets withdrawn");
+        assert!(raw.is_locked());
+        assert!(!raw.try_lock(), "exclusion holds whatever the counters say");
+        // SAFETY: [TICKET-I1] the late waiter's claim succeeded just above.
+        unsafe { raw.unlock() };
+        // `grant` is ahead of `next_ticket`: free, yet reported held.
+        assert!(raw.is_locked() && !raw.try_lock(), "the documented degraded state");
+        raw.lock(); // draws three tickets behind the grant, then the offered one
+        // SAFETY: [TICKET-I1] taken just above by this thread.
+        unsafe { raw.unlock() };
+        assert!(!raw.is_locked());
+        assert!(raw.try_lock(), "counters caught up: try_lock works again");
+        // SAFETY: [TICKET-I1] taken by the successful `try_lock`.
+        unsafe { raw.unlock() };
+        assert_eq!(raw.queue_len(), 0);
+    }
+
+    /// Past the counter range two threads can hold the same ticket number
+    /// (one drew it a lap earlier and slept). Both try to claim the one
+    /// offer: exactly one enters, the other is then passed over, draws a
+    /// fresh ticket and enters after it. Miri checks the plain counter for
+    /// a data race, which two holders at once would be.
+    #[test]
+    fn two_holders_of_one_ticket_number_still_exclude() {
+        let mut lock = TicketLock { raw: starting_at(40), data: UnsafeCell::new(0u64) };
+        let shared = draw_by_hand(&mut lock.raw);
+        let rounds = if cfg!(miri) { 3 } else { 1000 };
+        std::thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| {
+                    lock.raw.wait_for(shared);
+                    let mut guard = TicketLockGuard { lock: &lock, _not_send: PhantomData };
+                    *guard += 1;
+                    drop(guard);
+                    for _ in 0..rounds {
+                        *lock.lock() += 1;
+                    }
+                });
+            }
+        });
+        assert_eq!(lock.into_inner(), 2 + 2 * rounds);
     }
 
     #[test]

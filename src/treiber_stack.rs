@@ -186,14 +186,16 @@ impl<T> fmt::Debug for TreiberStack<T> {
 }
 
 /// Panics unless `guard` pins the default collector, the one every other
-/// operation on the stack pins.
+/// operation on the container pins; `container` names it in the message.
 #[inline]
 #[track_caller]
-pub(crate) fn check_guard(guard: &Guard) {
+pub(crate) fn check_guard(guard: &Guard, container: &str) {
+    // SAFE-CODE: [TRB-S5] [MSQ-S3] a guard of another collector (or `unprotected()`)
+    // would not hold back the default collector's frees: refuse it before any load.
     assert!(
         guard.collector() == Some(epoch::default_collector()),
         "the guard must come from crossbeam_epoch::pin() (the default collector); \
-         a guard of another collector, or `unprotected()`, does not protect the stack's nodes"
+         a guard of another collector, or `unprotected()`, does not protect the {container}'s nodes"
     );
 }
 
@@ -249,7 +251,7 @@ impl<T> TreiberStack<T> {
     /// assert_eq!(stack.pop_with(&guard), Some(999));
     /// ```
     pub fn push_with(&self, value: T, guard: &Guard) {
-        check_guard(guard);
+        check_guard(guard, "stack");
         let node = Node::new(value).into_shared(guard);
         self.publish(node, node, guard);
     }
@@ -259,8 +261,10 @@ impl<T> TreiberStack<T> {
     /// other threads see none of them or all of them.
     ///
     /// The chain is built before anything is published, so a panic in the
-    /// iterator leaves the stack unchanged (the values produced so far are
-    /// dropped).
+    /// iterator (in `next` or in its `Drop`) leaves the stack unchanged: the
+    /// values produced so far are dropped, each once. The iterator's
+    /// `size_hint` is not used, and the iterator may itself use the stack
+    /// (push, pop, `take_all`): its chain stays private until it is done.
     ///
     /// # Examples
     ///
@@ -289,7 +293,10 @@ impl<T> TreiberStack<T> {
         let guard = epoch::pin();
         let top = Shared::from(chain.top.cast_const());
         let bottom = Shared::from(chain.bottom.cast_const());
-        // From here on the chain belongs to the stack.
+        // From here on the chain belongs to the stack. Until here a panic in
+        // the user's iterator (its `next` or its `Drop`) drops `chain`, which
+        // frees the private nodes and drops their values.
+        // SAFE-CODE: [TRB-S2] nothing of the chain is published before the iterator is done and dropped.
         core::mem::forget(chain);
         self.publish(top, bottom, &guard);
     }
@@ -334,6 +341,8 @@ impl<T> TreiberStack<T> {
     /// The value's `push` (and what its thread did before it) happens-before
     /// this `pop` returns it.
     pub fn pop(&self) -> Option<T> {
+        // SAFE-CODE: [TRB-S6] `pin` works in a thread-local destructor too: once this
+        // thread's handle is gone, crossbeam-epoch pins through a fresh one.
         let guard = epoch::pin();
         self.pop_pinned(&guard)
     }
@@ -345,7 +354,7 @@ impl<T> TreiberStack<T> {
     /// If `guard` does not come from [`crossbeam_epoch::pin`] (the default
     /// collector).
     pub fn pop_with(&self, guard: &Guard) -> Option<T> {
-        check_guard(guard);
+        check_guard(guard, "stack");
         self.pop_pinned(guard)
     }
 
@@ -370,6 +379,8 @@ impl<T> TreiberStack<T> {
                 guard,
             ) {
                 Ok(_) => {
+                    // SAFE-CODE: [TRB-S4] the value leaves the stack whole: its `Drop`
+                    // runs in the caller, with no node half-unlinked, and may use the stack.
                     // SAFETY: [TRB-I2] our exchange unlinked the node, so we own its
                     // value; [TRB-I1] it is retired once and freed only after every
                     // thread pinned now has unpinned, without dropping the value.
@@ -427,6 +438,9 @@ impl<T> TreiberStack<T> {
     /// ```
     pub fn take_all(&self) -> TakeAll<T> {
         let guard = epoch::pin();
+        // SAFE-CODE: [TRB-S1] the swap alone detaches the chain: nothing the
+        // stack relies on waits for the iterator's `Drop`, so leaking the
+        // iterator leaks its values and nodes and nothing else.
         // ORDERING: [TRB-O4] Acquire — pairs with [TRB-O1]: every detached
         // node's value and `next` are visible to the iterator.
         let first = self.head.swap(Shared::null(), site::rmw(Acquire), &guard);
@@ -456,17 +470,11 @@ impl<T> Drop for TreiberStack<T> {
         // holds a pointer into the remaining nodes.
         let guard = unsafe { epoch::unprotected() };
         // ORDERING: [TRB-O6] Relaxed — exclusive access; earlier operations happen-before `drop`.
-        let mut node = self.head.load(site::load(Relaxed), guard);
-        while !node.is_null() {
-            // SAFETY: [TRB-I4] every node still linked is owned by the stack
-            // alone: free it now, with its value, exactly once.
-            unsafe {
-                let owned = node.into_owned();
-                // ORDERING: [TRB-O6] Relaxed — exclusive access.
-                node = owned.next.load(site::load(Relaxed), guard);
-                drop(owned.take_value());
-            }
-        }
+        let top = self.head.load(site::load(Relaxed), guard);
+        // Every node still linked is owned by the stack alone ([TRB-I4]):
+        // free it now, with its value, exactly once.
+        // SAFE-CODE: [TRB-S3] `free_chain` keeps dropping if one value's `Drop` panics.
+        free_chain(top.as_raw().cast_mut(), true);
     }
 }
 
@@ -484,19 +492,41 @@ impl<T> Drop for Chain<T> {
 }
 
 /// Frees every node from `node` down, dropping the values too if `values`.
+///
+/// A value's `Drop` may panic: the node is freed before the value is
+/// dropped, and the rest of the chain is then freed (and its values dropped)
+/// while the panic unwinds, as `Vec` does; a second panic during that
+/// unwinding aborts the process, as anywhere in Rust.
 fn free_chain<T>(mut node: *mut Node<T>, values: bool) {
     // SAFETY: [TRB-I4] only called on chains no other thread can reach.
     let guard = unsafe { epoch::unprotected() };
     while !node.is_null() {
         // SAFETY: [TRB-I4] the chain is owned by the caller alone; each node is freed once.
-        unsafe {
-            let owned = Shared::from(node.cast_const()).into_owned();
-            // ORDERING: [TRB-O6] Relaxed — the chain is no longer reachable by other threads.
-            node = owned.next.load(site::load(Relaxed), guard).as_raw().cast_mut();
-            if values {
-                drop(owned.take_value());
-            }
+        let owned = unsafe { Shared::from(node.cast_const()).into_owned() };
+        // ORDERING: [TRB-O6] Relaxed — the chain is no longer reachable by other threads.
+        node = owned.next.load(site::load(Relaxed), guard).as_raw().cast_mut();
+        if values {
+            // SAFETY: [TRB-I2] the chain's values belong to its owner, and each
+            // node's value is taken here once, just before the node is freed.
+            let value = unsafe { owned.take_value() };
+            drop(owned);
+            // SAFE-CODE: [TRB-S3] if this value's `Drop` panics, `rest` frees the remaining nodes and drops their values.
+            let rest = FreeOnUnwind { node };
+            drop(value);
+            core::mem::forget(rest);
         }
+    }
+}
+
+/// The rest of a chain being freed with its values, freed by `Drop` only if
+/// a value's `Drop` panics (otherwise it is forgotten).
+struct FreeOnUnwind<T> {
+    node: *mut Node<T>,
+}
+
+impl<T> Drop for FreeOnUnwind<T> {
+    fn drop(&mut self) {
+        free_chain(self.node, true);
     }
 }
 
@@ -505,7 +535,17 @@ fn free_chain<T>(mut node: *mut Node<T>, values: bool) {
 /// Each call to `next` moves one value out. Dropping the iterator drops the
 /// values not yet taken and hands the detached nodes to the collector in one
 /// batch (a concurrent `pop` that loaded the old head may still read a node's
-/// link until it unpins).
+/// link until it unpins). If a value's `Drop` panics, the other values are
+/// still dropped and the nodes still retired before the panic continues.
+///
+/// The iterator owns the detached values and does not borrow the stack: it
+/// may outlive it, and be sent to and dropped on another thread.
+///
+/// Leaking it (`mem::forget`) leaks the values not yet taken and the
+/// detached nodes, nothing else: the stack no longer links them, so they are
+/// never popped, taken or dropped by anyone, and the stack stays usable.
+// SAFE-CODE: [TRB-S7] no lifetime: the iterator owns its chain outright, so
+// it may outlive the stack and be dropped on any thread.
 pub struct TakeAll<T> {
     /// The detached chain's top node, for the batch retirement.
     first: *mut Node<T>,
@@ -545,12 +585,23 @@ impl<T> Iterator for TakeAll<T> {
     }
 }
 
-impl<T> Drop for TakeAll<T> {
-    fn drop(&mut self) {
-        // Drop the values not taken (a panicking drop leaks the rest).
-        for value in &mut *self {
+impl<T> TakeAll<T> {
+    /// Drops the values not taken yet, then retires the detached nodes.
+    fn finish(&mut self) {
+        // SAFE-CODE: [TRB-S4] each value is moved out before its `Drop` runs, and the
+        // chain is no longer linked to the stack: a `Drop` that pushes, pops or takes
+        // from the same stack meets only the stack's own nodes.
+        while let Some(value) = self.next() {
+            // SAFE-CODE: [TRB-S3] if this value's `Drop` panics, `rest` drops the others and retires the chain.
+            let rest = FinishOnUnwind(self);
             drop(value);
+            core::mem::forget(rest);
         }
+        self.retire();
+    }
+
+    /// Hands the detached nodes (values already gone) to the collector.
+    fn retire(&mut self) {
         let first = core::mem::replace(&mut self.first, ptr::null_mut());
         if first.is_null() {
             return;
@@ -563,6 +614,21 @@ impl<T> Drop for TakeAll<T> {
         unsafe {
             guard.defer_unchecked(move || free_chain(retired.into_inner(), false));
         }
+    }
+}
+
+impl<T> Drop for TakeAll<T> {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+/// Finishes a [`TakeAll`] whose drop was interrupted by a panicking value.
+struct FinishOnUnwind<'a, T>(&'a mut TakeAll<T>);
+
+impl<T> Drop for FinishOnUnwind<'_, T> {
+    fn drop(&mut self) {
+        self.0.finish();
     }
 }
 

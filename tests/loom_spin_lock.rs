@@ -1,6 +1,6 @@
 //! Loom models of `SpinLock` and `TicketLock`. Covers [SPIN-O1] [SPIN-O2]
 //! [SPIN-O3] [SPIN-I1] [TICKET-O1] [TICKET-O2] [TICKET-O3] [TICKET-O4]
-//! [TICKET-O5] [TICKET-I1] [TICKET-I2].
+//! [TICKET-O5] [TICKET-I1] [TICKET-I2] [SPIN-S5] [TICKET-S5].
 //!
 //! Under loom the ticket lock's patience is one poll, so the models reach
 //! schedules in which an offer is withdrawn from a waiter that loom did not
@@ -197,4 +197,41 @@ fn ticket_release_goes_to_the_waiter_unless_it_is_passed_over() {
     assert!(SERVED_IN_ORDER.load(SeqCst), "FIFO schedule explored");
     assert!(PASSED_OVER.load(SeqCst), "schedule with the waiter passed over explored");
     assert!(BOTH_PASSED_OVER.load(SeqCst), "schedule with both passed over explored");
+}
+
+/// Both threads hold an `Arc` of a lock whose data is on the heap, take the
+/// lock once and drop their `Arc` inside their own thread: whichever lets
+/// go last frees the lock and its data, after the other's critical section
+/// (a free racing a section would be a use-after-free under
+/// AddressSanitizer). Covers [SPIN-S5] [SPIN-I1].
+#[test]
+fn spin_lock_freed_by_whichever_thread_drops_it_last() {
+    loom::model(|| {
+        let lock = Arc::new(SpinLock::new(Box::new(0u32)));
+        let other = Arc::clone(&lock);
+        let t = thread::spawn(move || {
+            **other.lock() += 1;
+            drop(other);
+        });
+        **lock.lock() += 1;
+        drop(lock);
+        t.join().unwrap();
+    });
+}
+
+/// As `spin_lock_freed_by_whichever_thread_drops_it_last`, for the ticket
+/// lock. Covers [TICKET-S5] [TICKET-I1].
+#[test]
+fn ticket_lock_freed_by_whichever_thread_drops_it_last() {
+    loom::model(|| {
+        let lock = Arc::new(TicketLock::new(Box::new(0u32)));
+        let other = Arc::clone(&lock);
+        let t = thread::spawn(move || {
+            **other.lock() += 1;
+            drop(other);
+        });
+        **lock.lock() += 1;
+        drop(lock);
+        t.join().unwrap();
+    });
 }

@@ -3,14 +3,18 @@
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 mod common;
+#[path = "common/thread_exit.rs"]
+mod thread_exit;
 
 use acqrel::MsQueue;
 use common::epoch_memory::{Odd, memory_stays_flat};
-use common::{DropCounter, scaled};
+use common::{DropCounter, Tracked, scaled};
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::thread;
+use thread_exit::{BOTH, at_thread_exit};
 
 crate::count_live_nodes!();
 
@@ -76,6 +80,150 @@ fn unprotected_guard_is_refused() {
     // SAFETY: the guard is refused before it is used.
     let guard = unsafe { crossbeam_epoch::unprotected() };
     queue.pop_with(guard);
+}
+
+/// A refused guard (another collector's, or `unprotected()`) panics before
+/// the queue is touched, with a message that names the queue (it used to
+/// speak of a stack), in `push_with` and `pop_with` alike; the value given
+/// to `push_with` is dropped once and the queue is unchanged.
+#[test]
+fn a_refused_guard_leaves_the_queue_untouched() {
+    let drops = DropCounter::new();
+    let queue = MsQueue::new();
+    queue.push(drops.track(1));
+    let collector = crossbeam_epoch::Collector::new();
+    let handle = collector.register();
+    let foreign = handle.pin();
+    // SAFETY: the guard is refused before it is used.
+    let unprotected = unsafe { crossbeam_epoch::unprotected() };
+    for guard in [&foreign, unprotected] {
+        let pushed = catch_unwind(AssertUnwindSafe(|| queue.push_with(drops.track(2), guard)));
+        let payload = pushed.unwrap_err();
+        let message = match payload.downcast_ref::<String>() {
+            Some(message) => message.clone(),
+            None => payload.downcast_ref::<&str>().expect("a text message").to_string(),
+        };
+        assert!(message.contains("queue's nodes"), "{message}");
+        assert!(!message.contains("stack"), "{message}");
+        assert!(catch_unwind(AssertUnwindSafe(|| queue.pop_with(guard))).is_err());
+    }
+    assert_eq!(drops.dropped(), 2, "the refused values were dropped");
+    assert_eq!(queue.pop().map(|t| t.value), Some(1));
+    assert!(queue.pop().is_none());
+}
+
+/// A value whose `Drop` panics when `armed`; its tracked part counts the
+/// drop either way (fields are dropped even when `Drop::drop` panics).
+struct Bomb {
+    armed: bool,
+    _tracked: Tracked<i32>,
+}
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        if self.armed {
+            panic!("an item's Drop panics");
+        }
+    }
+}
+
+/// One value's `Drop` panics while the queue is dropped: every other value
+/// is still dropped exactly once, whatever its place in the queue, and the
+/// nodes are freed (Miri, LeakSanitizer).
+#[test]
+fn panicking_drop_when_the_queue_is_dropped_drops_every_other_value_once() {
+    for armed in [1, 4, 7] {
+        let drops = DropCounter::new();
+        let queue = MsQueue::new();
+        for i in 0..8 {
+            queue.push(Bomb { armed: i == armed, _tracked: drops.track(i) });
+        }
+        // The sentinel moves on: the popped value's node becomes the sentinel.
+        assert!(!queue.pop().unwrap().armed);
+        assert!(catch_unwind(AssertUnwindSafe(|| drop(queue))).is_err());
+        assert_eq!((drops.created(), drops.dropped()), (8, 8), "armed {armed}");
+    }
+}
+
+/// Values whose `Drop` uses the queue they came from (pushing a smaller
+/// value and popping one): the popped value has left the queue whole, so
+/// its `Drop` meets a consistent queue. Each value is dropped once.
+#[cfg(not(loom))]
+#[test]
+fn values_whose_drop_reenters_the_same_queue() {
+    use std::sync::OnceLock;
+    static QUEUE: OnceLock<MsQueue<Echo>> = OnceLock::new();
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    struct Echo(u32);
+    impl Drop for Echo {
+        fn drop(&mut self) {
+            DROPS.fetch_add(1, Relaxed);
+            if self.0 > 0 {
+                let queue = QUEUE.get().unwrap();
+                queue.push(Echo(self.0 - 1));
+                queue.push(Echo(0));
+                drop(queue.pop());
+            }
+        }
+    }
+    let queue = QUEUE.get_or_init(MsQueue::new);
+    queue.push(Echo(3));
+    // Each pop drops one value, whose `Drop` pushes two and pops (and drops) one.
+    let mut popped = 0;
+    while let Some(echo) = queue.pop() {
+        drop(echo);
+        popped += 1;
+    }
+    assert!(queue.is_empty());
+    assert_eq!(DROPS.load(Relaxed), 7, "Echo(3), Echo(2), Echo(1), Echo(0) × 4");
+    assert!(popped >= 1);
+}
+
+/// Every operation from a thread-local destructor, both while the thread's
+/// crossbeam-epoch handle still lives and after it was destroyed (then
+/// `pin` registers a fresh handle); the last reference to the queue is also
+/// dropped there, with values in it.
+#[test]
+fn every_operation_works_from_a_thread_local_destructor() {
+    for when in BOTH {
+        let drops = DropCounter::new();
+        let queue = Arc::new(MsQueue::new());
+        queue.push(drops.track(1));
+        let (q, d) = (Arc::clone(&queue), drops.clone());
+        let popped = at_thread_exit(when, move || {
+            let popped = q.pop().map(|t| t.value);
+            assert!(q.is_empty());
+            q.push(d.track(2));
+            let guard = crossbeam_epoch::pin();
+            q.push_with(d.track(3), &guard);
+            assert_eq!(q.pop_with(&guard).map(|t| t.value), Some(2));
+            drop(guard);
+            popped
+        });
+        assert_eq!(popped, Some(1));
+        assert_eq!(queue.pop().map(|t| t.value), Some(3));
+
+        queue.push(drops.track(4));
+        at_thread_exit(when, move || drop(queue)); // the last reference, one value left
+        assert_eq!((drops.created(), drops.dropped()), (4, 4));
+    }
+}
+
+/// The queue moves to another thread and is dropped there, with values in
+/// it, while this thread is pinned: the values are dropped once and the
+/// sentinels retired earlier are freed later by the collector without it.
+#[test]
+fn queue_dropped_on_another_thread_while_this_one_is_pinned() {
+    let drops = DropCounter::new();
+    let queue = MsQueue::new();
+    for i in 0..6 {
+        queue.push(drops.track(i));
+    }
+    let guard = crossbeam_epoch::pin();
+    assert_eq!(queue.pop_with(&guard).map(|t| t.value), Some(0));
+    thread::spawn(move || drop(queue)).join().unwrap();
+    drop(guard);
+    assert_eq!((drops.created(), drops.dropped()), (6, 6));
 }
 
 #[test]

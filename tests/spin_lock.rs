@@ -3,13 +3,16 @@
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 mod common;
+#[path = "common/thread_exit.rs"]
+mod thread_exit;
 
 use acqrel::{RawSpinLock, RawTicketLock, SpinLock, TicketLock};
 use common::{DropCounter, scaled};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Barrier;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Barrier};
 use std::thread;
+use thread_exit::{Teardown, at_thread_exit};
 
 /// The operations both lock types share, so every test runs on both.
 trait Lock<T>: Sync {
@@ -368,6 +371,201 @@ fn ticket_lock_alternates_between_two_queued_threads() {
     assert!(repeats <= 2 * skips, "{repeats} sections ran twice in a row with {skips} skips");
 }
 
+/// A panic between two writes that belong together: the next holder gets
+/// the data half-updated, exactly as the panic left it (no poisoning, no
+/// rollback), and the lock works on.
+fn panic_mid_update_is_seen_half_done<L: Lock<Pair>>() {
+    let lock = L::with_new(Pair::default());
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        lock.locked(|p| {
+            p.a += 1;
+            panic!("between the two writes");
+        })
+    }));
+    assert!(result.is_err());
+    assert!(!lock.held());
+    assert_eq!(lock.locked(|p| (p.a, p.b)), (1, 0), "the half-done update is visible");
+    lock.locked(|p| p.b += 1);
+    let pair = lock.unwrap();
+    assert_eq!((pair.a, pair.b), (1, 1));
+}
+
+#[test]
+fn panic_mid_update_leaves_the_data_half_updated() {
+    panic_mid_update_is_seen_half_done::<SpinLock<Pair>>();
+    panic_mid_update_is_seen_half_done::<TicketLock<Pair>>();
+}
+
+/// A leaked guard leaves the lock held for good (as with std's
+/// `MutexGuard`), and nothing else: `try_lock` fails here and on another
+/// thread, `Debug` reports it held without blocking, and `get_mut` and
+/// `into_inner`, which need the lock exclusively, still reach the data,
+/// which is dropped exactly once. Under Miri: no undefined behaviour.
+#[test]
+fn forgotten_guard_keeps_the_lock_held_and_nothing_else() {
+    let drops = DropCounter::new();
+    let mut lock = SpinLock::new(drops.track(0u32));
+    let mut guard = lock.lock();
+    guard.value = 1;
+    std::mem::forget(guard);
+    assert!(lock.is_locked());
+    assert!(lock.try_lock().is_none());
+    thread::scope(|s| {
+        s.spawn(|| assert!(lock.try_lock().is_none(), "held for every thread"));
+    });
+    assert_eq!(format!("{lock:?}"), "SpinLock { data: <locked>, .. }");
+    lock.get_mut().value += 1;
+    assert!(lock.is_locked(), "get_mut does not touch the lock");
+    let inner = lock.into_inner();
+    assert_eq!((inner.value, drops.dropped()), (2, 0));
+    drop(inner);
+    assert_eq!((drops.created(), drops.dropped()), (1, 1));
+
+    let mut ticket = TicketLock::new(drops.track(0u32));
+    let mut guard = ticket.lock();
+    guard.value = 1;
+    std::mem::forget(guard);
+    assert!(ticket.is_locked());
+    assert_eq!(ticket.queue_len(), 1, "the leaked holder's ticket");
+    assert!(ticket.try_lock().is_none());
+    thread::scope(|s| {
+        s.spawn(|| assert!(ticket.try_lock().is_none(), "held for every thread"));
+    });
+    assert_eq!(format!("{ticket:?}"), "TicketLock { data: <locked>, .. }");
+    assert_eq!(ticket.queue_len(), 1, "neither try_lock nor Debug queued");
+    ticket.get_mut().value += 1;
+    let inner = ticket.into_inner();
+    assert_eq!(inner.value, 2);
+    drop(inner);
+    assert_eq!((drops.created(), drops.dropped()), (2, 2));
+}
+
+/// `T`'s `Debug` runs while `Debug` of the lock holds it: one that formats
+/// the same lock finds it held (no deadlock), and one that panics leaves the
+/// lock released.
+#[cfg(not(loom))]
+#[test]
+fn debug_of_the_data_may_reenter_the_lock_or_panic() {
+    use std::fmt;
+    struct Reenter;
+    impl fmt::Debug for Reenter {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "Reenter({:?}, {:?})", &SPIN, &TICKET)
+        }
+    }
+    static SPIN: SpinLock<Reenter> = SpinLock::new(Reenter);
+    static TICKET: TicketLock<Reenter> = TicketLock::new(Reenter);
+    assert_eq!(
+        format!("{SPIN:?}"),
+        "SpinLock { data: Reenter(SpinLock { data: <locked>, .. }, \
+         TicketLock { data: Reenter(SpinLock { data: <locked>, .. }, \
+         TicketLock { data: <locked>, .. }), .. }), .. }"
+    );
+    assert!(!SPIN.is_locked() && !TICKET.is_locked());
+
+    struct Panics;
+    impl fmt::Debug for Panics {
+        fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+            panic!("user Debug panics");
+        }
+    }
+    impl fmt::Display for Panics {
+        fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+            panic!("user Display panics");
+        }
+    }
+    let spin = SpinLock::new(Panics);
+    let ticket = TicketLock::new(Panics);
+    assert!(catch_unwind(AssertUnwindSafe(|| format!("{spin:?}"))).is_err());
+    assert!(catch_unwind(AssertUnwindSafe(|| format!("{ticket:?}"))).is_err());
+    assert!(catch_unwind(AssertUnwindSafe(|| format!("{}", spin.lock()))).is_err());
+    assert!(catch_unwind(AssertUnwindSafe(|| format!("{}", ticket.lock()))).is_err());
+    assert!(!spin.is_locked() && !ticket.is_locked(), "every guard was released");
+    assert!(spin.try_lock().is_some() && ticket.try_lock().is_some());
+}
+
+/// The data's own `Drop` panicking as the lock is dropped: the panic
+/// propagates, and the value was dropped once.
+#[test]
+fn panicking_drop_of_the_data_drops_it_once() {
+    struct Bomb(#[allow(dead_code)] common::Tracked<()>);
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            panic!("the data's Drop panics");
+        }
+    }
+    let drops = DropCounter::new();
+    let spin = SpinLock::new(Bomb(drops.track(())));
+    let ticket = TicketLock::new(Bomb(drops.track(())));
+    assert!(catch_unwind(AssertUnwindSafe(|| drop(spin))).is_err());
+    assert!(catch_unwind(AssertUnwindSafe(|| drop(ticket))).is_err());
+    assert_eq!((drops.created(), drops.dropped()), (2, 2));
+}
+
+/// The holder asking again: `try_lock` fails (and the ticket lock does not
+/// queue it), so no second guard can exist. (`lock` would wait forever, as
+/// documented; that is not run.)
+#[test]
+fn the_holder_cannot_take_its_own_lock_again() {
+    let spin = SpinLock::new(0);
+    let ticket = TicketLock::new(0);
+    let (g, t) = (spin.lock(), ticket.lock());
+    assert!(spin.try_lock().is_none());
+    assert!(ticket.try_lock().is_none());
+    assert_eq!(ticket.queue_len(), 1);
+    drop((g, t));
+    assert!(spin.try_lock().is_some() && ticket.try_lock().is_some());
+}
+
+/// Every path of both locks from a thread-local destructor: they keep no
+/// per-thread state, so exiting threads use them like any other. The ticket
+/// lock is also contended there: the exiting thread queues behind this one.
+#[test]
+fn both_locks_work_from_a_thread_local_destructor() {
+    let when = Teardown::WithoutEpoch;
+    let spin = Arc::new(SpinLock::new(0u32));
+    let ticket = Arc::new(TicketLock::new(0u32));
+    let (s, t) = (Arc::clone(&spin), Arc::clone(&ticket));
+    at_thread_exit(when, move || {
+        *s.lock() += 1;
+        *s.try_lock().expect("free") += 1;
+        *t.lock() += 1;
+        *t.try_lock().expect("free") += 1;
+        assert!(!s.is_locked() && !t.is_locked());
+    });
+    assert_eq!((*spin.lock(), *ticket.lock()), (2, 2));
+
+    let held = ticket.lock();
+    let t = Arc::clone(&ticket);
+    let exiting = thread_exit::spawn_exiting(when, move || *t.lock() += 10);
+    while ticket.queue_len() < 2 {
+        thread::yield_now();
+    }
+    drop(held);
+    exiting.join();
+    assert_eq!(*ticket.lock(), 12);
+}
+
+/// A lock shared by two threads is dropped, with its data, by whichever
+/// lets go last; the data is dropped exactly once, on that thread.
+#[test]
+fn lock_dropped_by_the_last_thread_drops_its_data_once() {
+    let drops = DropCounter::new();
+    let spin = Arc::new(SpinLock::new(drops.track(0u32)));
+    let ticket = Arc::new(TicketLock::new(drops.track(0u32)));
+    thread::scope(|s| {
+        for _ in 0..2 {
+            let (spin, ticket) = (Arc::clone(&spin), Arc::clone(&ticket));
+            s.spawn(move || {
+                spin.lock().value += 1;
+                ticket.lock().value += 1;
+            });
+        }
+        drop((spin, ticket));
+    });
+    assert_eq!((drops.created(), drops.dropped()), (2, 2));
+}
+
 #[cfg(all(feature = "lock_api", not(loom)))]
 mod with_lock_api {
     use super::*;
@@ -424,5 +622,26 @@ mod with_lock_api {
             panic!("no poisoning through lock_api either");
         }));
         assert!(result.is_err() && !ticket.is_locked());
+    }
+
+    /// A guard leaked through lock_api keeps the lock held; `force_unlock`,
+    /// whose contract is exactly "this thread leaked a guard", releases it
+    /// and the lock works on (Miri: no undefined behaviour).
+    fn force_unlock_after_forget<R: lock_api::RawMutex>() {
+        let mutex = lock_api::Mutex::<R, u32>::new(0);
+        std::mem::forget(mutex.lock());
+        assert!(mutex.is_locked());
+        assert!(mutex.try_lock().is_none());
+        // SAFETY: this thread leaked the guard just above and holds the lock.
+        unsafe { mutex.force_unlock() };
+        assert!(!mutex.is_locked());
+        *mutex.lock() += 1;
+        assert_eq!(*mutex.try_lock().expect("released"), 1);
+    }
+
+    #[test]
+    fn force_unlock_releases_a_forgotten_guard() {
+        force_unlock_after_forget::<RawSpinLock>();
+        force_unlock_after_forget::<RawTicketLock>();
     }
 }

@@ -3,13 +3,18 @@
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 mod common;
+#[path = "common/thread_exit.rs"]
+mod thread_exit;
 
 use acqrel::TreiberStack;
 use common::epoch_memory::{Odd, memory_stays_flat};
-use common::{DropCounter, scaled};
+use common::{DropCounter, Tracked, scaled};
 use std::cell::Cell;
+use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::thread;
+use thread_exit::{BOTH, at_thread_exit};
 
 crate::count_live_nodes!();
 
@@ -80,6 +85,35 @@ fn guard_of_another_collector_is_refused() {
     let handle = collector.register();
     let guard = handle.pin();
     TreiberStack::new().push_with(1, &guard);
+}
+
+/// A refused guard (another collector's, or `unprotected()`) panics before
+/// the stack is touched, in `push_with` and `pop_with` alike: the message
+/// names the stack, the value given to `push_with` is dropped once, and the
+/// stack is unchanged and usable.
+#[test]
+fn a_refused_guard_leaves_the_stack_untouched() {
+    let drops = DropCounter::new();
+    let stack = TreiberStack::new();
+    stack.push(drops.track(1));
+    let collector = crossbeam_epoch::Collector::new();
+    let handle = collector.register();
+    let foreign = handle.pin();
+    // SAFETY: the guard is refused before it is used.
+    let unprotected = unsafe { crossbeam_epoch::unprotected() };
+    for guard in [&foreign, unprotected] {
+        let pushed = catch_unwind(AssertUnwindSafe(|| stack.push_with(drops.track(2), guard)));
+        let payload = pushed.unwrap_err();
+        let message = match payload.downcast_ref::<String>() {
+            Some(message) => message.clone(),
+            None => payload.downcast_ref::<&str>().expect("a text message").to_string(),
+        };
+        assert!(message.contains("stack's nodes"), "{message}");
+        assert!(catch_unwind(AssertUnwindSafe(|| stack.pop_with(guard))).is_err());
+    }
+    assert_eq!(drops.dropped(), 2, "the refused values were dropped");
+    assert_eq!(stack.pop().map(|t| t.value), Some(1));
+    assert!(stack.pop().is_none());
 }
 
 #[test]
@@ -173,6 +207,295 @@ fn panicking_iterator_in_push_all_leaves_the_stack_unchanged() {
     assert_eq!(counter.dropped(), 5, "the private chain's values are dropped");
     assert_eq!(stack.pop().unwrap().value, -1);
     assert!(stack.is_empty());
+}
+
+/// An iterator whose `size_hint` lies (claims nothing, or too much, or
+/// too little): `push_all` pushes exactly what `next` yields.
+#[test]
+fn push_all_ignores_a_lying_size_hint() {
+    struct Liar<I>(I, (usize, Option<usize>));
+    impl<I: Iterator> Iterator for Liar<I> {
+        type Item = I::Item;
+        fn next(&mut self) -> Option<I::Item> {
+            self.0.next()
+        }
+        fn size_hint(&self) -> (usize, Option<usize>) {
+            self.1
+        }
+    }
+    let stack = TreiberStack::new();
+    stack.push_all(Liar(0..5, (0, Some(0))));
+    stack.push_all(Liar(5..7, (usize::MAX, None)));
+    stack.push_all(Liar(std::iter::empty(), (10, Some(10))));
+    stack.push_all(Liar(7..10, (1, Some(1))));
+    assert_eq!(stack.take_all().collect::<Vec<_>>(), (0..10).rev().collect::<Vec<_>>());
+}
+
+/// The iterator given to `push_all` may use the same stack while it runs:
+/// here each round pops the stack's top, and the first two rounds push a
+/// value as well. Its chain stays private until it is done, so it never
+/// meets its own values, and every value is accounted for once.
+#[test]
+fn push_all_iterator_that_uses_the_stack_itself() {
+    let drops = DropCounter::new();
+    let stack = TreiberStack::new();
+    for i in 0..4 {
+        stack.push(drops.track(i));
+    }
+    let mut round = 0;
+    stack.push_all(std::iter::from_fn(|| {
+        let popped = stack.pop()?;
+        if round < 2 {
+            stack.push(drops.track(100 + round));
+        }
+        round += 1;
+        Some(drops.track(popped.value + 10))
+    }));
+    let all: Vec<i32> = stack.take_all().map(|t| t.value).collect();
+    // Popped: 3, 100, 101, 2, 1, 0 (each pushed value is popped next round).
+    assert_eq!(all, [10, 11, 12, 111, 110, 13]);
+    assert_eq!((drops.created(), drops.alive()), (12, 0));
+}
+
+/// The iterator's own `Drop` panicking after it yielded every value: the
+/// chain was not published yet, so the values are dropped, once each, and
+/// the stack is unchanged.
+#[test]
+fn push_all_iterator_whose_drop_panics() {
+    struct Fuse<I>(I);
+    impl<I: Iterator> Iterator for Fuse<I> {
+        type Item = I::Item;
+        fn next(&mut self) -> Option<I::Item> {
+            self.0.next()
+        }
+    }
+    impl<I> Drop for Fuse<I> {
+        fn drop(&mut self) {
+            panic!("the iterator's Drop panics");
+        }
+    }
+    let drops = DropCounter::new();
+    let stack = TreiberStack::new();
+    stack.push(drops.track(-1));
+    let result =
+        catch_unwind(AssertUnwindSafe(|| stack.push_all(Fuse((0..4).map(|i| drops.track(i))))));
+    assert!(result.is_err());
+    assert_eq!((drops.created(), drops.dropped()), (5, 4));
+    assert_eq!(stack.pop().map(|t| t.value), Some(-1));
+    assert!(stack.is_empty());
+}
+
+/// A value whose `Drop` panics when `armed`; its tracked part counts the
+/// drop either way (fields are dropped even when `Drop::drop` panics).
+struct Bomb {
+    armed: bool,
+    _tracked: Tracked<i32>,
+}
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        if self.armed {
+            panic!("an item's Drop panics");
+        }
+    }
+}
+
+fn bombs(drops: &DropCounter, n: i32, armed: i32) -> impl Iterator<Item = Bomb> {
+    (0..n).map(move |i| Bomb { armed: i == armed, _tracked: drops.track(i) })
+}
+
+/// One value's `Drop` panics while a dropped `TakeAll` drops the values it
+/// did not hand out: every other value is still dropped exactly once, the
+/// detached nodes are still retired, and the stack works on.
+#[test]
+fn panicking_drop_in_take_all_drops_every_other_value_once() {
+    for taken in [0, 2] {
+        let drops = DropCounter::new();
+        let stack = TreiberStack::new();
+        stack.push_all(bombs(&drops, 8, 3));
+        let mut batch = stack.take_all();
+        for _ in 0..taken {
+            drop(batch.next().unwrap());
+        }
+        assert!(catch_unwind(AssertUnwindSafe(|| drop(batch))).is_err());
+        assert_eq!((drops.created(), drops.dropped()), (8, 8));
+        stack.push(Bomb { armed: false, _tracked: drops.track(9) });
+        assert!(stack.pop().is_some());
+        assert_eq!(drops.alive(), 0);
+    }
+}
+
+/// One value's `Drop` panics while the stack itself is dropped: every other
+/// value is still dropped exactly once, whatever its place in the stack.
+#[test]
+fn panicking_drop_when_the_stack_is_dropped_drops_every_other_value_once() {
+    for armed in [0, 4, 7] {
+        let drops = DropCounter::new();
+        let stack = TreiberStack::new();
+        stack.push_all(bombs(&drops, 8, armed));
+        assert!(catch_unwind(AssertUnwindSafe(|| drop(stack))).is_err());
+        assert_eq!((drops.created(), drops.dropped()), (8, 8), "armed {armed}");
+    }
+}
+
+/// A leaked `TakeAll` — leaked before its first value or in the middle —
+/// leaks the values it still holds and nothing else: the stack keeps
+/// working, and none of those values is ever popped, taken or dropped by it
+/// (also when the stack is dropped). The iterator is held in `ManuallyDrop`
+/// and released only at the very end, so the test leaks nothing (Miri,
+/// LeakSanitizer); until then the stack cannot tell it from a leaked one,
+/// since the swap in `take_all` already unlinked its chain.
+#[test]
+fn forgotten_take_all_leaks_its_values_and_nothing_else() {
+    for taken in [0, 3] {
+        let drops = DropCounter::new();
+        let stack = TreiberStack::new();
+        stack.push_all((0..10).map(|i| drops.track(i)));
+        let mut batch = stack.take_all();
+        for expected in (10 - taken..10).rev() {
+            assert_eq!(batch.next().unwrap().value, expected);
+        }
+        let leaked = ManuallyDrop::new(batch);
+        assert!(stack.is_empty());
+        stack.push_all((10..15).map(|i| drops.track(i)));
+        assert_eq!(stack.pop().unwrap().value, 14);
+        assert_eq!(stack.take_all().map(|t| t.value).collect::<Vec<_>>(), [13, 12, 11, 10]);
+        stack.push(drops.track(20));
+        drop(stack);
+        assert_eq!(drops.created(), 16);
+        assert_eq!(drops.alive(), 10 - taken as usize, "exactly the leaked values are alive");
+        // Release it now so the test itself leaks nothing.
+        drop(ManuallyDrop::into_inner(leaked));
+        assert_eq!(drops.alive(), 0);
+    }
+}
+
+/// Values whose `Drop` uses the very stack they came from — pushing onto
+/// it, popping from it and taking everything from it — while a `TakeAll`
+/// drops them, or after `pop` handed them out. Each value is dropped once.
+#[cfg(not(loom))]
+#[test]
+fn values_whose_drop_reenters_the_same_stack() {
+    static STACK: TreiberStack<Echo> = TreiberStack::new();
+    static DROPS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    /// On drop: push a smaller echo, pop one, and take and drop everything.
+    struct Echo(u32);
+    impl Drop for Echo {
+        fn drop(&mut self) {
+            DROPS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if self.0 > 0 {
+                STACK.push(Echo(self.0 - 1));
+                STACK.push(Echo(0));
+                drop(STACK.pop());
+                drop(STACK.take_all());
+            }
+        }
+    }
+    STACK.push_all([Echo(2), Echo(0), Echo(1)]);
+    drop(STACK.take_all());
+    // Dropping Echo(n) drops itself, the Echo(0) it pops and, through its
+    // `take_all`, Echo(n − 1): 2n + 1 drops in all, so 5 + 1 + 3 here.
+    assert_eq!(DROPS.load(std::sync::atomic::Ordering::SeqCst), 9);
+    STACK.push(Echo(1));
+    drop(STACK.pop());
+    assert_eq!(DROPS.load(std::sync::atomic::Ordering::SeqCst), 9 + 3);
+    assert!(STACK.is_empty());
+}
+
+/// A value whose `Drop` would use its own stack while that stack is being
+/// dropped cannot reach it: the stack is dropped only when nothing refers to
+/// it any more (here its `Arc`'s last strong reference went, so the value's
+/// `Weak` no longer upgrades), and `Drop` holds it exclusively.
+#[test]
+fn dropping_the_stack_cannot_be_reentered() {
+    struct Back {
+        stack: std::sync::Weak<TreiberStack<Back>>,
+        reached: Arc<std::sync::atomic::AtomicBool>,
+        _tracked: Tracked<()>,
+    }
+    impl Drop for Back {
+        fn drop(&mut self) {
+            if self.stack.upgrade().is_some() {
+                self.reached.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    }
+    let drops = DropCounter::new();
+    let reached = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stack = Arc::new(TreiberStack::new());
+    for _ in 0..3 {
+        let stack_ref = Arc::downgrade(&stack);
+        stack.push(Back {
+            stack: stack_ref,
+            reached: Arc::clone(&reached),
+            _tracked: drops.track(()),
+        });
+    }
+    drop(stack);
+    assert_eq!((drops.created(), drops.dropped()), (3, 3));
+    assert!(!reached.load(std::sync::atomic::Ordering::SeqCst));
+}
+
+/// Every operation from a thread-local destructor, both while the thread's
+/// crossbeam-epoch handle still lives and after it was destroyed (then
+/// `pin` registers a fresh handle): values pushed there are popped here and
+/// the other way round, a batch is taken and dropped there, and the last
+/// reference to the stack is dropped there, with values in it.
+#[test]
+fn every_operation_works_from_a_thread_local_destructor() {
+    for when in BOTH {
+        let drops = DropCounter::new();
+        let stack = Arc::new(TreiberStack::new());
+        stack.push(drops.track(1));
+        let (s, d) = (Arc::clone(&stack), drops.clone());
+        let popped = at_thread_exit(when, move || {
+            let popped = s.pop().map(|t| t.value);
+            s.push(d.track(2));
+            s.push_all([d.track(3), d.track(4)]);
+            let guard = crossbeam_epoch::pin();
+            s.push_with(d.track(5), &guard);
+            assert_eq!(s.pop_with(&guard).map(|t| t.value), Some(5));
+            drop(guard);
+            let mut batch = s.take_all();
+            assert_eq!(batch.next().map(|t| t.value), Some(4));
+            drop(batch); // drops 3 and 2, retires the nodes
+            s.push(d.track(6));
+            popped
+        });
+        assert_eq!(popped, Some(1));
+        assert_eq!(stack.pop().map(|t| t.value), Some(6));
+
+        stack.push(drops.track(7));
+        at_thread_exit(when, move || drop(stack)); // the last reference, one value left
+        assert_eq!((drops.created(), drops.dropped()), (7, 7));
+    }
+}
+
+/// A `TakeAll` owns its values outright: it outlives the stack it came
+/// from, moves to another thread and is consumed and dropped there; the
+/// stack can be dropped while this thread is pinned (the nodes it frees were
+/// never visible to anyone else).
+#[test]
+fn take_all_outlives_its_stack_and_drops_on_another_thread() {
+    let drops = DropCounter::new();
+    let stack = TreiberStack::new();
+    stack.push_all((0..6).map(|i| drops.track(i)));
+    let mut batch = stack.take_all();
+    stack.push(drops.track(6));
+    let guard = crossbeam_epoch::pin();
+    drop(stack); // frees the node holding 6 and drops 6, while pinned
+    drop(guard);
+    assert_eq!(drops.dropped(), 1);
+    assert_eq!(batch.next().map(|t| t.value), Some(5));
+    let rest = thread::spawn(move || {
+        let next = batch.next().map(|t| t.value);
+        drop(batch);
+        next
+    })
+    .join()
+    .unwrap();
+    assert_eq!(rest, Some(4));
+    assert_eq!((drops.created(), drops.dropped()), (7, 7));
 }
 
 #[test]
