@@ -96,9 +96,13 @@
 //!
 //! Each side's own position needs no ordering at all: it is never loaded from
 //! memory, only stored (its owner keeps the value, [SPSC-I2]). Abandonment
-//! (a handle dropped) is a flag word updated with an `AcqRel`
+//! (a handle dropped) is a bit of the `state` word set with a `Release`
 //! read-modify-write ([SPSC-O5]) and read with `Acquire` ([SPSC-O6]), so a
-//! consumer that sees the producer gone also sees every item it pushed.
+//! consumer that sees the producer gone also sees every item it pushed. The
+//! ring's lifetime is a second bit per handle, set with an `AcqRel`
+//! read-modify-write after the handle's last access to the ring
+//! ([SPSC-O10]): the handle that finds the other's bit set is the last one,
+//! and frees the ring ([SPSC-I3]).
 
 use crate::loom::UnsafeCell;
 use crate::loom::atomic::AtomicUsize;
@@ -125,9 +129,9 @@ use std::time::{Duration, Instant};
 
 type Slot<T> = UnsafeCell<MaybeUninit<T>>;
 
-/// `state` bit: the producer has been dropped.
+/// `state` bit: the producer has been dropped (abandonment, [SPSC-O5]).
 const PRODUCER_GONE: usize = 1;
-/// `state` bit: the consumer has been dropped.
+/// `state` bit: the consumer has been dropped (abandonment, [SPSC-O5]).
 const CONSUMER_GONE: usize = 2;
 /// `state` bit: the consumer is (about to be) parked in a blocking pop.
 #[cfg(feature = "std")]
@@ -135,6 +139,12 @@ const CONSUMER_WAITING: usize = 4;
 /// `state` bit: the producer is (about to be) parked in a blocking push.
 #[cfg(feature = "std")]
 const PRODUCER_WAITING: usize = 8;
+/// `state` bit: the producer's drop has made its last access to the ring
+/// (lifetime, [SPSC-I3]); set after `PRODUCER_GONE`.
+const PRODUCER_DONE: usize = 16;
+/// `state` bit: the consumer's drop has made its last access to the ring
+/// (lifetime, [SPSC-I3]); set after `CONSUMER_GONE`.
+const CONSUMER_DONE: usize = 32;
 
 /// What both sides share apart from the slots.
 #[allow(clippy::disallowed_types)] // `Mutex`/`Condvar` from `crate::loom::sync`
@@ -143,9 +153,16 @@ struct Shared {
     head: CachePadded<AtomicUsize>,
     /// The producer's position: written by the producer only ([SPSC-I2]).
     tail: CachePadded<AtomicUsize>,
-    /// `PRODUCER_GONE | CONSUMER_GONE | *_WAITING`; touched only on slow
-    /// paths, by the blocking layer, and on drop.
+    /// `*_GONE | *_WAITING | *_DONE`; touched only on slow paths, by the
+    /// blocking layer, and on drop.
+    ///
+    /// | bit | set by | cleared by | meaning |
+    /// |---|---|---|---|
+    /// | `PRODUCER_GONE`, `CONSUMER_GONE` | that handle's drop, first RMW | `Queue::split` | abandonment: the other side's calls report it |
+    /// | `CONSUMER_WAITING`, `PRODUCER_WAITING` | `park` | `park` | that side sleeps, or is about to |
+    /// | `PRODUCER_DONE`, `CONSUMER_DONE` | that handle's drop, second RMW | `Queue::split` | lifetime: that handle will not touch the ring again |
     state: CachePadded<AtomicUsize>,
+
     /// Held by a blocking waiter from setting its `*_WAITING` bit until it
     /// sleeps, and by a waker around its notification ([SPSC-I5]).
     #[cfg(feature = "std")]
@@ -899,30 +916,69 @@ impl<T: Copy, S: Storage> Consumer<T, S> {
     }
 }
 
-/// Drops one handle: marks its side gone, and if the other side is gone too,
-/// releases the ring (heap storage only).
-fn leave<T, S: Storage>(ring: Ring<T>, gone: usize) {
-    // ORDERING: [SPSC-O5] AcqRel — Release publishes our last slot accesses and
-    // position to the other side; Acquire, if the other side left first, orders
-    // its last accesses before our cleanup.
-    let before = ring.shared().state.fetch_or(gone, AcqRel);
+/// Which handle is leaving: its `GONE` and `DONE` bits, and the other
+/// side's `WAITING` and `DONE` bits.
+#[derive(Clone, Copy)]
+struct Side {
+    gone: usize,
+    done: usize,
     #[cfg(feature = "std")]
-    {
+    other_waiting: usize,
+    other_done: usize,
+}
+
+impl Side {
+    const PRODUCER: Side = Side {
+        gone: PRODUCER_GONE,
+        done: PRODUCER_DONE,
+        #[cfg(feature = "std")]
+        other_waiting: CONSUMER_WAITING,
+        other_done: CONSUMER_DONE,
+    };
+    const CONSUMER: Side = Side {
+        gone: CONSUMER_GONE,
+        done: CONSUMER_DONE,
+        #[cfg(feature = "std")]
+        other_waiting: PRODUCER_WAITING,
+        other_done: PRODUCER_DONE,
+    };
+}
+
+/// Drops one handle, in two read-modify-writes of `state`:
+///
+/// 1. `GONE` (abandonment): from here on the other side's calls see this side
+///    gone; if the other side sleeps in a blocking call, wake it. The ring is
+///    still alive: the other handle frees it only after step 2.
+/// 2. `DONE` (lifetime): after this, the ring is touched again only if the
+///    other handle was already done, that is, by the last handle, which drains
+///    the queued items and frees the ring (heap storage only).
+#[cold]
+fn leave<T, S: Storage>(ring: Ring<T>, side: Side) {
+    // ORDERING: [SPSC-O5] Release — our last slot accesses and final position happen-before
+    // whoever acquires this bit ([SPSC-O6]): "gone" implies "every item it pushed is visible".
+    let _before = ring.shared().state.fetch_or(side.gone, Release);
+    #[cfg(feature = "std")]
+    if _before & side.other_waiting != 0 {
         // A waiter of the other side set its bit before our read-modify-write in
         // the modification order of `state`, or sees our bit when it checks for
         // abandonment after setting its own ([SPSC-I5]): it is never left asleep.
-        let other_waiting = if gone == PRODUCER_GONE { CONSUMER_WAITING } else { PRODUCER_WAITING };
-        if before & other_waiting != 0 {
-            ring.shared().notify();
-        }
+        // The mutex and condition variable are still alive here: the other
+        // handle cannot free the ring before our `DONE` below ([SPSC-I3]).
+        ring.shared().notify();
     }
-    let other = (PRODUCER_GONE | CONSUMER_GONE) & !gone;
-    if before & other == 0 || !S::OWNED_BY_HANDLES {
+    // The last access to the ring by a handle that is not the last one:
+    // nothing of the ring is touched after this read-modify-write unless it
+    // finds the other handle done ([SPSC-I3]).
+    // ORDERING: [SPSC-O10] AcqRel — Release: every access of ours to the ring (slots, positions,
+    // the mutex in `notify`) happens-before the other handle's drain and free; Acquire: if the
+    // other handle is done, its accesses happen-before ours below.
+    let before = ring.shared().state.fetch_or(side.done, AcqRel);
+    if before & side.other_done == 0 || !S::OWNED_BY_HANDLES {
         return;
     }
     // We are the last handle of a heap ring.
     // ORDERING: [SPSC-O7] Relaxed — both positions' final stores happen-before
-    // this through [SPSC-O5], so coherence gives their final values.
+    // this through [SPSC-O10], so coherence gives their final values.
     let head = ring.shared().head.load(Relaxed);
     // ORDERING: [SPSC-O7] Relaxed — as above.
     let tail = ring.shared().tail.load(Relaxed);
@@ -937,14 +993,14 @@ fn leave<T, S: Storage>(ring: Ring<T>, gone: usize) {
         }
     }
     let _free = Free(ring.shared.cast::<HeapRing<T>>());
-    // SAFETY: [SPSC-I4] both handles are gone, so the items at `head .. tail`
-    // are ours alone and nobody else will drop them.
+    // SAFETY: [SPSC-I4] both handles are done with the ring ([SPSC-O10]), so the
+    // items at `head .. tail` are ours alone and nobody else will drop them.
     unsafe { ring.drop_items(head, tail) };
 }
 
 impl<T, S: Storage> Drop for Producer<T, S> {
     fn drop(&mut self) {
-        leave::<T, S>(self.ring, PRODUCER_GONE);
+        leave::<T, S>(self.ring, Side::PRODUCER);
     }
 }
 
@@ -954,7 +1010,7 @@ impl<T, S: Storage> Drop for Consumer<T, S> {
         // chunk iterator; store it so the items it covered are never dropped
         // again by whoever drains the ring ([SPSC-I4]).
         self.store_head();
-        leave::<T, S>(self.ring, CONSUMER_GONE);
+        leave::<T, S>(self.ring, Side::CONSUMER);
     }
 }
 
