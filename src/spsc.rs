@@ -143,8 +143,13 @@ const PRODUCER_WAITING: usize = 8;
 /// (lifetime, [SPSC-I3]); set after `PRODUCER_GONE`.
 const PRODUCER_DONE: usize = 16;
 /// `state` bit: the consumer's drop has made its last access to the ring
-/// (lifetime, [SPSC-I3]); set after `CONSUMER_GONE`.
+/// (lifetime, [SPSC-I3]); set after `CONSUMER_GONE`. In a [`Queue`] it also
+/// tells that the shared `head` is the consumer's real position ([SPSC-I4]).
 const CONSUMER_DONE: usize = 32;
+
+/// `state` of a [`Queue`] without handles: as if a pair had been dropped, so
+/// that the first [`Queue::split`] trusts the (initial) positions.
+const NO_HANDLES: usize = PRODUCER_GONE | CONSUMER_GONE | PRODUCER_DONE | CONSUMER_DONE;
 
 /// What both sides share apart from the slots.
 #[allow(clippy::disallowed_types)] // `Mutex`/`Condvar` from `crate::loom::sync`
@@ -175,11 +180,11 @@ struct Shared {
 #[allow(clippy::disallowed_types)] // `Mutex`/`Condvar` from `crate::loom::sync`
 impl Shared {
     #[cfg(not(loom))]
-    const fn new() -> Self {
+    const fn new(state: usize) -> Self {
         Self {
             head: CachePadded::new(AtomicUsize::new(0)),
             tail: CachePadded::new(AtomicUsize::new(0)),
-            state: CachePadded::new(AtomicUsize::new(0)),
+            state: CachePadded::new(AtomicUsize::new(state)),
             #[cfg(feature = "std")]
             sleep: Mutex::new(()),
             #[cfg(feature = "std")]
@@ -188,11 +193,11 @@ impl Shared {
     }
 
     #[cfg(loom)]
-    fn new() -> Self {
+    fn new(state: usize) -> Self {
         Self {
             head: CachePadded::new(AtomicUsize::new(0)),
             tail: CachePadded::new(AtomicUsize::new(0)),
-            state: CachePadded::new(AtomicUsize::new(0)),
+            state: CachePadded::new(AtomicUsize::new(state)),
             #[cfg(feature = "std")]
             sleep: Mutex::new(()),
             #[cfg(feature = "std")]
@@ -386,7 +391,7 @@ struct HeapRing<T> {
 pub fn bounded<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
     check_capacity::<T>(capacity);
     let slots = allocate_slots::<T>(capacity);
-    let raw = Box::into_raw(Box::new(HeapRing { shared: Shared::new(), slots }));
+    let raw = Box::into_raw(Box::new(HeapRing { shared: Shared::new(0), slots }));
     // SAFETY: [SPSC-I3] `raw` comes from `Box::into_raw`: valid and non-null. The
     // slots pointer is taken from the leaked allocation itself, so it stays valid
     // until the last handle rebuilds and drops the `Box`.
@@ -1655,6 +1660,19 @@ impl<T, S: Storage> Consumer<T, S> {
 /// [`Borrowed`] storage. Items left queued when the handles go stay in the
 /// `Queue` (a later `split` sees them) and are dropped with it.
 ///
+/// # Leaked handles
+///
+/// Leaking a handle (`mem::forget`, a reference cycle) is safe. A leaked
+/// producer leaves its published items behind as usual. A leaked
+/// **consumer** takes the items still queued with it: the `Queue` cannot
+/// tell which of them the consumer had already moved out (a
+/// [`ReadChunkIter`] moves items out before it stores the consumer's
+/// position, which only its drop or the consumer's does), so the next
+/// `split`, or the `Queue`'s drop, treats the ring as empty and never drops
+/// those items — as `Vec::drain` leaks the rest of a vector when its
+/// iterator is leaked. Nothing is ever dropped or handed out twice
+/// (SAFETY.md, [SPSC-I4]).
+///
 /// # Panics
 ///
 /// [`Queue::new`] panics if `N` is 0 (at compile time when used in a
@@ -1700,7 +1718,10 @@ impl<T, const N: usize> Queue<T, N> {
     pub const fn new() -> Self {
         assert!(N > 0, "spsc queue capacity must be at least 1");
         assert!(N <= usize::MAX / 2, "spsc queue capacity overflow");
-        Self { shared: Shared::new(), slots: [const { UnsafeCell::new(MaybeUninit::uninit()) }; N] }
+        Self {
+            shared: Shared::new(NO_HANDLES),
+            slots: [const { UnsafeCell::new(MaybeUninit::uninit()) }; N],
+        }
     }
 
     /// Creates an empty queue.
@@ -1712,7 +1733,7 @@ impl<T, const N: usize> Queue<T, N> {
     pub fn new() -> Self {
         assert!(N > 0, "spsc queue capacity must be at least 1");
         Self {
-            shared: Shared::new(),
+            shared: Shared::new(NO_HANDLES),
             slots: core::array::from_fn(|_| UnsafeCell::new(MaybeUninit::uninit())),
         }
     }
@@ -1723,16 +1744,53 @@ impl<T, const N: usize> Queue<T, N> {
     }
 
     /// The two ends of the queue, borrowing it until both are gone.
+    ///
+    /// Items left queued by the previous pair of handles are still there,
+    /// unless that pair's consumer was leaked (see the type's docs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut queue: acqrel::spsc::Queue<u32, 4> = acqrel::spsc::Queue::new();
+    /// let (mut producer, consumer) = queue.split();
+    /// producer.push(1).unwrap();
+    /// drop((producer, consumer));
+    /// let (_producer, mut consumer) = queue.split();
+    /// assert_eq!(consumer.pop(), Ok(1)); // left by the first pair
+    /// ```
     pub fn split(&mut self) -> (Producer<T, Borrowed<'_>>, Consumer<T, Borrowed<'_>>) {
-        let head = self.shared.head.with_mut(|h| *h);
-        let tail = self.shared.tail.with_mut(|t| *t);
+        let (head, tail) = self.settle();
         self.shared.state.with_mut(|s| *s = 0);
-        let ring = Ring {
+        let ring = self.ring();
+        (Producer::new(ring, tail, head), Consumer::new(ring, head, tail))
+    }
+
+    /// The positions the last pair of handles left, under `&mut self` (no
+    /// handle is alive). If the last consumer was leaked, its `head` may be
+    /// stale, so the items still queued are leaked with it: the ring is made
+    /// empty (`head = tail`).
+    fn settle(&mut self) -> (usize, usize) {
+        let tail = self.shared.tail.with_mut(|t| *t);
+        let consumer_dropped = self.shared.state.with_mut(|s| *s & CONSUMER_DONE != 0);
+        let head = if consumer_dropped {
+            self.shared.head.with_mut(|h| *h)
+        } else {
+            // The consumer was leaked, maybe with a chunk iterator that moved
+            // items out without storing `head` ([SPSC-I4]): leak what is left
+            // instead of handing it out or dropping it again.
+            self.shared.head.with_mut(|h| *h = tail);
+            tail
+        };
+        (head, tail)
+    }
+
+    /// A view of the queue's ring.
+    fn ring(&self) -> Ring<T> {
+        Ring {
             shared: NonNull::from(&self.shared),
             slots: NonNull::from(&self.slots).cast::<Slot<T>>(),
             capacity: N,
-        };
-        (Producer::new(ring, tail, head), Consumer::new(ring, head, tail))
+        }
     }
 }
 
@@ -1744,16 +1802,11 @@ impl<T, const N: usize> Default for Queue<T, N> {
 
 impl<T, const N: usize> Drop for Queue<T, N> {
     fn drop(&mut self) {
-        let head = self.shared.head.with_mut(|h| *h);
-        let tail = self.shared.tail.with_mut(|t| *t);
-        let ring = Ring {
-            shared: NonNull::from(&self.shared),
-            slots: NonNull::from(&self.slots).cast::<Slot<T>>(),
-            capacity: N,
-        };
+        let (head, tail) = self.settle();
         // SAFETY: [SPSC-I4] `&mut self`: no handle is alive, and the items at
-        // `head .. tail` were left by the last handles, dropped by nobody.
-        unsafe { ring.drop_items(head, tail) };
+        // `head .. tail` were left by the last handles (whose consumer was
+        // dropped, or the range is empty), dropped by nobody.
+        unsafe { self.ring().drop_items(head, tail) };
     }
 }
 

@@ -6,9 +6,13 @@
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 mod common;
+#[path = "common/exactly_once.rs"]
+mod exactly_once;
 
-use acqrel::spsc::{self, PopError, PushError, Queue};
+use acqrel::spsc::{self, PopError, PushError, Queue, Storage};
 use common::{DropCounter, scaled};
+use exactly_once::{Book, Item};
+use std::mem;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::thread;
 
@@ -750,4 +754,66 @@ fn push_and_pop_from_two_threads_are_linearizable() {
         assert_spsc_roles(&history);
         lin::assert_linearizable(SpscSpec::bounded(2), &history);
     }
+}
+
+type P<S> = spsc::Producer<Item, S>;
+type C<S> = spsc::Consumer<Item, S>;
+/// Pops every readable item into the book; returns the error that stopped it.
+fn deliver_all<S: Storage>(c: &mut C<S>, book: &Book) -> PopError {
+    loop {
+        match c.pop() {
+            Ok(item) => book.deliver(item),
+            Err(e) => return e,
+        }
+    }
+}
+
+/// Pushes `n` new items, each of which must fit.
+fn push_new<S: Storage>(p: &mut P<S>, book: &'static Book, n: usize) {
+    for item in book.items(n) {
+        p.push(item).unwrap();
+    }
+}
+
+/// Issue 13, defect 2: a chunk iterator moves items out before the shared
+/// head says so; leak it and its consumer, and the `Queue` must not drop the
+/// items it moved out a second time.
+#[test]
+fn queue_drop_after_leaked_read_iterator_and_consumer_drops_nothing_twice() {
+    static BOOK: Book = Book::new();
+    let mut queue: Queue<Item, 4> = Queue::new();
+    let (mut p, mut c) = queue.split();
+    push_new(&mut p, &BOOK, 3);
+    let mut it = c.pop_iter();
+    BOOK.deliver(it.next().unwrap());
+    mem::forget(it);
+    mem::forget(c);
+    drop(p);
+    drop(queue);
+    BOOK.assert_never_twice();
+    assert_eq!(BOOK.leaked(), [1, 2], "the consumer's items leak with it");
+}
+
+/// Issue 13, defect 2, through `split`: the next consumer must not receive
+/// an item the leaked iterator already moved out.
+#[test]
+fn split_after_leaked_read_iterator_and_consumer_hands_out_nothing_twice() {
+    static BOOK: Book = Book::new();
+    let mut queue: Queue<Item, 4> = Queue::new();
+    let (mut p, mut c) = queue.split();
+    push_new(&mut p, &BOOK, 3);
+    let mut it = c.read_chunk(2).into_iter();
+    BOOK.deliver(it.next().unwrap());
+    mem::forget(it);
+    mem::forget(c);
+    drop(p);
+    let (mut p, mut c) = queue.split();
+    assert_eq!(deliver_all(&mut c, &BOOK), PopError::Empty);
+    BOOK.assert_never_twice();
+    push_new(&mut p, &BOOK, 4);
+    assert_eq!(c.len(), 4, "the whole capacity is usable again");
+    assert_eq!(deliver_all(&mut c, &BOOK), PopError::Empty);
+    drop((p, c));
+    drop(queue);
+    BOOK.assert_outcome(&[0, 3, 4, 5, 6], &[1, 2], "after the second split");
 }
