@@ -507,6 +507,11 @@ pub struct Consumer<T, S: Storage = Heap> {
     head: usize,
     /// The producer's position as last loaded: never ahead of the real one.
     tail_cache: usize,
+    /// Set while a chunk iterator has moved `head` past items it may not
+    /// have published yet: true from `ReadChunk::into_iter` to the
+    /// iterator's drop, and for good if the iterator is leaked, until the
+    /// consumer next finds the queue empty.
+    head_unpublished: bool,
     _storage: PhantomData<(S, T)>,
 }
 
@@ -705,7 +710,7 @@ impl<T: Copy, S: Storage> Producer<T, S> {
 
 impl<T, S: Storage> Consumer<T, S> {
     fn new(ring: Ring<T>, head: usize, tail: usize) -> Self {
-        Self { ring, head, tail_cache: tail, _storage: PhantomData }
+        Self { ring, head, tail_cache: tail, head_unpublished: false, _storage: PhantomData }
     }
 
     /// The number of items the queue can hold.
@@ -744,6 +749,7 @@ impl<T, S: Storage> Consumer<T, S> {
     /// The empty path: `Abandoned` if the producer is gone and left nothing.
     #[cold]
     fn empty_or_abandoned(&mut self) -> Result<usize, PopError> {
+        self.publish_leaked_head();
         if !self.is_abandoned() {
             return Err(PopError::Empty);
         }
@@ -760,6 +766,30 @@ impl<T, S: Storage> Consumer<T, S> {
     fn release(&mut self, n: usize) {
         self.head = self.ring.advance(self.head, n);
         self.store_head();
+    }
+
+    /// On the empty path: if a leaked chunk iterator left our position ahead
+    /// of the stored one, store it now (and wake a producer parked on the
+    /// queue that only looked full), so the slots of the leaked chunk are
+    /// free again. Never called with `sleep` held (`park` re-checks with
+    /// `refresh_len`, which does not come here).
+    #[inline(always)]
+    fn publish_leaked_head(&mut self) {
+        if self.head_unpublished {
+            self.publish_leaked_head_slow();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn publish_leaked_head_slow(&mut self) {
+        // A leaked chunk iterator never published the head it moved on;
+        // without this, a ring it covered whole would look full to the
+        // producer and empty to us for as long as we only poll.
+        self.head_unpublished = false;
+        self.store_head();
+        #[cfg(feature = "std")]
+        self.wake_producer();
     }
 
     #[inline(always)]
@@ -839,20 +869,24 @@ impl<T, S: Storage> Consumer<T, S> {
     /// pops.
     #[inline]
     pub fn slots(&mut self) -> usize {
-        self.refresh_len()
+        let len = self.refresh_len();
+        if len == 0 {
+            self.publish_leaked_head();
+        }
+        len
     }
 
     /// The same as [`slots`](Consumer::slots): the number of queued items.
     #[inline]
     pub fn len(&mut self) -> usize {
-        self.refresh_len()
+        self.slots()
     }
 
     /// Whether the queue is empty. May turn false at any moment as the
     /// producer pushes.
     #[inline]
     pub fn is_empty(&mut self) -> bool {
-        self.cached_len() == 0 && self.refresh_len() == 0
+        self.cached_len() == 0 && self.slots() == 0
     }
 
     /// Whether the producer has been dropped. Once true, stays true.
@@ -1268,6 +1302,7 @@ impl<'c, T, S: Storage> ReadChunk<'c, T, S> {
                     self.drop_next();
                 }
                 self.consumer.store_head();
+                self.consumer.head_unpublished = false;
             }
         }
         let mut finish = Finish { consumer: self.consumer, left: n };
@@ -1319,7 +1354,17 @@ impl<'c, T, S: Storage> IntoIterator for ReadChunk<'c, T, S> {
         // leaked, its items are leaked too, never read twice ([SPSC-I4]). Its
         // drop puts the head right after the items it yielded.
         self.consumer.head = ring.advance(head, self.len);
-        ReadChunkIter { consumer: self.consumer, head, start, first, len: self.len, taken: 0 }
+        let was_unpublished = self.consumer.head_unpublished;
+        self.consumer.head_unpublished = was_unpublished || self.len > 0;
+        ReadChunkIter {
+            consumer: self.consumer,
+            head,
+            start,
+            first,
+            len: self.len,
+            taken: 0,
+            was_unpublished,
+        }
     }
 }
 
@@ -1341,6 +1386,10 @@ pub struct ReadChunkIter<'c, T, S: Storage = Heap> {
     first: usize,
     len: usize,
     taken: usize,
+    /// Whether the consumer's head was already unpublished before the chunk
+    /// (after an earlier leaked iterator): then the drop must not clear it
+    /// without storing.
+    was_unpublished: bool,
 }
 
 impl<T, S: Storage> Iterator for ReadChunkIter<'_, T, S> {
@@ -1396,6 +1445,9 @@ impl<T, S: Storage> Drop for ReadChunkIter<'_, T, S> {
         self.consumer.head = self.consumer.ring.advance(self.head, self.taken);
         if self.taken > 0 {
             self.consumer.store_head();
+            self.consumer.head_unpublished = false;
+        } else {
+            self.consumer.head_unpublished = self.was_unpublished;
         }
     }
 }

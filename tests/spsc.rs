@@ -817,3 +817,53 @@ fn split_after_leaked_read_iterator_and_consumer_hands_out_nothing_twice() {
     drop(queue);
     BOOK.assert_outcome(&[0, 3, 4, 5, 6], &[1, 2], "after the second split");
 }
+
+/// A chunk iterator over the whole (full) ring, leaked. The
+/// consumer sees the queue empty; the producer must not see it full for
+/// ever: the consumer's empty path publishes the head the iterator moved on.
+#[test]
+fn leaked_iterator_over_the_whole_ring_frees_it_on_the_consumers_empty_path() {
+    for poll in ["is_empty", "len", "pop", "peek", "read_chunk"] {
+        let (mut p, mut c) = spsc::bounded::<u32>(4);
+        assert_eq!(p.push_slice(&[1, 2, 3, 4]), 4);
+        let mut it = c.pop_iter();
+        assert_eq!(it.next(), Some(1));
+        mem::forget(it);
+        assert_eq!(p.slots(), 0, "nothing published yet");
+        match poll {
+            "is_empty" => assert!(c.is_empty()),
+            "len" => assert_eq!(c.len(), 0),
+            "pop" => assert_eq!(c.pop(), Err(PopError::Empty)),
+            "peek" => assert_eq!(c.peek(), Err(PopError::Empty)),
+            _ => assert!(c.read_chunk(4).is_empty()),
+        }
+        assert_eq!(p.slots(), 4, "after polling with {poll}, the ring is free again");
+        assert_eq!(p.push_slice(&[5, 6]), 2);
+        assert_eq!(c.pop_iter().collect::<Vec<_>>(), [5, 6]);
+    }
+}
+
+/// As above with both sides blocking: the producer parks on the ring that
+/// only looks full; the consumer's blocking pop finds it empty, publishes
+/// its head and wakes the producer.
+#[test]
+fn leaked_iterator_over_the_whole_ring_does_not_deadlock_blocking_calls() {
+    let (mut p, mut c) = spsc::bounded::<u32>(2);
+    p.push_slice(&[1, 2]);
+    let mut it = c.read_chunk(2).into_iter();
+    assert_eq!(it.next(), Some(1));
+    mem::forget(it);
+    thread::scope(|s| {
+        s.spawn(move || {
+            for i in 3..3 + scaled(1000) as u32 {
+                p.push_blocking(i).unwrap();
+            }
+        });
+        let mut expected = 3;
+        while let Ok(i) = c.pop_blocking() {
+            assert_eq!(i, expected);
+            expected += 1;
+        }
+        assert_eq!(expected, 3 + scaled(1000) as u32);
+    });
+}
