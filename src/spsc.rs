@@ -3,16 +3,31 @@
 //!
 //! # Guarantees
 //!
-//! [`bounded`] returns one [`Producer`] and one [`Consumer`]. Every operation
-//! of both handles is **wait-free**: a bounded number of steps, no loop that
-//! waits for the other side, no compare-exchange, no lock. Items come out in
-//! the order they went in, each exactly once, and each item is dropped exactly
-//! once: by whoever pops it, or — if it is still queued — when the last
-//! handle goes (heap form) or the [`Queue`] is dropped (borrowed form).
+//! [`bounded`] returns one [`Producer`] and one [`Consumer`]. Every
+//! non-blocking operation of both handles (`push`, `pop`, `peek`, the chunk
+//! and slice calls, `len`/`slots`, `is_abandoned`) is **wait-free**: a
+//! bounded number of steps, no loop that waits for the other side, no
+//! compare-exchange, no lock — apart from the user code some of them run
+//! (the iterator of [`Producer::push_from_iter`], the `Drop` of the items a
+//! [`ReadChunk::commit`] removes). The blocking calls (`std` only) park the
+//! thread. Dropping a handle takes two read-modify-writes, and the lock of
+//! the blocking layer only if the other side is parked; the last handle of a
+//! heap ring also drops the items still queued. Items come out in the order
+//! they went in, each exactly once, and each item is dropped at most once:
+//! by whoever pops it, or — if it is still queued — when the last handle goes
+//! (heap form) or the [`Queue`] is dropped (borrowed form).
 //!
-//! The handles are `Send` but not `Sync`, and every method takes `&mut self`:
-//! at any moment one thread pushes and one thread pops, which is what lets
-//! the queue work without read-modify-write instructions ([SPSC-I1]).
+//! Leaking (`mem::forget`) is safe and never worse than a leak: a leaked
+//! chunk or chunk iterator leaks the items it held; a leaked handle is, to
+//! the other side, a handle that is still there, and keeps a heap ring (with
+//! its items) alive for good; a leaked consumer of a [`Queue`] takes the items
+//! still queued with it. No item is ever dropped or handed out twice
+//! (SAFETY.md, "What safe code can do to it").
+//!
+//! The handles are `Send` but not `Sync`, and every method that moves items
+//! or positions takes `&mut self`: at any moment one thread pushes and one
+//! thread pops, which is what lets the queue work without read-modify-write
+//! instructions ([SPSC-I1]).
 //!
 //! ```compile_fail
 //! // A producer cannot be shared between threads (it is not `Sync`):
@@ -21,6 +36,15 @@
 //! std::thread::scope(|s| {
 //!     s.spawn(move || shared.is_abandoned());
 //! });
+//! ```
+//!
+//! ```compile_fail
+//! // Handles are invariant in the item type: a producer of `&'static str`
+//! // cannot become a producer of shorter-lived references while its consumer
+//! // still hands out `&'static str`.
+//! fn shorten<'a>(p: acqrel::spsc::Producer<&'static str>) -> acqrel::spsc::Producer<&'a str> {
+//!     p
+//! }
 //! ```
 //!
 //! ```compile_fail
@@ -167,7 +191,6 @@ struct Shared {
     /// | `CONSUMER_WAITING`, `PRODUCER_WAITING` | `park` | `park` | that side sleeps, or is about to |
     /// | `PRODUCER_DONE`, `CONSUMER_DONE` | that handle's drop, second RMW | `Queue::split` | lifetime: that handle will not touch the ring again |
     state: CachePadded<AtomicUsize>,
-
     /// Held by a blocking waiter from setting its `*_WAITING` bit until it
     /// sleeps, and by a waker around its notification ([SPSC-I5]).
     #[cfg(feature = "std")]
@@ -297,7 +320,8 @@ impl<T> Ring<T> {
         }
         impl<T> Drop for Rest<'_, T> {
             fn drop(&mut self) {
-                // Non-empty only while unwinding from a panicking item `Drop`.
+                // SAFE-CODE: [SPSC-S4] non-empty only while unwinding from a panicking
+                // item `Drop`: the rest are still dropped, once each.
                 while self.head != self.tail {
                     self.drop_next();
                 }
@@ -403,6 +427,8 @@ pub fn bounded<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
 
 #[inline]
 fn check_capacity<T>(capacity: usize) {
+    // SAFE-CODE: [SPSC-S8] a capacity that is 0 or does not fit in memory is refused
+    // before anything is allocated (positions run to `2 * capacity`).
     assert!(capacity > 0, "spsc queue capacity must be at least 1");
     assert!(
         capacity <= usize::MAX / 2 && core::alloc::Layout::array::<T>(capacity).is_ok(),
@@ -510,7 +536,7 @@ pub struct Consumer<T, S: Storage = Heap> {
     /// Set while a chunk iterator has moved `head` past items it may not
     /// have published yet: true from `ReadChunk::into_iter` to the
     /// iterator's drop, and for good if the iterator is leaked, until the
-    /// consumer next finds the queue empty.
+    /// consumer next finds the queue empty ([SPSC-S1]).
     head_unpublished: bool,
     _storage: PhantomData<(S, T)>,
 }
@@ -783,9 +809,9 @@ impl<T, S: Storage> Consumer<T, S> {
     #[cold]
     #[inline(never)]
     fn publish_leaked_head_slow(&mut self) {
-        // A leaked chunk iterator never published the head it moved on;
-        // without this, a ring it covered whole would look full to the
-        // producer and empty to us for as long as we only poll.
+        // SAFE-CODE: [SPSC-S1] a leaked chunk iterator never published the head it moved
+        // on; without this, a ring it covered whole would look full to the producer and
+        // empty to us for as long as we only poll.
         self.head_unpublished = false;
         self.store_head();
         #[cfg(feature = "std")]
@@ -1001,12 +1027,12 @@ fn leave<T, S: Storage>(ring: Ring<T>, side: Side) {
         // A waiter of the other side set its bit before our read-modify-write in
         // the modification order of `state`, or sees our bit when it checks for
         // abandonment after setting its own ([SPSC-I5]): it is never left asleep.
-        // The mutex and condition variable are still alive here: the other
-        // handle cannot free the ring before our `DONE` below ([SPSC-I3]).
+        // SAFE-CODE: [SPSC-S6] the mutex and condition variable are still alive here:
+        // the other handle cannot free the ring before our `DONE` below ([SPSC-I3]).
         ring.shared().notify();
     }
-    // The last access to the ring by a handle that is not the last one:
-    // nothing of the ring is touched after this read-modify-write unless it
+    // SAFE-CODE: [SPSC-S6] the last access to the ring by a handle that is not the
+    // last one: nothing of the ring is touched after this read-modify-write unless it
     // finds the other handle done ([SPSC-I3]).
     // ORDERING: [SPSC-O10] AcqRel — Release: every access of ours to the ring (slots, positions,
     // the mutex in `notify`) happens-before the other handle's drain and free; Acquire: if the
@@ -1045,9 +1071,9 @@ impl<T, S: Storage> Drop for Producer<T, S> {
 
 impl<T, S: Storage> Drop for Consumer<T, S> {
     fn drop(&mut self) {
-        // The local head can be ahead of the stored one only after a leaked
-        // chunk iterator; store it so the items it covered are never dropped
-        // again by whoever drains the ring ([SPSC-I4]).
+        // SAFE-CODE: [SPSC-S1] the local head can be ahead of the stored one only
+        // after a leaked chunk iterator; store it so the items it covered are never
+        // dropped again by whoever drains the ring ([SPSC-I4]).
         self.store_head();
         leave::<T, S>(self.ring, Side::CONSUMER);
     }
@@ -1160,6 +1186,9 @@ impl<T, S: Storage> WriteChunk<'_, T, S> {
         // The chunk's slots: `start ..` up to the end of the buffer, then `0 ..`.
         for (from, n) in [(start, first), (0, len - first)] {
             for index in from..from + n {
+                // SAFE-CODE: [SPSC-S3] the chunk's length bounds the writes (never the
+                // iterator's `size_hint`), `next` is called only for a free slot, and the
+                // guard publishes what was written if `next` panics.
                 let Some(item) = iter.next() else { return guard.written };
                 // SAFETY: [SPSC-I2] the slot is one of the chunk's free slots, owned by the producer.
                 ring.slot_at(index).with_mut(|p| unsafe { (*p).write(item) });
@@ -1277,6 +1306,7 @@ impl<'c, T, S: Storage> ReadChunk<'c, T, S> {
     ///
     /// If `n > self.len()`.
     pub fn commit(self, n: usize) {
+        // SAFE-CODE: [SPSC-S8] checked before anything moves: a bad `n` removes nothing.
         assert!(n <= self.len, "commit of {n} items from a chunk of {}", self.len);
         /// Publishes the new head when the loop below ends, and if an item's
         /// `Drop` unwinds out of it, first drops the items still left.
@@ -1290,6 +1320,9 @@ impl<'c, T, S: Storage> ReadChunk<'c, T, S> {
                 let pos = self.consumer.head;
                 self.consumer.head = self.consumer.ring.advance(pos, 1);
                 let slot = self.consumer.ring.slot(pos);
+                // SAFE-CODE: [SPSC-S5] the item's `Drop` is user code: it may push through
+                // the producer (which sees these slots still taken: the shared head is
+                // stored only at the end) or drop it (the consumer keeps the ring alive).
                 // SAFETY: [SPSC-I4] the item is initialised, ours, and not yet dropped:
                 // `head` moved past it before its drop, so it is dropped once.
                 slot.with_mut(|p| unsafe { (*p).assume_init_drop() });
@@ -1297,7 +1330,8 @@ impl<'c, T, S: Storage> ReadChunk<'c, T, S> {
         }
         impl<T, S: Storage> Drop for Finish<'_, T, S> {
             fn drop(&mut self) {
-                // Non-empty only while unwinding from a panicking item `Drop`.
+                // SAFE-CODE: [SPSC-S4] non-empty only while unwinding from a panicking
+                // item `Drop`: the rest are dropped and the new head is published.
                 while self.left > 0 {
                     self.drop_next();
                 }
@@ -1350,9 +1384,9 @@ impl<'c, T, S: Storage> IntoIterator for ReadChunk<'c, T, S> {
         let head = self.consumer.head;
         let start = ring.index(head);
         let first = self.len.min(ring.capacity - start);
-        // Move the local head past the whole chunk now: should the iterator be
-        // leaked, its items are leaked too, never read twice ([SPSC-I4]). Its
-        // drop puts the head right after the items it yielded.
+        // SAFE-CODE: [SPSC-S1] move the local head past the whole chunk now:
+        // should the iterator be leaked, its items are leaked too, never read
+        // twice ([SPSC-I4]). Its drop puts the head right after the items it yielded.
         self.consumer.head = ring.advance(head, self.len);
         let was_unpublished = self.consumer.head_unpublished;
         self.consumer.head_unpublished = was_unpublished || self.len > 0;
@@ -1421,7 +1455,8 @@ impl<T, S: Storage> Iterator for ReadChunkIter<'_, T, S> {
         let mut acc = init;
         while self.taken < self.first {
             let index = self.start + self.taken;
-            // Counted before `f` runs: should it panic, the drop commits this item.
+            // SAFE-CODE: [SPSC-S4] counted before `f` runs: should it panic, the
+            // iterator's drop commits this item (moved out, now `f`'s).
             self.taken += 1;
             // SAFETY: [SPSC-I2] as in `next`: initialised, owned, moved out once.
             acc = f(acc, ring.slot_at(index).with(|p| unsafe { (*p).assume_init_read() }));
@@ -1488,6 +1523,9 @@ impl Shared {
     }
 
     /// Parks until `ready()` holds (true) or `deadline` passes (false).
+    // SAFE-CODE: [SPSC-S7] no thread-local state anywhere in the queue: a waiter sleeps
+    // on the ring's own mutex and condition variable, so every path (blocking ones
+    // included) works from a thread-local destructor.
     fn park(
         &self,
         waiting: usize,
@@ -1827,9 +1865,9 @@ impl<T, const N: usize> Queue<T, N> {
         let head = if consumer_dropped {
             self.shared.head.with_mut(|h| *h)
         } else {
-            // The consumer was leaked, maybe with a chunk iterator that moved
-            // items out without storing `head` ([SPSC-I4]): leak what is left
-            // instead of handing it out or dropping it again.
+            // SAFE-CODE: [SPSC-S2] the consumer was leaked, maybe with a chunk
+            // iterator that moved items out without storing `head` ([SPSC-I4]):
+            // leak what is left instead of handing it out or dropping it again.
             self.shared.head.with_mut(|h| *h = tail);
             tail
         };
