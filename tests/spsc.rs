@@ -1633,6 +1633,33 @@ fn handles_used_and_dropped_in_thread_local_destructors() {
     assert_eq!(sum, total);
 }
 
+/// [SPSC-S6], std threads, the interleaving of issue 13's defect 1 over and
+/// over: the consumer parks in `pop_blocking`, the producer's drop wakes it,
+/// the consumer returns `Abandoned` and drops its handle while the producer
+/// may still be inside its wake-up. Under Miri a wake-up not ordered before
+/// the free ([SPSC-O10]'s Release) is a data race with the deallocation;
+/// under AddressSanitizer a wake-up after the free is a use-after-free.
+#[test]
+fn parked_pop_woken_by_producer_drop_then_both_ends_free() {
+    use std::sync::Barrier;
+    for _ in 0..scaled(40_000) {
+        let (p, mut c) = spsc::bounded::<u64>(1);
+        let barrier = Barrier::new(2);
+        let barrier = &barrier;
+        thread::scope(|s| {
+            s.spawn(move || {
+                barrier.wait();
+                drop(p);
+            });
+            s.spawn(move || {
+                barrier.wait();
+                assert_eq!(c.pop_blocking(), Err(PopError::Abandoned));
+                drop(c);
+            });
+        });
+    }
+}
+
 /// [SPSC-S6], std threads: the two handles are dropped at the same moment on
 /// two threads, after a blocking call that ends in `Abandoned` or without;
 /// every item is dropped exactly once. Under AddressSanitizer (`ci/san.sh`)
