@@ -1642,7 +1642,7 @@ fn handles_used_and_dropped_in_thread_local_destructors() {
 #[test]
 fn parked_pop_woken_by_producer_drop_then_both_ends_free() {
     use std::sync::Barrier;
-    for _ in 0..scaled(40_000) {
+    for _ in 0..scaled(10_000) {
         let (p, mut c) = spsc::bounded::<u64>(1);
         let barrier = Barrier::new(2);
         let barrier = &barrier;
