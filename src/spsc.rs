@@ -1590,7 +1590,10 @@ fn deadline(timeout: Duration) -> Option<Instant> {
 /// [`wake_producer`](Consumer::wake_producer), and by its drop. The
 /// non-blocking calls (`push`, `pop`, chunks) never pay for wake-ups: they
 /// do not notify, so a side that mixes them with a parked peer calls the
-/// `wake_*` method after them.
+/// `wake_*` method after them. (One repair path is the exception: after a
+/// leaked [`ReadChunkIter`], the consumer's first call that finds the queue
+/// empty publishes the position the iterator moved on and wakes a parked
+/// producer.)
 #[cfg(feature = "std")]
 impl<T, S: Storage> Producer<T, S> {
     /// Pushes `item`, parking while the queue is full.
