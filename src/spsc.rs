@@ -3,16 +3,31 @@
 //!
 //! # Guarantees
 //!
-//! [`bounded`] returns one [`Producer`] and one [`Consumer`]. Every operation
-//! of both handles is **wait-free**: a bounded number of steps, no loop that
-//! waits for the other side, no compare-exchange, no lock. Items come out in
-//! the order they went in, each exactly once, and each item is dropped exactly
-//! once: by whoever pops it, or — if it is still queued — when the last
-//! handle goes (heap form) or the [`Queue`] is dropped (borrowed form).
+//! [`bounded`] returns one [`Producer`] and one [`Consumer`]. Every
+//! non-blocking operation of both handles (`push`, `pop`, `peek`, the chunk
+//! and slice calls, `len`/`slots`, `is_abandoned`) is **wait-free**: a
+//! bounded number of steps, no loop that waits for the other side, no
+//! compare-exchange, no lock — apart from the user code some of them run
+//! (the iterator of [`Producer::push_from_iter`], the `Drop` of the items a
+//! [`ReadChunk::commit`] removes). The blocking calls (`std` only) park the
+//! thread. Dropping a handle takes two read-modify-writes, and the lock of
+//! the blocking layer only if the other side is parked; the last handle of a
+//! heap ring also drops the items still queued. Items come out in the order
+//! they went in, each exactly once, and each item is dropped at most once:
+//! by whoever pops it, or — if it is still queued — when the last handle goes
+//! (heap form) or the [`Queue`] is dropped (borrowed form).
 //!
-//! The handles are `Send` but not `Sync`, and every method takes `&mut self`:
-//! at any moment one thread pushes and one thread pops, which is what lets
-//! the queue work without read-modify-write instructions ([SPSC-I1]).
+//! Leaking (`mem::forget`) is safe and never worse than a leak: a leaked
+//! chunk or chunk iterator leaks the items it held; a leaked handle is, to
+//! the other side, a handle that is still there, and keeps a heap ring (with
+//! its items) alive for good; a leaked consumer of a [`Queue`] takes the items
+//! still queued with it. No item is ever dropped or handed out twice
+//! (SAFETY.md, "What safe code can do to it").
+//!
+//! The handles are `Send` but not `Sync`, and every method that moves items
+//! or positions takes `&mut self`: at any moment one thread pushes and one
+//! thread pops, which is what lets the queue work without read-modify-write
+//! instructions ([SPSC-I1]).
 //!
 //! ```compile_fail
 //! // A producer cannot be shared between threads (it is not `Sync`):
@@ -21,6 +36,15 @@
 //! std::thread::scope(|s| {
 //!     s.spawn(move || shared.is_abandoned());
 //! });
+//! ```
+//!
+//! ```compile_fail
+//! // Handles are invariant in the item type: a producer of `&'static str`
+//! // cannot become a producer of shorter-lived references while its consumer
+//! // still hands out `&'static str`.
+//! fn shorten<'a>(p: acqrel::spsc::Producer<&'static str>) -> acqrel::spsc::Producer<&'a str> {
+//!     p
+//! }
 //! ```
 //!
 //! ```compile_fail
@@ -96,9 +120,13 @@
 //!
 //! Each side's own position needs no ordering at all: it is never loaded from
 //! memory, only stored (its owner keeps the value, [SPSC-I2]). Abandonment
-//! (a handle dropped) is a flag word updated with an `AcqRel`
+//! (a handle dropped) is a bit of the `state` word set with a `Release`
 //! read-modify-write ([SPSC-O5]) and read with `Acquire` ([SPSC-O6]), so a
-//! consumer that sees the producer gone also sees every item it pushed.
+//! consumer that sees the producer gone also sees every item it pushed. The
+//! ring's lifetime is a second bit per handle, set with an `AcqRel`
+//! read-modify-write after the handle's last access to the ring
+//! ([SPSC-O10]): the handle that finds the other's bit set is the last one,
+//! and frees the ring ([SPSC-I3]).
 
 use crate::loom::UnsafeCell;
 use crate::loom::atomic::AtomicUsize;
@@ -125,9 +153,9 @@ use std::time::{Duration, Instant};
 
 type Slot<T> = UnsafeCell<MaybeUninit<T>>;
 
-/// `state` bit: the producer has been dropped.
+/// `state` bit: the producer has been dropped (abandonment, [SPSC-O5]).
 const PRODUCER_GONE: usize = 1;
-/// `state` bit: the consumer has been dropped.
+/// `state` bit: the consumer has been dropped (abandonment, [SPSC-O5]).
 const CONSUMER_GONE: usize = 2;
 /// `state` bit: the consumer is (about to be) parked in a blocking pop.
 #[cfg(feature = "std")]
@@ -135,6 +163,17 @@ const CONSUMER_WAITING: usize = 4;
 /// `state` bit: the producer is (about to be) parked in a blocking push.
 #[cfg(feature = "std")]
 const PRODUCER_WAITING: usize = 8;
+/// `state` bit: the producer's drop has made its last access to the ring
+/// (lifetime, [SPSC-I3]); set after `PRODUCER_GONE`.
+const PRODUCER_DONE: usize = 16;
+/// `state` bit: the consumer's drop has made its last access to the ring
+/// (lifetime, [SPSC-I3]); set after `CONSUMER_GONE`. In a [`Queue`] it also
+/// tells that the shared `head` is the consumer's real position ([SPSC-I4]).
+const CONSUMER_DONE: usize = 32;
+
+/// `state` of a [`Queue`] without handles: as if a pair had been dropped, so
+/// that the first [`Queue::split`] trusts the (initial) positions.
+const NO_HANDLES: usize = PRODUCER_GONE | CONSUMER_GONE | PRODUCER_DONE | CONSUMER_DONE;
 
 /// What both sides share apart from the slots.
 #[allow(clippy::disallowed_types)] // `Mutex`/`Condvar` from `crate::loom::sync`
@@ -143,8 +182,14 @@ struct Shared {
     head: CachePadded<AtomicUsize>,
     /// The producer's position: written by the producer only ([SPSC-I2]).
     tail: CachePadded<AtomicUsize>,
-    /// `PRODUCER_GONE | CONSUMER_GONE | *_WAITING`; touched only on slow
-    /// paths, by the blocking layer, and on drop.
+    /// `*_GONE | *_WAITING | *_DONE`; touched only on slow paths, by the
+    /// blocking layer, and on drop.
+    ///
+    /// | bit | set by | cleared by | meaning |
+    /// |---|---|---|---|
+    /// | `PRODUCER_GONE`, `CONSUMER_GONE` | that handle's drop, first RMW | `Queue::split` | abandonment: the other side's calls report it |
+    /// | `CONSUMER_WAITING`, `PRODUCER_WAITING` | `park` | `park` | that side sleeps, or is about to |
+    /// | `PRODUCER_DONE`, `CONSUMER_DONE` | that handle's drop, second RMW | `Queue::split` | lifetime: that handle will not touch the ring again |
     state: CachePadded<AtomicUsize>,
     /// Held by a blocking waiter from setting its `*_WAITING` bit until it
     /// sleeps, and by a waker around its notification ([SPSC-I5]).
@@ -158,11 +203,11 @@ struct Shared {
 #[allow(clippy::disallowed_types)] // `Mutex`/`Condvar` from `crate::loom::sync`
 impl Shared {
     #[cfg(not(loom))]
-    const fn new() -> Self {
+    const fn new(state: usize) -> Self {
         Self {
             head: CachePadded::new(AtomicUsize::new(0)),
             tail: CachePadded::new(AtomicUsize::new(0)),
-            state: CachePadded::new(AtomicUsize::new(0)),
+            state: CachePadded::new(AtomicUsize::new(state)),
             #[cfg(feature = "std")]
             sleep: Mutex::new(()),
             #[cfg(feature = "std")]
@@ -171,11 +216,11 @@ impl Shared {
     }
 
     #[cfg(loom)]
-    fn new() -> Self {
+    fn new(state: usize) -> Self {
         Self {
             head: CachePadded::new(AtomicUsize::new(0)),
             tail: CachePadded::new(AtomicUsize::new(0)),
-            state: CachePadded::new(AtomicUsize::new(0)),
+            state: CachePadded::new(AtomicUsize::new(state)),
             #[cfg(feature = "std")]
             sleep: Mutex::new(()),
             #[cfg(feature = "std")]
@@ -275,7 +320,8 @@ impl<T> Ring<T> {
         }
         impl<T> Drop for Rest<'_, T> {
             fn drop(&mut self) {
-                // Non-empty only while unwinding from a panicking item `Drop`.
+                // SAFE-CODE: [SPSC-S4] non-empty only while unwinding from a panicking
+                // item `Drop`: the rest are still dropped, once each.
                 while self.head != self.tail {
                     self.drop_next();
                 }
@@ -369,7 +415,7 @@ struct HeapRing<T> {
 pub fn bounded<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
     check_capacity::<T>(capacity);
     let slots = allocate_slots::<T>(capacity);
-    let raw = Box::into_raw(Box::new(HeapRing { shared: Shared::new(), slots }));
+    let raw = Box::into_raw(Box::new(HeapRing { shared: Shared::new(0), slots }));
     // SAFETY: [SPSC-I3] `raw` comes from `Box::into_raw`: valid and non-null. The
     // slots pointer is taken from the leaked allocation itself, so it stays valid
     // until the last handle rebuilds and drops the `Box`.
@@ -381,6 +427,8 @@ pub fn bounded<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
 
 #[inline]
 fn check_capacity<T>(capacity: usize) {
+    // SAFE-CODE: [SPSC-S8] a capacity that is 0 or does not fit in memory is refused
+    // before anything is allocated (positions run to `2 * capacity`).
     assert!(capacity > 0, "spsc queue capacity must be at least 1");
     assert!(
         capacity <= usize::MAX / 2 && core::alloc::Layout::array::<T>(capacity).is_ok(),
@@ -485,6 +533,11 @@ pub struct Consumer<T, S: Storage = Heap> {
     head: usize,
     /// The producer's position as last loaded: never ahead of the real one.
     tail_cache: usize,
+    /// Set while a chunk iterator has moved `head` past items it may not
+    /// have published yet: true from `ReadChunk::into_iter` to the
+    /// iterator's drop, and for good if the iterator is leaked, until the
+    /// consumer next finds the queue empty ([SPSC-S1]).
+    head_unpublished: bool,
     _storage: PhantomData<(S, T)>,
 }
 
@@ -683,7 +736,7 @@ impl<T: Copy, S: Storage> Producer<T, S> {
 
 impl<T, S: Storage> Consumer<T, S> {
     fn new(ring: Ring<T>, head: usize, tail: usize) -> Self {
-        Self { ring, head, tail_cache: tail, _storage: PhantomData }
+        Self { ring, head, tail_cache: tail, head_unpublished: false, _storage: PhantomData }
     }
 
     /// The number of items the queue can hold.
@@ -722,6 +775,7 @@ impl<T, S: Storage> Consumer<T, S> {
     /// The empty path: `Abandoned` if the producer is gone and left nothing.
     #[cold]
     fn empty_or_abandoned(&mut self) -> Result<usize, PopError> {
+        self.publish_leaked_head();
         if !self.is_abandoned() {
             return Err(PopError::Empty);
         }
@@ -738,6 +792,30 @@ impl<T, S: Storage> Consumer<T, S> {
     fn release(&mut self, n: usize) {
         self.head = self.ring.advance(self.head, n);
         self.store_head();
+    }
+
+    /// On the empty path: if a leaked chunk iterator left our position ahead
+    /// of the stored one, store it now (and wake a producer parked on the
+    /// queue that only looked full), so the slots of the leaked chunk are
+    /// free again. Never called with `sleep` held (`park` re-checks with
+    /// `refresh_len`, which does not come here).
+    #[inline(always)]
+    fn publish_leaked_head(&mut self) {
+        if self.head_unpublished {
+            self.publish_leaked_head_slow();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn publish_leaked_head_slow(&mut self) {
+        // SAFE-CODE: [SPSC-S1] a leaked chunk iterator never published the head it moved
+        // on; without this, a ring it covered whole would look full to the producer and
+        // empty to us for as long as we only poll.
+        self.head_unpublished = false;
+        self.store_head();
+        #[cfg(feature = "std")]
+        self.wake_producer();
     }
 
     #[inline(always)]
@@ -817,20 +895,24 @@ impl<T, S: Storage> Consumer<T, S> {
     /// pops.
     #[inline]
     pub fn slots(&mut self) -> usize {
-        self.refresh_len()
+        let len = self.refresh_len();
+        if len == 0 {
+            self.publish_leaked_head();
+        }
+        len
     }
 
     /// The same as [`slots`](Consumer::slots): the number of queued items.
     #[inline]
     pub fn len(&mut self) -> usize {
-        self.refresh_len()
+        self.slots()
     }
 
     /// Whether the queue is empty. May turn false at any moment as the
     /// producer pushes.
     #[inline]
     pub fn is_empty(&mut self) -> bool {
-        self.cached_len() == 0 && self.refresh_len() == 0
+        self.cached_len() == 0 && self.slots() == 0
     }
 
     /// Whether the producer has been dropped. Once true, stays true.
@@ -899,30 +981,69 @@ impl<T: Copy, S: Storage> Consumer<T, S> {
     }
 }
 
-/// Drops one handle: marks its side gone, and if the other side is gone too,
-/// releases the ring (heap storage only).
-fn leave<T, S: Storage>(ring: Ring<T>, gone: usize) {
-    // ORDERING: [SPSC-O5] AcqRel — Release publishes our last slot accesses and
-    // position to the other side; Acquire, if the other side left first, orders
-    // its last accesses before our cleanup.
-    let before = ring.shared().state.fetch_or(gone, AcqRel);
+/// Which handle is leaving: its `GONE` and `DONE` bits, and the other
+/// side's `WAITING` and `DONE` bits.
+#[derive(Clone, Copy)]
+struct Side {
+    gone: usize,
+    done: usize,
     #[cfg(feature = "std")]
-    {
+    other_waiting: usize,
+    other_done: usize,
+}
+
+impl Side {
+    const PRODUCER: Side = Side {
+        gone: PRODUCER_GONE,
+        done: PRODUCER_DONE,
+        #[cfg(feature = "std")]
+        other_waiting: CONSUMER_WAITING,
+        other_done: CONSUMER_DONE,
+    };
+    const CONSUMER: Side = Side {
+        gone: CONSUMER_GONE,
+        done: CONSUMER_DONE,
+        #[cfg(feature = "std")]
+        other_waiting: PRODUCER_WAITING,
+        other_done: PRODUCER_DONE,
+    };
+}
+
+/// Drops one handle, in two read-modify-writes of `state`:
+///
+/// 1. `GONE` (abandonment): from here on the other side's calls see this side
+///    gone; if the other side sleeps in a blocking call, wake it. The ring is
+///    still alive: the other handle frees it only after step 2.
+/// 2. `DONE` (lifetime): after this, the ring is touched again only if the
+///    other handle was already done, that is, by the last handle, which drains
+///    the queued items and frees the ring (heap storage only).
+#[cold]
+fn leave<T, S: Storage>(ring: Ring<T>, side: Side) {
+    // ORDERING: [SPSC-O5] Release — our last slot accesses and final position happen-before
+    // whoever acquires this bit ([SPSC-O6]): "gone" implies "every item it pushed is visible".
+    let _before = ring.shared().state.fetch_or(side.gone, Release);
+    #[cfg(feature = "std")]
+    if _before & side.other_waiting != 0 {
         // A waiter of the other side set its bit before our read-modify-write in
         // the modification order of `state`, or sees our bit when it checks for
         // abandonment after setting its own ([SPSC-I5]): it is never left asleep.
-        let other_waiting = if gone == PRODUCER_GONE { CONSUMER_WAITING } else { PRODUCER_WAITING };
-        if before & other_waiting != 0 {
-            ring.shared().notify();
-        }
+        // SAFE-CODE: [SPSC-S6] the mutex and condition variable are still alive here:
+        // the other handle cannot free the ring before our `DONE` below ([SPSC-I3]).
+        ring.shared().notify();
     }
-    let other = (PRODUCER_GONE | CONSUMER_GONE) & !gone;
-    if before & other == 0 || !S::OWNED_BY_HANDLES {
+    // SAFE-CODE: [SPSC-S6] the last access to the ring by a handle that is not the
+    // last one: nothing of the ring is touched after this read-modify-write unless it
+    // finds the other handle done ([SPSC-I3]).
+    // ORDERING: [SPSC-O10] AcqRel — Release: every access of ours to the ring (slots, positions,
+    // the mutex in `notify`) happens-before the other handle's drain and free; Acquire: if the
+    // other handle is done, its accesses happen-before ours below.
+    let before = ring.shared().state.fetch_or(side.done, AcqRel);
+    if before & side.other_done == 0 || !S::OWNED_BY_HANDLES {
         return;
     }
     // We are the last handle of a heap ring.
     // ORDERING: [SPSC-O7] Relaxed — both positions' final stores happen-before
-    // this through [SPSC-O5], so coherence gives their final values.
+    // this through [SPSC-O10], so coherence gives their final values.
     let head = ring.shared().head.load(Relaxed);
     // ORDERING: [SPSC-O7] Relaxed — as above.
     let tail = ring.shared().tail.load(Relaxed);
@@ -937,24 +1058,24 @@ fn leave<T, S: Storage>(ring: Ring<T>, gone: usize) {
         }
     }
     let _free = Free(ring.shared.cast::<HeapRing<T>>());
-    // SAFETY: [SPSC-I4] both handles are gone, so the items at `head .. tail`
-    // are ours alone and nobody else will drop them.
+    // SAFETY: [SPSC-I4] both handles are done with the ring ([SPSC-O10]), so the
+    // items at `head .. tail` are ours alone and nobody else will drop them.
     unsafe { ring.drop_items(head, tail) };
 }
 
 impl<T, S: Storage> Drop for Producer<T, S> {
     fn drop(&mut self) {
-        leave::<T, S>(self.ring, PRODUCER_GONE);
+        leave::<T, S>(self.ring, Side::PRODUCER);
     }
 }
 
 impl<T, S: Storage> Drop for Consumer<T, S> {
     fn drop(&mut self) {
-        // The local head can be ahead of the stored one only after a leaked
-        // chunk iterator; store it so the items it covered are never dropped
-        // again by whoever drains the ring ([SPSC-I4]).
+        // SAFE-CODE: [SPSC-S1] the local head can be ahead of the stored one only
+        // after a leaked chunk iterator; store it so the items it covered are never
+        // dropped again by whoever drains the ring ([SPSC-I4]).
         self.store_head();
-        leave::<T, S>(self.ring, CONSUMER_GONE);
+        leave::<T, S>(self.ring, Side::CONSUMER);
     }
 }
 
@@ -1065,6 +1186,9 @@ impl<T, S: Storage> WriteChunk<'_, T, S> {
         // The chunk's slots: `start ..` up to the end of the buffer, then `0 ..`.
         for (from, n) in [(start, first), (0, len - first)] {
             for index in from..from + n {
+                // SAFE-CODE: [SPSC-S3] the chunk's length bounds the writes (never the
+                // iterator's `size_hint`), `next` is called only for a free slot, and the
+                // guard publishes what was written if `next` panics.
                 let Some(item) = iter.next() else { return guard.written };
                 // SAFETY: [SPSC-I2] the slot is one of the chunk's free slots, owned by the producer.
                 ring.slot_at(index).with_mut(|p| unsafe { (*p).write(item) });
@@ -1182,6 +1306,7 @@ impl<'c, T, S: Storage> ReadChunk<'c, T, S> {
     ///
     /// If `n > self.len()`.
     pub fn commit(self, n: usize) {
+        // SAFE-CODE: [SPSC-S8] checked before anything moves: a bad `n` removes nothing.
         assert!(n <= self.len, "commit of {n} items from a chunk of {}", self.len);
         /// Publishes the new head when the loop below ends, and if an item's
         /// `Drop` unwinds out of it, first drops the items still left.
@@ -1195,6 +1320,9 @@ impl<'c, T, S: Storage> ReadChunk<'c, T, S> {
                 let pos = self.consumer.head;
                 self.consumer.head = self.consumer.ring.advance(pos, 1);
                 let slot = self.consumer.ring.slot(pos);
+                // SAFE-CODE: [SPSC-S5] the item's `Drop` is user code: it may push through
+                // the producer (which sees these slots still taken: the shared head is
+                // stored only at the end) or drop it (the consumer keeps the ring alive).
                 // SAFETY: [SPSC-I4] the item is initialised, ours, and not yet dropped:
                 // `head` moved past it before its drop, so it is dropped once.
                 slot.with_mut(|p| unsafe { (*p).assume_init_drop() });
@@ -1202,11 +1330,13 @@ impl<'c, T, S: Storage> ReadChunk<'c, T, S> {
         }
         impl<T, S: Storage> Drop for Finish<'_, T, S> {
             fn drop(&mut self) {
-                // Non-empty only while unwinding from a panicking item `Drop`.
+                // SAFE-CODE: [SPSC-S4] non-empty only while unwinding from a panicking
+                // item `Drop`: the rest are dropped and the new head is published.
                 while self.left > 0 {
                     self.drop_next();
                 }
                 self.consumer.store_head();
+                self.consumer.head_unpublished = false;
             }
         }
         let mut finish = Finish { consumer: self.consumer, left: n };
@@ -1254,11 +1384,21 @@ impl<'c, T, S: Storage> IntoIterator for ReadChunk<'c, T, S> {
         let head = self.consumer.head;
         let start = ring.index(head);
         let first = self.len.min(ring.capacity - start);
-        // Move the local head past the whole chunk now: should the iterator be
-        // leaked, its items are leaked too, never read twice ([SPSC-I4]). Its
-        // drop puts the head right after the items it yielded.
+        // SAFE-CODE: [SPSC-S1] move the local head past the whole chunk now:
+        // should the iterator be leaked, its items are leaked too, never read
+        // twice ([SPSC-I4]). Its drop puts the head right after the items it yielded.
         self.consumer.head = ring.advance(head, self.len);
-        ReadChunkIter { consumer: self.consumer, head, start, first, len: self.len, taken: 0 }
+        let was_unpublished = self.consumer.head_unpublished;
+        self.consumer.head_unpublished = was_unpublished || self.len > 0;
+        ReadChunkIter {
+            consumer: self.consumer,
+            head,
+            start,
+            first,
+            len: self.len,
+            taken: 0,
+            was_unpublished,
+        }
     }
 }
 
@@ -1280,6 +1420,10 @@ pub struct ReadChunkIter<'c, T, S: Storage = Heap> {
     first: usize,
     len: usize,
     taken: usize,
+    /// Whether the consumer's head was already unpublished before the chunk
+    /// (after an earlier leaked iterator): then the drop must not clear it
+    /// without storing.
+    was_unpublished: bool,
 }
 
 impl<T, S: Storage> Iterator for ReadChunkIter<'_, T, S> {
@@ -1311,7 +1455,8 @@ impl<T, S: Storage> Iterator for ReadChunkIter<'_, T, S> {
         let mut acc = init;
         while self.taken < self.first {
             let index = self.start + self.taken;
-            // Counted before `f` runs: should it panic, the drop commits this item.
+            // SAFE-CODE: [SPSC-S4] counted before `f` runs: should it panic, the
+            // iterator's drop commits this item (moved out, now `f`'s).
             self.taken += 1;
             // SAFETY: [SPSC-I2] as in `next`: initialised, owned, moved out once.
             acc = f(acc, ring.slot_at(index).with(|p| unsafe { (*p).assume_init_read() }));
@@ -1335,6 +1480,9 @@ impl<T, S: Storage> Drop for ReadChunkIter<'_, T, S> {
         self.consumer.head = self.consumer.ring.advance(self.head, self.taken);
         if self.taken > 0 {
             self.consumer.store_head();
+            self.consumer.head_unpublished = false;
+        } else {
+            self.consumer.head_unpublished = self.was_unpublished;
         }
     }
 }
@@ -1375,6 +1523,9 @@ impl Shared {
     }
 
     /// Parks until `ready()` holds (true) or `deadline` passes (false).
+    // SAFE-CODE: [SPSC-S7] no thread-local state anywhere in the queue: a waiter sleeps
+    // on the ring's own mutex and condition variable, so every path (blocking ones
+    // included) works from a thread-local destructor.
     fn park(
         &self,
         waiting: usize,
@@ -1439,7 +1590,10 @@ fn deadline(timeout: Duration) -> Option<Instant> {
 /// [`wake_producer`](Consumer::wake_producer), and by its drop. The
 /// non-blocking calls (`push`, `pop`, chunks) never pay for wake-ups: they
 /// do not notify, so a side that mixes them with a parked peer calls the
-/// `wake_*` method after them.
+/// `wake_*` method after them. (One repair path is the exception: after a
+/// leaked [`ReadChunkIter`], the consumer's first call that finds the queue
+/// empty publishes the position the iterator moved on and wakes a parked
+/// producer.)
 #[cfg(feature = "std")]
 impl<T, S: Storage> Producer<T, S> {
     /// Pushes `item`, parking while the queue is full.
@@ -1599,6 +1753,19 @@ impl<T, S: Storage> Consumer<T, S> {
 /// [`Borrowed`] storage. Items left queued when the handles go stay in the
 /// `Queue` (a later `split` sees them) and are dropped with it.
 ///
+/// # Leaked handles
+///
+/// Leaking a handle (`mem::forget`, a reference cycle) is safe. A leaked
+/// producer leaves its published items behind as usual. A leaked
+/// **consumer** takes the items still queued with it: the `Queue` cannot
+/// tell which of them the consumer had already moved out (a
+/// [`ReadChunkIter`] moves items out before it stores the consumer's
+/// position, which only its drop or the consumer's does), so the next
+/// `split`, or the `Queue`'s drop, treats the ring as empty and never drops
+/// those items — as `Vec::drain` leaks the rest of a vector when its
+/// iterator is leaked. Nothing is ever dropped or handed out twice
+/// (SAFETY.md, [SPSC-I4]).
+///
 /// # Panics
 ///
 /// [`Queue::new`] panics if `N` is 0 (at compile time when used in a
@@ -1644,7 +1811,10 @@ impl<T, const N: usize> Queue<T, N> {
     pub const fn new() -> Self {
         assert!(N > 0, "spsc queue capacity must be at least 1");
         assert!(N <= usize::MAX / 2, "spsc queue capacity overflow");
-        Self { shared: Shared::new(), slots: [const { UnsafeCell::new(MaybeUninit::uninit()) }; N] }
+        Self {
+            shared: Shared::new(NO_HANDLES),
+            slots: [const { UnsafeCell::new(MaybeUninit::uninit()) }; N],
+        }
     }
 
     /// Creates an empty queue.
@@ -1656,7 +1826,7 @@ impl<T, const N: usize> Queue<T, N> {
     pub fn new() -> Self {
         assert!(N > 0, "spsc queue capacity must be at least 1");
         Self {
-            shared: Shared::new(),
+            shared: Shared::new(NO_HANDLES),
             slots: core::array::from_fn(|_| UnsafeCell::new(MaybeUninit::uninit())),
         }
     }
@@ -1667,16 +1837,53 @@ impl<T, const N: usize> Queue<T, N> {
     }
 
     /// The two ends of the queue, borrowing it until both are gone.
+    ///
+    /// Items left queued by the previous pair of handles are still there,
+    /// unless that pair's consumer was leaked (see the type's docs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut queue: acqrel::spsc::Queue<u32, 4> = acqrel::spsc::Queue::new();
+    /// let (mut producer, consumer) = queue.split();
+    /// producer.push(1).unwrap();
+    /// drop((producer, consumer));
+    /// let (_producer, mut consumer) = queue.split();
+    /// assert_eq!(consumer.pop(), Ok(1)); // left by the first pair
+    /// ```
     pub fn split(&mut self) -> (Producer<T, Borrowed<'_>>, Consumer<T, Borrowed<'_>>) {
-        let head = self.shared.head.with_mut(|h| *h);
-        let tail = self.shared.tail.with_mut(|t| *t);
+        let (head, tail) = self.settle();
         self.shared.state.with_mut(|s| *s = 0);
-        let ring = Ring {
+        let ring = self.ring();
+        (Producer::new(ring, tail, head), Consumer::new(ring, head, tail))
+    }
+
+    /// The positions the last pair of handles left, under `&mut self` (no
+    /// handle is alive). If the last consumer was leaked, its `head` may be
+    /// stale, so the items still queued are leaked with it: the ring is made
+    /// empty (`head = tail`).
+    fn settle(&mut self) -> (usize, usize) {
+        let tail = self.shared.tail.with_mut(|t| *t);
+        let consumer_dropped = self.shared.state.with_mut(|s| *s & CONSUMER_DONE != 0);
+        let head = if consumer_dropped {
+            self.shared.head.with_mut(|h| *h)
+        } else {
+            // SAFE-CODE: [SPSC-S2] the consumer was leaked, maybe with a chunk
+            // iterator that moved items out without storing `head` ([SPSC-I4]):
+            // leak what is left instead of handing it out or dropping it again.
+            self.shared.head.with_mut(|h| *h = tail);
+            tail
+        };
+        (head, tail)
+    }
+
+    /// A view of the queue's ring.
+    fn ring(&self) -> Ring<T> {
+        Ring {
             shared: NonNull::from(&self.shared),
             slots: NonNull::from(&self.slots).cast::<Slot<T>>(),
             capacity: N,
-        };
-        (Producer::new(ring, tail, head), Consumer::new(ring, head, tail))
+        }
     }
 }
 
@@ -1688,16 +1895,11 @@ impl<T, const N: usize> Default for Queue<T, N> {
 
 impl<T, const N: usize> Drop for Queue<T, N> {
     fn drop(&mut self) {
-        let head = self.shared.head.with_mut(|h| *h);
-        let tail = self.shared.tail.with_mut(|t| *t);
-        let ring = Ring {
-            shared: NonNull::from(&self.shared),
-            slots: NonNull::from(&self.slots).cast::<Slot<T>>(),
-            capacity: N,
-        };
+        let (head, tail) = self.settle();
         // SAFETY: [SPSC-I4] `&mut self`: no handle is alive, and the items at
-        // `head .. tail` were left by the last handles, dropped by nobody.
-        unsafe { ring.drop_items(head, tail) };
+        // `head .. tail` were left by the last handles (whose consumer was
+        // dropped, or the range is empty), dropped by nobody.
+        unsafe { self.ring().drop_items(head, tail) };
     }
 }
 

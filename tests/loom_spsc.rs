@@ -1,8 +1,23 @@
-//! Loom models of the SPSC queue. Covers [SPSC-O1] [SPSC-O2] [SPSC-O3]
-//! [SPSC-O4] [SPSC-O5] [SPSC-O6] [SPSC-O7], and the invariants [SPSC-I2]
-//! [SPSC-I3] [SPSC-I4] (slot accesses are loom-tracked cells, so a slot
-//! touched by both sides without a happens-before edge is a causality
-//! violation; items are loom `Arc`s, so a leak or a double drop fails).
+//! Loom models of the SPSC queue. Covers [SPSC-O1] .. [SPSC-O10], the
+//! invariants [SPSC-I2] .. [SPSC-I5] and the drop-order entry [SPSC-S6]
+//! (slot accesses are loom-tracked cells, so a slot touched by both sides
+//! without a happens-before edge is a causality violation; items are loom
+//! `Arc`s, so a leak or a double drop fails).
+//!
+//! Models of the ring's free drop both handles inside spawned threads.
+//! Loom does not track freed memory: a touch of the ring after the free
+//! passes loom and fails only under AddressSanitizer, so run this file
+//! under ASan too:
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom --cfg crossbeam_loom -Zsanitizer=address" LOOM_MAX_PREEMPTIONS=3 \
+//!   cargo +nightly test --target x86_64-unknown-linux-gnu --release \
+//!   --target-dir target/loom-asan --test loom_spsc
+//! ```
+//!
+//! (LeakSanitizer then also reports one block per test thread that loom's
+//! `generator` crate never frees, `ContextStack::init_root`; suppress it with
+//! `LSAN_OPTIONS=suppressions=<file>` holding `leak:init_root`.)
 #![cfg(loom)]
 
 use acqrel::spsc::{self, PopError, PushError};
@@ -245,5 +260,98 @@ fn producer_seeing_abandonment_sees_the_consumers_last_writes() {
         // SAFETY: [SPSC-O6] the consumer's drop was acquired: its write happened-before.
         assert_eq!(report.0.with(|r| unsafe { *r }), 5);
         t.join().unwrap();
+    });
+}
+
+/// Defect 1 of issue 13, consumer side: the consumer parks in `pop_blocking`,
+/// the producer is dropped in another thread and wakes it; the consumer
+/// returns `Abandoned` and drops its handle, possibly while the producer's
+/// drop is still inside its wake-up. Both handles go inside spawned threads,
+/// so the free races the waker. Loom does not see freed memory: run this
+/// file under AddressSanitizer too. Covers [SPSC-I3] [SPSC-I5] [SPSC-O5]
+/// [SPSC-O10] [SPSC-S6].
+#[test]
+fn parked_pop_woken_by_producer_drop_then_both_ends_free_in_threads() {
+    loom::model(|| {
+        let (p, mut c) = spsc::bounded::<Box<u32>>(1);
+        let producer = thread::spawn(move || drop(p));
+        let consumer = thread::spawn(move || {
+            assert_eq!(c.pop_blocking(), Err(PopError::Abandoned));
+            drop(c);
+        });
+        producer.join().unwrap();
+        consumer.join().unwrap();
+    });
+}
+
+/// As above, through the timed wait (`pop_blocking_timeout`), whose park
+/// path has a deadline (loom's condition variable never times out, so the
+/// model explores the same wake-ups).
+#[test]
+fn parked_timed_pop_woken_by_producer_drop_then_both_ends_free_in_threads() {
+    loom::model(|| {
+        let (p, mut c) = spsc::bounded::<Box<u32>>(1);
+        let producer = thread::spawn(move || drop(p));
+        let consumer = thread::spawn(move || {
+            let got = c.pop_blocking_timeout(std::time::Duration::from_secs(3600));
+            assert_eq!(got, Err(PopError::Abandoned));
+            drop(c);
+        });
+        producer.join().unwrap();
+        consumer.join().unwrap();
+    });
+}
+
+/// The mirror case: the producer parks in `push_blocking` on a full queue,
+/// the consumer is dropped in another thread and wakes it; the producer gets
+/// its item back with `Abandoned` and drops its handle. The queued item is
+/// dropped exactly once, by the last handle. Covers [SPSC-I3] [SPSC-I4]
+/// [SPSC-I5] [SPSC-O5] [SPSC-O10] [SPSC-S6].
+#[test]
+fn parked_push_woken_by_consumer_drop_then_both_ends_free_in_threads() {
+    loom::model(|| {
+        let item = Arc::new(());
+        let (mut p, c) = spsc::bounded::<Arc<()>>(1);
+        p.push(Arc::clone(&item)).unwrap();
+        let second = Arc::clone(&item);
+        let producer = thread::spawn(move || {
+            match p.push_blocking(second) {
+                Err(PushError::Abandoned(back)) => drop(back),
+                other => panic!("expected Abandoned, got {other:?}"),
+            }
+            drop(p);
+        });
+        let consumer = thread::spawn(move || drop(c));
+        producer.join().unwrap();
+        consumer.join().unwrap();
+        assert_eq!(Arc::strong_count(&item), 1, "each item dropped exactly once");
+    });
+}
+
+/// Each end does its last operation and drops its handle in its own thread:
+/// the consumer pops the pre-filled item, the producer pushes another. Which
+/// handle is last, and so drains the queued item and frees the ring, depends
+/// on the interleaving; either way it must see the other's final position and
+/// slot accesses ([SPSC-O10]), so the drained item is the one still queued
+/// and is dropped once. Covers [SPSC-I3] [SPSC-I4] [SPSC-O7] [SPSC-O10]
+/// [SPSC-S6].
+#[test]
+fn each_end_drops_in_its_own_thread_after_its_last_operation() {
+    loom::model(|| {
+        let item = Arc::new(());
+        let (mut p, mut c) = spsc::bounded::<Arc<()>>(2);
+        p.push(Arc::clone(&item)).unwrap();
+        let second = Arc::clone(&item);
+        let producer = thread::spawn(move || {
+            p.push(second).unwrap();
+            drop(p);
+        });
+        let consumer = thread::spawn(move || {
+            drop(c.pop().unwrap());
+            drop(c);
+        });
+        producer.join().unwrap();
+        consumer.join().unwrap();
+        assert_eq!(Arc::strong_count(&item), 1, "each item dropped exactly once");
     });
 }

@@ -6,9 +6,13 @@
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 mod common;
+#[path = "common/exactly_once.rs"]
+mod exactly_once;
 
-use acqrel::spsc::{self, PopError, PushError, Queue};
+use acqrel::spsc::{self, Borrowed, Heap, PopError, PushError, Queue, Storage};
 use common::{DropCounter, scaled};
+use exactly_once::{Book, Item, leak};
+use std::mem;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::thread;
 
@@ -749,5 +753,956 @@ fn push_and_pop_from_two_threads_are_linearizable() {
         });
         assert_spsc_roles(&history);
         lin::assert_linearizable(SpscSpec::bounded(2), &history);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// What safe code can do to the queue (SAFETY.md, [SPSC-S1] .. [SPSC-S8]).
+// ---------------------------------------------------------------------------
+
+type P<S> = spsc::Producer<Item, S>;
+type C<S> = spsc::Consumer<Item, S>;
+
+/// Leaking a value as safe code can: heap handles own the ring, so they go
+/// through [`leak`] (reachable from a static, so Miri reports no leak);
+/// borrowed handles own no memory and are simply forgotten.
+trait Forget {
+    fn forget(self);
+}
+
+impl<T: Send + 'static> Forget for spsc::Producer<T, Heap> {
+    fn forget(self) {
+        leak(self);
+    }
+}
+
+impl<T: Send + 'static> Forget for spsc::Consumer<T, Heap> {
+    fn forget(self) {
+        leak(self);
+    }
+}
+
+impl<T> Forget for spsc::Producer<T, Borrowed<'_>> {
+    fn forget(self) {
+        mem::forget(self);
+    }
+}
+
+impl<T> Forget for spsc::Consumer<T, Borrowed<'_>> {
+    fn forget(self) {
+        mem::forget(self);
+    }
+}
+
+/// Pops every readable item into the book; returns the error that stopped it.
+fn deliver_all<S: Storage>(c: &mut C<S>, book: &Book) -> PopError {
+    loop {
+        match c.pop() {
+            Ok(item) => book.deliver(item),
+            Err(e) => return e,
+        }
+    }
+}
+
+/// Pushes `n` new items, each of which must fit.
+fn push_new<S: Storage>(p: &mut P<S>, book: &'static Book, n: usize) {
+    for item in book.items(n) {
+        p.push(item).unwrap();
+    }
+}
+
+/// Moves both positions 3 slots on (items 0, 1, 2 delivered), so that the
+/// chunks of the scenarios wrap around the end of the buffer (capacity 4).
+fn wrap<S: Storage>(p: &mut P<S>, c: &mut C<S>, book: &'static Book) {
+    push_new(p, book, 3);
+    assert_eq!(deliver_all(c, book), PopError::Empty);
+}
+
+/// What a scenario expects: the ids it delivered (in order), the ids it
+/// leaked whatever the storage (items of a leaked chunk), the ids still
+/// queued when both handles are gone or forgotten, and what it forgot.
+#[derive(Default)]
+struct Outcome {
+    delivered: Vec<usize>,
+    leaked: Vec<usize>,
+    left: Vec<usize>,
+    forgot_producer: bool,
+    forgot_consumer: bool,
+}
+
+/// A use of the queue that leaks something at some point of its life and
+/// goes on using what is left, on either storage.
+trait Scenario {
+    fn name(&self) -> String;
+    fn run<S: Storage>(&self, book: &'static Book, p: P<S>, c: C<S>) -> Outcome
+    where
+        P<S>: Forget,
+        C<S>: Forget;
+}
+
+/// Runs `scenario` on a heap ring and on a borrowed `Queue` (capacity 4),
+/// and checks exactly-once delivery and drop, and exactly which items leak:
+///
+/// - heap: the items still queued are dropped by the last handle, or leaked
+///   with the ring when a handle was leaked;
+/// - borrowed: the `Queue` is split again; the new consumer receives exactly
+///   the items still queued, once each — or none if the old consumer was
+///   leaked ([SPSC-S2]) — and the queue holds its full capacity again.
+fn on_both_storages(book: &'static Book, scenario: &impl Scenario) {
+    let name = scenario.name();
+
+    book.reset();
+    let (p, c) = spsc::bounded::<Item>(4);
+    let out = scenario.run(book, p, c);
+    let mut leaked = out.leaked.clone();
+    if out.forgot_producer || out.forgot_consumer {
+        leaked.extend(&out.left);
+    }
+    leaked.sort_unstable();
+    book.assert_outcome(&out.delivered, &leaked, &format!("{name}, heap"));
+
+    book.reset();
+    let mut queue: Queue<Item, 4> = Queue::new();
+    let (p, c) = queue.split();
+    let out = scenario.run(book, p, c);
+    let mut delivered = out.delivered.clone();
+    let mut leaked = out.leaked.clone();
+    if out.forgot_consumer {
+        leaked.extend(&out.left);
+    } else {
+        delivered.extend(&out.left);
+    }
+    leaked.sort_unstable();
+    {
+        let (mut p, mut c) = queue.split();
+        assert!(
+            !p.is_abandoned() && !c.is_abandoned(),
+            "{name}: a new split starts with both ends"
+        );
+        assert_eq!(deliver_all(&mut c, book), PopError::Empty);
+        // The ring is whole again: exactly its capacity fits.
+        push_new(&mut p, book, 4);
+        let extra = book.item();
+        assert!(matches!(p.push(extra), Err(PushError::Full(_))), "{name}: capacity");
+    }
+    drop(queue); // drops the four fresh items
+    book.assert_outcome(&delivered, &leaked, &format!("{name}, borrowed"));
+}
+
+/// Ids `a..b`.
+fn ids(range: std::ops::Range<usize>) -> Vec<usize> {
+    range.collect()
+}
+
+/// [SPSC-S1]: a `WriteChunk` leaked after `written` of its 4 slots were
+/// written (not committed); the producer goes on pushing into the same slots.
+/// (`WriteChunk` and `ReadChunk` have no `Drop` today, so leaking one is
+/// dropping it; the scenarios pin the outcome should one ever get a `Drop`.)
+struct ForgetWriteChunk {
+    written: usize,
+}
+
+#[allow(clippy::forget_non_drop)] // see `ForgetWriteChunk`
+impl Scenario for ForgetWriteChunk {
+    fn name(&self) -> String {
+        format!("write chunk leaked after {} writes", self.written)
+    }
+    fn run<S: Storage>(&self, book: &'static Book, mut p: P<S>, mut c: C<S>) -> Outcome {
+        wrap(&mut p, &mut c, book);
+        let mut chunk = p.write_chunk(4);
+        assert_eq!(chunk.len(), 4);
+        let (a, b) = chunk.as_mut_slices();
+        for slot in a.iter_mut().chain(b.iter_mut()).take(self.written) {
+            slot.write(book.item());
+        }
+        mem::forget(chunk);
+        let next = 3 + self.written;
+        assert_eq!(c.pop().err(), Some(PopError::Empty), "nothing was published");
+        push_new(&mut p, book, 4); // the chunk's slots, reused
+        assert_eq!(c.pop().map(|item| item.id).ok(), Some(next));
+        book.deliver(c.pop().unwrap());
+        drop(p);
+        assert_eq!(c.pop().map(|i| i.id).ok(), Some(next + 2));
+        drop(c);
+        Outcome {
+            delivered: [ids(0..3), vec![next + 1]].concat(),
+            leaked: ids(3..next),
+            left: vec![next + 3],
+            ..Outcome::default()
+        }
+    }
+}
+
+/// [SPSC-S1]: a `ReadChunk` leaked, after its items were reordered in place
+/// or not; nothing was removed, so the consumer pops them all again.
+struct ForgetReadChunk {
+    touched: bool,
+}
+
+#[allow(clippy::forget_non_drop)] // see `ForgetWriteChunk`
+impl Scenario for ForgetReadChunk {
+    fn name(&self) -> String {
+        format!("read chunk leaked (touched: {})", self.touched)
+    }
+    fn run<S: Storage>(&self, book: &'static Book, mut p: P<S>, mut c: C<S>) -> Outcome {
+        wrap(&mut p, &mut c, book);
+        push_new(&mut p, book, 3); // 3, 4, 5: slot 3, then 0, 1
+        let mut chunk = c.read_chunk(3);
+        assert_eq!(chunk.len(), 3);
+        if self.touched {
+            let (a, b) = chunk.as_mut_slices();
+            mem::swap(&mut a[0], &mut b[0]); // items 3 and 4 change places
+        }
+        mem::forget(chunk);
+        book.deliver(c.pop().unwrap());
+        book.deliver(c.pop().unwrap());
+        push_new(&mut p, book, 2); // 6, 7
+        drop(p);
+        book.deliver(c.pop().unwrap());
+        book.deliver(c.pop().unwrap());
+        drop(c);
+        let first = if self.touched { vec![4, 3] } else { vec![3, 4] };
+        Outcome {
+            delivered: [ids(0..3), first, vec![5, 6]].concat(),
+            left: vec![7],
+            ..Outcome::default()
+        }
+    }
+}
+
+/// [SPSC-S1]: a chunk iterator (from `read_chunk(3).into_iter()` or
+/// `pop_iter()`) leaked after yielding `taken` items. The rest of its chunk
+/// is leaked; the items after it are popped once; the freed slots are reused.
+struct ForgetReadIter {
+    taken: usize,
+    pop_iter: bool,
+}
+
+impl Scenario for ForgetReadIter {
+    fn name(&self) -> String {
+        format!("read iterator leaked after {} items (pop_iter: {})", self.taken, self.pop_iter)
+    }
+    fn run<S: Storage>(&self, book: &'static Book, mut p: P<S>, mut c: C<S>) -> Outcome {
+        wrap(&mut p, &mut c, book);
+        push_new(&mut p, book, 4); // 3, 4, 5, 6
+        let (mut it, len) =
+            if self.pop_iter { (c.pop_iter(), 4) } else { (c.read_chunk(3).into_iter(), 3) };
+        for _ in 0..self.taken {
+            book.deliver(it.next().unwrap());
+        }
+        mem::forget(it);
+        let after = 3 + len; // the first item after the chunk
+        let mut delivered = ids(0..3 + self.taken);
+        if after < 7 {
+            assert_eq!(c.len(), 1, "only the item after the chunk is readable");
+            book.deliver(c.pop().unwrap());
+            delivered.push(after);
+        }
+        // Finding the queue empty publishes the head the leaked iterator
+        // moved on: the slots of its chunk are free again, even when the
+        // chunk was the whole ring.
+        assert_eq!(c.pop().err(), Some(PopError::Empty));
+        assert_eq!(p.slots(), 4, "the leaked chunk's slots are free again");
+        push_new(&mut p, book, 2); // 7, 8
+        book.deliver(c.pop().unwrap());
+        delivered.push(7);
+        drop(p);
+        drop(c);
+        Outcome {
+            delivered,
+            leaked: ids(3 + self.taken..after),
+            left: vec![8],
+            ..Outcome::default()
+        }
+    }
+}
+
+/// [SPSC-S2]: the producer leaked at some point of its life; the consumer
+/// receives everything it published, once, and never hears of abandonment.
+struct ForgetProducer {
+    point: usize,
+}
+
+#[allow(clippy::forget_non_drop)] // see `ForgetWriteChunk`
+impl Scenario for ForgetProducer {
+    fn name(&self) -> String {
+        format!("producer leaked at point {}", self.point)
+    }
+    fn run<S: Storage>(&self, book: &'static Book, mut p: P<S>, mut c: C<S>) -> Outcome
+    where
+        P<S>: Forget,
+    {
+        wrap(&mut p, &mut c, book);
+        let (delivered, leaked, left) = match self.point {
+            // right after its last push
+            0 => (vec![], vec![], vec![]),
+            // with two items queued
+            1 => {
+                push_new(&mut p, book, 2);
+                book.deliver(c.pop().unwrap());
+                (vec![3], vec![], vec![4])
+            }
+            // after leaking a written write chunk, then one push
+            2 => {
+                let mut chunk = p.write_chunk(2);
+                let (a, b) = chunk.as_mut_slices();
+                for slot in a.iter_mut().chain(b) {
+                    slot.write(book.item());
+                }
+                mem::forget(chunk);
+                push_new(&mut p, book, 1);
+                book.deliver(c.pop().unwrap());
+                (vec![5], vec![3, 4], vec![])
+            }
+            // after a `fill_from_iter`
+            _ => {
+                assert_eq!(p.write_chunk(2).fill_from_iter(book.items(3)), 2);
+                book.deliver(c.pop().unwrap());
+                (vec![3], vec![], vec![4]) // item 5 did not fit: dropped with the Vec
+            }
+        };
+        p.forget();
+        assert!(!c.is_abandoned(), "a leaked producer is never gone");
+        let _ = c.pop().map(|item| book.deliver(item));
+        assert_eq!(c.pop().err(), Some(PopError::Empty), "empty, not abandoned");
+        drop(c);
+        let mut all = ids(0..3);
+        all.extend(&delivered);
+        all.extend(&left);
+        Outcome {
+            delivered: all,
+            leaked,
+            left: vec![],
+            forgot_producer: true,
+            ..Outcome::default()
+        }
+    }
+}
+
+/// [SPSC-S2]: the consumer leaked at some point of its life, possibly with a
+/// leaked chunk iterator; the producer goes on until the queue is full (it
+/// never hears of abandonment) and drops.
+struct ForgetConsumer {
+    point: usize,
+}
+
+impl Scenario for ForgetConsumer {
+    fn name(&self) -> String {
+        format!("consumer leaked at point {}", self.point)
+    }
+    fn run<S: Storage>(&self, book: &'static Book, mut p: P<S>, mut c: C<S>) -> Outcome
+    where
+        C<S>: Forget,
+    {
+        wrap(&mut p, &mut c, book);
+        push_new(&mut p, book, 3); // 3, 4, 5
+        let (delivered, leaked, left) = match self.point {
+            // with three items queued
+            0 => (vec![], vec![], vec![3, 4, 5]),
+            // after a pop
+            1 => {
+                book.deliver(c.pop().unwrap());
+                (vec![3], vec![], vec![4, 5])
+            }
+            // after a chunk iterator that yielded one item and was dropped
+            2 => {
+                book.deliver(c.read_chunk(2).into_iter().next().unwrap());
+                (vec![3], vec![], vec![4, 5])
+            }
+            // with a leaked chunk iterator that yielded one item (issue 13, defect 2)
+            3 => {
+                let mut it = c.read_chunk(2).into_iter();
+                book.deliver(it.next().unwrap());
+                mem::forget(it);
+                (vec![3], vec![4], vec![5])
+            }
+            // after a leaked chunk iterator, then a pop past it
+            _ => {
+                let mut it = c.pop_iter();
+                book.deliver(it.next().unwrap());
+                mem::forget(it);
+                push_new(&mut p, book, 1); // 6: room only once the head is stored
+                book.deliver(c.pop().unwrap());
+                (vec![3, 6], vec![4, 5], vec![])
+            }
+        };
+        c.forget();
+        assert!(!p.is_abandoned(), "a leaked consumer is never gone");
+        let mut left = left;
+        loop {
+            let item = book.item();
+            let id = item.id;
+            match p.push(item) {
+                Ok(()) => left.push(id),
+                Err(PushError::Full(item)) => break drop(item),
+                Err(PushError::Abandoned(_)) => panic!("a leaked consumer is never gone"),
+            }
+        }
+        drop(p);
+        Outcome {
+            delivered: [ids(0..3), delivered].concat(),
+            leaked,
+            left,
+            forgot_consumer: true,
+            ..Outcome::default()
+        }
+    }
+}
+
+#[test]
+fn forget_write_chunk_at_every_point_of_its_life() {
+    static BOOK: Book = Book::new();
+    for written in [0, 2, 4] {
+        on_both_storages(&BOOK, &ForgetWriteChunk { written });
+    }
+}
+
+#[test]
+fn forget_read_chunk_at_every_point_of_its_life() {
+    static BOOK: Book = Book::new();
+    for touched in [false, true] {
+        on_both_storages(&BOOK, &ForgetReadChunk { touched });
+    }
+}
+
+#[test]
+fn forget_read_chunk_iterator_at_every_point_of_its_life() {
+    static BOOK: Book = Book::new();
+    for (taken, pop_iter) in [(0, false), (1, false), (3, false), (0, true), (2, true), (4, true)] {
+        on_both_storages(&BOOK, &ForgetReadIter { taken, pop_iter });
+    }
+}
+
+#[test]
+fn forget_producer_at_every_point_of_its_life() {
+    static BOOK: Book = Book::new();
+    for point in 0..4 {
+        on_both_storages(&BOOK, &ForgetProducer { point });
+    }
+}
+
+#[test]
+fn forget_consumer_at_every_point_of_its_life() {
+    static BOOK: Book = Book::new();
+    for point in 0..5 {
+        on_both_storages(&BOOK, &ForgetConsumer { point });
+    }
+}
+
+/// Issue 13, defect 2: a chunk iterator moves items out before the shared
+/// head says so; leak it and its consumer, and the `Queue` must not drop the
+/// items it moved out a second time.
+#[test]
+fn queue_drop_after_leaked_read_iterator_and_consumer_drops_nothing_twice() {
+    static BOOK: Book = Book::new();
+    let mut queue: Queue<Item, 4> = Queue::new();
+    let (mut p, mut c) = queue.split();
+    push_new(&mut p, &BOOK, 3);
+    let mut it = c.pop_iter();
+    BOOK.deliver(it.next().unwrap());
+    mem::forget(it);
+    mem::forget(c);
+    drop(p);
+    drop(queue);
+    BOOK.assert_never_twice();
+    assert_eq!(BOOK.leaked(), [1, 2], "the consumer's items leak with it");
+}
+
+/// Issue 13, defect 2, through `split`: the next consumer must not receive
+/// an item the leaked iterator already moved out.
+#[test]
+fn split_after_leaked_read_iterator_and_consumer_hands_out_nothing_twice() {
+    static BOOK: Book = Book::new();
+    let mut queue: Queue<Item, 4> = Queue::new();
+    let (mut p, mut c) = queue.split();
+    push_new(&mut p, &BOOK, 3);
+    let mut it = c.read_chunk(2).into_iter();
+    BOOK.deliver(it.next().unwrap());
+    mem::forget(it);
+    mem::forget(c);
+    drop(p);
+    let (mut p, mut c) = queue.split();
+    assert_eq!(deliver_all(&mut c, &BOOK), PopError::Empty);
+    BOOK.assert_never_twice();
+    push_new(&mut p, &BOOK, 4);
+    assert_eq!(c.len(), 4, "the whole capacity is usable again");
+    assert_eq!(deliver_all(&mut c, &BOOK), PopError::Empty);
+    drop((p, c));
+    drop(queue);
+    BOOK.assert_outcome(&[0, 3, 4, 5, 6], &[1, 2], "after the second split");
+}
+
+/// Forgetting the `Queue` itself leaks its items and nothing else.
+#[test]
+fn forget_queue_leaks_its_items_only() {
+    static BOOK: Book = Book::new();
+    let mut queue: Queue<Item, 2> = Queue::new();
+    let (mut p, c) = queue.split();
+    push_new(&mut p, &BOOK, 2);
+    drop((p, c));
+    mem::forget(queue);
+    BOOK.assert_outcome(&[], &[0, 1], "queue leaked");
+}
+
+/// [SPSC-S1]: a chunk iterator over the whole (full) ring, leaked. The
+/// consumer sees the queue empty; the producer must not see it full for
+/// ever: the consumer's empty path publishes the head the iterator moved on.
+#[test]
+fn leaked_iterator_over_the_whole_ring_frees_it_on_the_consumers_empty_path() {
+    for poll in ["is_empty", "len", "pop", "peek", "read_chunk"] {
+        let (mut p, mut c) = spsc::bounded::<u32>(4);
+        assert_eq!(p.push_slice(&[1, 2, 3, 4]), 4);
+        let mut it = c.pop_iter();
+        assert_eq!(it.next(), Some(1));
+        mem::forget(it);
+        assert_eq!(p.slots(), 0, "nothing published yet");
+        match poll {
+            "is_empty" => assert!(c.is_empty()),
+            "len" => assert_eq!(c.len(), 0),
+            "pop" => assert_eq!(c.pop(), Err(PopError::Empty)),
+            "peek" => assert_eq!(c.peek(), Err(PopError::Empty)),
+            _ => assert!(c.read_chunk(4).is_empty()),
+        }
+        assert_eq!(p.slots(), 4, "after polling with {poll}, the ring is free again");
+        assert_eq!(p.push_slice(&[5, 6]), 2);
+        assert_eq!(c.pop_iter().collect::<Vec<_>>(), [5, 6]);
+    }
+}
+
+/// As above with both sides blocking: the producer parks on the ring that
+/// only looks full; the consumer's blocking pop finds it empty, publishes
+/// its head and wakes the producer.
+#[test]
+fn leaked_iterator_over_the_whole_ring_does_not_deadlock_blocking_calls() {
+    let (mut p, mut c) = spsc::bounded::<u32>(2);
+    p.push_slice(&[1, 2]);
+    let mut it = c.read_chunk(2).into_iter();
+    assert_eq!(it.next(), Some(1));
+    mem::forget(it);
+    thread::scope(|s| {
+        s.spawn(move || {
+            for i in 3..3 + scaled(1000) as u32 {
+                p.push_blocking(i).unwrap();
+            }
+        });
+        let mut expected = 3;
+        while let Ok(i) = c.pop_blocking() {
+            assert_eq!(i, expected);
+            expected += 1;
+        }
+        assert_eq!(expected, 3 + scaled(1000) as u32);
+    });
+}
+
+/// An iterator that lies in `size_hint` and counts the calls of `next`.
+struct Liar {
+    yields: usize,
+    hint: (usize, Option<usize>),
+    calls: usize,
+}
+
+impl Iterator for Liar {
+    type Item = u32;
+    fn next(&mut self) -> Option<u32> {
+        self.calls += 1;
+        (self.calls <= self.yields).then_some(self.calls as u32)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.hint
+    }
+}
+
+/// [SPSC-S3]: the iterator of `fill_from_iter`/`push_from_iter` is trusted for
+/// nothing: its `size_hint` is ignored, it is asked for no item more than
+/// fits (so an iterator passed by `&mut` keeps the rest), and a panic in it
+/// publishes what was written.
+fn iterator_is_trusted_for_nothing<S: Storage>(
+    mut p: spsc::Producer<u32, S>,
+    mut c: spsc::Consumer<u32, S>,
+) {
+    // wrap, so the chunk crosses the end of the buffer (capacity 4)
+    assert_eq!(p.push_slice(&[0; 3]), 3);
+    assert_eq!(c.pop_slice(&mut [0; 3]), 3);
+    for hint in [(0, Some(0)), (usize::MAX, None), (7, Some(3))] {
+        let mut liar = Liar { yields: 2, hint, calls: 0 };
+        assert_eq!(p.push_from_iter(&mut liar), 2, "{hint:?}");
+        assert_eq!(liar.calls, 3, "asked once past its end");
+        assert_eq!(c.pop_iter().collect::<Vec<_>>(), [1, 2]);
+        let mut liar = Liar { yields: 10, hint, calls: 0 };
+        assert_eq!(p.write_chunk(8).fill_from_iter(&mut liar), 4);
+        assert_eq!(liar.calls, 4, "no item pulled that does not fit");
+        assert_eq!(liar.next(), Some(5), "the rest stays in the iterator");
+        assert_eq!(c.pop_iter().collect::<Vec<_>>(), [1, 2, 3, 4]);
+    }
+    // A panic on the third item: the two written before are published.
+    let mut n = 0;
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        p.push_from_iter(&mut std::iter::from_fn(|| {
+            n += 1;
+            assert!(n < 3, "iterator fails");
+            Some(n)
+        }))
+    }));
+    assert!(result.is_err());
+    assert_eq!(c.pop_iter().collect::<Vec<_>>(), [1, 2]);
+    // A panic in `into_iter` itself: nothing is written or published.
+    struct Explodes;
+    impl IntoIterator for Explodes {
+        type Item = u32;
+        type IntoIter = std::iter::Empty<u32>;
+        fn into_iter(self) -> Self::IntoIter {
+            panic!("into_iter fails")
+        }
+    }
+    let result = catch_unwind(AssertUnwindSafe(|| p.write_chunk(4).fill_from_iter(Explodes)));
+    assert!(result.is_err());
+    assert!(c.is_empty());
+    assert_eq!(p.slots(), 4);
+}
+
+#[test]
+fn fill_from_iter_trusts_nothing_of_the_iterator() {
+    let (p, c) = spsc::bounded(4);
+    iterator_is_trusted_for_nothing::<Heap>(p, c);
+    let mut queue: Queue<u32, 4> = Queue::new();
+    let (p, c) = queue.split();
+    iterator_is_trusted_for_nothing(p, c);
+}
+
+/// [SPSC-S3]: the iterator re-enters the queue: its `next` pops from the
+/// consumer of the queue being filled. It sees only items published before
+/// the fill; the fill's own items are published after it, in order.
+#[test]
+fn fill_from_iter_with_an_iterator_that_pops_the_same_queue() {
+    let (mut p, mut c) = spsc::bounded::<u32>(4);
+    p.push_slice(&[10, 20]);
+    let mut seen = Vec::new();
+    let source = std::iter::from_fn(|| {
+        seen.push(c.pop().ok());
+        Some(seen.len() as u32)
+    });
+    assert_eq!(p.push_from_iter(&mut source.take(3)), 2, "two free slots when the chunk was taken");
+    assert_eq!(seen, [Some(10), Some(20)], "the fill's own items are not visible yet");
+    assert_eq!(c.pop_iter().collect::<Vec<_>>(), [1, 2]);
+}
+
+/// An item running a hook when dropped, counted by a `DropCounter`.
+struct Hook {
+    hook: Option<Box<dyn FnOnce()>>,
+    _counted: common::Tracked<()>,
+}
+
+impl Hook {
+    fn new(counter: &DropCounter, hook: impl FnOnce() + 'static) -> Self {
+        Hook { hook: Some(Box::new(hook)), _counted: counter.track(()) }
+    }
+    fn plain(counter: &DropCounter) -> Self {
+        Hook { hook: None, _counted: counter.track(()) }
+    }
+}
+
+impl Drop for Hook {
+    fn drop(&mut self) {
+        if let Some(hook) = self.hook.take() {
+            hook();
+        }
+    }
+}
+
+/// [SPSC-S5]: items whose `Drop` pushes into the queue being committed from
+/// (through a shared producer). The new items land in free slots only; every
+/// item is dropped once.
+#[test]
+fn item_drop_pushing_into_the_same_queue_during_commit() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let counter = DropCounter::new();
+    let (p, mut c) = spsc::bounded::<Hook>(4);
+    let p = Rc::new(RefCell::new(p));
+    for _ in 0..2 {
+        let (producer, counter2) = (Rc::clone(&p), counter.clone());
+        let item = Hook::new(&counter, move || {
+            let pushed = producer.borrow_mut().push(Hook::plain(&counter2));
+            assert!(pushed.is_ok(), "two slots were free");
+        });
+        assert!(p.borrow_mut().push(item).is_ok());
+    }
+    c.read_chunk(2).commit_all();
+    assert_eq!(counter.dropped(), 2);
+    assert_eq!(c.len(), 2, "the two items pushed by the drops");
+    c.read_chunk(4).commit_all();
+    assert_eq!(p.borrow_mut().slots(), 4);
+    drop((p, c));
+    assert_eq!((counter.created(), counter.alive()), (4, 0));
+}
+
+/// [SPSC-S5]: an item whose `Drop` drops the producer, while the consumer is
+/// inside `commit`; the consumer then sees abandonment after the rest and,
+/// as the last handle, drops what is left.
+#[test]
+fn item_drop_dropping_the_producer_during_commit() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let counter = DropCounter::new();
+    let (p, mut c) = spsc::bounded::<Hook>(4);
+    let p = Rc::new(RefCell::new(Some(p)));
+    let producer = Rc::clone(&p);
+    let item = Hook::new(&counter, move || drop(producer.borrow_mut().take()));
+    let mut guard = p.borrow_mut();
+    let q = guard.as_mut().unwrap();
+    assert!(q.push(item).is_ok());
+    for _ in 0..3 {
+        assert!(q.push(Hook::plain(&counter)).is_ok());
+    }
+    drop(guard);
+    c.read_chunk(2).commit_all();
+    assert!(p.borrow().is_none() && c.is_abandoned());
+    assert!(c.pop().is_ok());
+    assert!(c.peek().is_ok());
+    drop(c);
+    assert_eq!((counter.created(), counter.alive()), (4, 0));
+}
+
+/// [SPSC-S4]: an item `Drop` that panics in `Queue::drop`: the other items
+/// are still dropped, once, and the panic goes on.
+#[test]
+fn panicking_item_drop_in_queue_drop_drops_the_rest_once() {
+    let dropped = std::cell::Cell::new(0);
+    let mut queue: Queue<PanicOnDrop<'_>, 4> = Queue::new();
+    {
+        let (mut p, mut c) = queue.split();
+        // wrap, so the items left straddle the end of the buffer
+        for _ in 0..3 {
+            p.push(PanicOnDrop { panics: false, dropped: &dropped }).unwrap();
+            drop(c.pop().unwrap());
+        }
+        for i in 0..3 {
+            p.push(PanicOnDrop { panics: i == 1, dropped: &dropped }).unwrap();
+        }
+    }
+    dropped.set(0);
+    let result = catch_unwind(AssertUnwindSafe(|| drop(queue)));
+    assert!(result.is_err());
+    assert_eq!(dropped.get(), 3);
+}
+
+/// [SPSC-S4]: an item `Drop` that panics while the consumer, as the last
+/// handle, drains the ring: the rest are dropped and the ring is freed (Miri
+/// checks the free).
+#[test]
+fn panicking_item_drop_when_the_consumer_goes_last() {
+    let dropped = std::cell::Cell::new(0);
+    let (mut p, c) = spsc::bounded(3);
+    for i in 0..3 {
+        p.push(PanicOnDrop { panics: i == 0, dropped: &dropped }).unwrap();
+    }
+    drop(p);
+    let result = catch_unwind(AssertUnwindSafe(|| drop(c)));
+    assert!(result.is_err());
+    assert_eq!(dropped.get(), 3);
+}
+
+/// [SPSC-S8]: bad arguments are refused before anything changes.
+#[test]
+fn read_chunk_commit_of_more_than_its_length_panics_and_removes_nothing() {
+    let (mut p, mut c) = spsc::bounded::<u32>(4);
+    p.push_slice(&[1, 2, 3]);
+    let result = catch_unwind(AssertUnwindSafe(|| c.read_chunk(2).commit(3)));
+    assert!(result.is_err());
+    assert_eq!(c.pop_iter().collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(p.slots(), 4);
+}
+
+#[test]
+#[should_panic(expected = "capacity must be at least 1")]
+fn queue_of_capacity_zero_panics() {
+    let queue = std::hint::black_box(Queue::<u8, 0>::new);
+    let _ = queue();
+}
+
+/// [SPSC-S8]: empty chunks, and chunks asked for more than the capacity.
+#[test]
+fn empty_and_oversized_chunks() {
+    let (mut p, mut c) = spsc::bounded::<u32>(2);
+    assert!(p.write_chunk(0).is_empty());
+    // SAFETY: committing 0 slots initialises nothing.
+    unsafe { p.write_chunk(0).commit(0) };
+    assert!(c.read_chunk(0).is_empty());
+    assert_eq!(c.read_chunk(0).into_iter().count(), 0);
+    c.read_chunk(usize::MAX).commit(0);
+    assert_eq!(p.write_chunk(usize::MAX).len(), 2);
+    assert_eq!(p.push_slice(&[1, 2, 3]), 2);
+    assert_eq!(c.read_chunk(usize::MAX).len(), 2);
+    assert_eq!(c.pop_slice(&mut []), 0);
+    assert_eq!(c.pop_iter().collect::<Vec<_>>(), [1, 2]);
+}
+
+/// Pushes its items from a thread-local destructor, then drops its producer.
+struct PushAtExit<S: Storage> {
+    producer: spsc::Producer<u64, S>,
+    n: u64,
+}
+
+impl<S: Storage> Drop for PushAtExit<S> {
+    fn drop(&mut self) {
+        for i in 0..self.n {
+            if i % 2 == 0 {
+                self.producer.push_blocking(i).unwrap();
+            } else {
+                while let Err(e) = self.producer.push(i) {
+                    assert!(matches!(e, PushError::Full(_)));
+                    self.producer.wake_consumer();
+                    thread::yield_now();
+                }
+                self.producer.wake_consumer();
+            }
+        }
+    }
+}
+
+/// Pops until abandonment from a thread-local destructor, then drops its
+/// consumer (the last handle: it frees the ring there).
+struct PopAtExit<S: Storage> {
+    consumer: spsc::Consumer<u64, S>,
+    sum: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<S: Storage> Drop for PopAtExit<S> {
+    fn drop(&mut self) {
+        let mut sum = 0;
+        while let Ok(v) = self.consumer.pop_blocking() {
+            sum += v;
+        }
+        self.sum.store(sum, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// [SPSC-S7]: every path of the queue (push, pop, the blocking calls and
+/// their wake-ups, a handle's drop, the last handle's free) runs from a
+/// thread-local destructor, on heap and borrowed storage.
+#[test]
+fn handles_used_and_dropped_in_thread_local_destructors() {
+    use std::cell::RefCell;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+    thread_local! {
+        static PUSHER: RefCell<Option<PushAtExit<Heap>>> = const { RefCell::new(None) };
+        static POPPER: RefCell<Option<PopAtExit<Heap>>> = const { RefCell::new(None) };
+        static BORROWED: RefCell<Option<PushAtExit<Borrowed<'static>>>> = const { RefCell::new(None) };
+    }
+    let n = scaled(2000) as u64 + 3;
+    let total = n * (n - 1) / 2;
+
+    // The producer lives in a thread-local of a thread that ends at once.
+    let (producer, mut consumer) = spsc::bounded::<u64>(2);
+    let t =
+        thread::spawn(move || PUSHER.with(|p| *p.borrow_mut() = Some(PushAtExit { producer, n })));
+    let mut sum = 0;
+    while let Ok(v) = consumer.pop_blocking() {
+        sum += v;
+    }
+    t.join().unwrap();
+    assert_eq!(sum, total);
+
+    // The consumer lives in a thread-local and is the last handle.
+    let (mut producer, consumer) = spsc::bounded::<u64>(2);
+    let popped = Arc::new(AtomicU64::new(0));
+    let sum = Arc::clone(&popped);
+    let t =
+        thread::spawn(move || POPPER.with(|c| *c.borrow_mut() = Some(PopAtExit { consumer, sum })));
+    for i in 0..n {
+        producer.push_blocking(i).unwrap();
+    }
+    drop(producer);
+    t.join().unwrap();
+    assert_eq!(popped.load(SeqCst), total);
+
+    // Borrowed storage: a `'static` queue.
+    static mut QUEUE: Queue<u64, 2> = Queue::new();
+    // SAFETY: this test is the only user of the static.
+    let queue: &'static mut Queue<u64, 2> = unsafe { &mut *std::ptr::addr_of_mut!(QUEUE) };
+    let (producer, mut consumer) = queue.split();
+    let t = thread::spawn(move || {
+        BORROWED.with(|p| *p.borrow_mut() = Some(PushAtExit { producer, n }))
+    });
+    let mut sum = 0;
+    while let Ok(v) = consumer.pop_blocking() {
+        sum += v;
+    }
+    t.join().unwrap();
+    assert_eq!(sum, total);
+}
+
+/// [SPSC-S6], std threads, the interleaving of issue 13's defect 1 over and
+/// over: the consumer parks in `pop_blocking`, the producer's drop wakes it,
+/// the consumer returns `Abandoned` and drops its handle while the producer
+/// may still be inside its wake-up. Under Miri a wake-up not ordered before
+/// the free ([SPSC-O10]'s Release) is a data race with the deallocation;
+/// under AddressSanitizer a wake-up after the free is a use-after-free.
+#[test]
+fn parked_pop_woken_by_producer_drop_then_both_ends_free() {
+    use std::sync::Barrier;
+    for _ in 0..scaled(10_000) {
+        let (p, mut c) = spsc::bounded::<u64>(1);
+        let barrier = Barrier::new(2);
+        let barrier = &barrier;
+        thread::scope(|s| {
+            s.spawn(move || {
+                barrier.wait();
+                drop(p);
+            });
+            s.spawn(move || {
+                barrier.wait();
+                assert_eq!(c.pop_blocking(), Err(PopError::Abandoned));
+                drop(c);
+            });
+        });
+    }
+}
+
+/// [SPSC-S6], std threads: the two handles are dropped at the same moment on
+/// two threads, after a blocking call that ends in `Abandoned` or without;
+/// every item is dropped exactly once. Under AddressSanitizer (`ci/san.sh`)
+/// a touch of the freed ring fails the run.
+#[test]
+fn both_ends_dropped_on_two_threads_at_once() {
+    use std::sync::Barrier;
+    use std::time::Duration;
+    for round in 0..scaled(4000).max(8) {
+        let counter = DropCounter::new();
+        let (mut p, mut c) = spsc::bounded(2);
+        p.push(counter.track(0)).unwrap();
+        let barrier = Barrier::new(2);
+        let (counter_ref, barrier) = (&counter, &barrier);
+        let variant = round % 4;
+        thread::scope(|s| {
+            s.spawn(move || {
+                barrier.wait();
+                match variant {
+                    // fill up, then park until the consumer is gone
+                    1 => loop {
+                        if let Err(PushError::Abandoned(_)) = p.push_blocking(counter_ref.track(1))
+                        {
+                            break;
+                        }
+                    },
+                    3 => drop(p.push(counter_ref.track(1))),
+                    _ => {}
+                }
+                drop(p);
+            });
+            s.spawn(move || {
+                barrier.wait();
+                match variant {
+                    // drain, then park until the producer is gone
+                    0 => while c.pop_blocking().is_ok() {},
+                    2 => while c.pop_blocking_timeout(Duration::from_secs(3600)).is_ok() {},
+                    3 => drop(c.pop()),
+                    _ => {}
+                }
+                drop(c);
+            });
+        });
+        assert_eq!(counter.alive(), 0, "round {round}");
     }
 }

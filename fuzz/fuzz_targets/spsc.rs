@@ -1,9 +1,9 @@
 //! Differential fuzzing of the SPSC queue against a `VecDeque`: both handles
 //! are driven from one thread by operations decoded from the input (push,
 //! pop, peek, slice copies, write and read chunks committed in part, the
-//! popping iterator stopped early, `push_from_iter`, dropping either handle),
-//! and results, `len`, `slots`, `is_empty`, `is_full` and abandonment are
-//! compared with the model after every step. The first byte picks the
+//! popping iterator stopped early or leaked, `push_from_iter`, dropping
+//! either handle), and results, `len`, `slots`, `is_empty`, `is_full` and
+//! abandonment are compared with the model after every step. The first byte picks the
 //! capacity (1..=17) and the item type: `u32` (the slice operations need
 //! `Copy`) or an item that records its drops, so that every item made is
 //! checked to be dropped exactly once when both handles are gone.
@@ -18,6 +18,10 @@ use libfuzzer_sys::fuzz_target;
 /// An item type the driver can make, read back and (for `Copy` types) copy
 /// in slices.
 trait Val: Sized {
+    /// Whether a chunk iterator over such items may be leaked: only for items
+    /// without drop tracking (a leaked `Tracked` would leak its record, which
+    /// LeakSanitizer reports).
+    const LEAKABLE: bool;
     fn make(v: u32, record: &Record) -> Self;
     fn value(&self) -> u32;
     /// `push_slice` of items with these values, if the type is `Copy`.
@@ -27,6 +31,7 @@ trait Val: Sized {
 }
 
 impl Val for u32 {
+    const LEAKABLE: bool = true;
     fn make(v: u32, _: &Record) -> Self {
         v
     }
@@ -46,6 +51,7 @@ impl Val for u32 {
 }
 
 impl Val for Tracked {
+    const LEAKABLE: bool = false;
     fn make(v: u32, record: &Record) -> Self {
         let item = Tracked::new(record);
         assert_eq!(item.v, v);
@@ -69,6 +75,10 @@ fn drive<T: Val>(input: &mut Input<'_>, cap: usize) {
     assert_eq!(p.as_ref().unwrap().capacity(), cap);
     assert_eq!(c.as_ref().unwrap().capacity(), cap);
     let mut model: VecDeque<u32> = VecDeque::new();
+    // Slots a leaked chunk iterator took from the consumer's view whose head
+    // is not stored yet: the producer sees them taken until the consumer
+    // next stores its head (a pop or commit, its empty path, its drop).
+    let mut stale = 0usize;
     let mut next = 0u32;
     let mut fresh = |record: &Record| {
         next += 1;
@@ -76,8 +86,8 @@ fn drive<T: Val>(input: &mut Input<'_>, cap: usize) {
     };
     while let Some(op) = input.byte() {
         let arg = input.arg();
-        let free = cap - model.len();
-        match op % 11 {
+        let free = cap - model.len() - stale;
+        match op % 12 {
             0 => {
                 if let Some(p) = p.as_mut() {
                     let item = fresh(&record);
@@ -105,11 +115,15 @@ fn drive<T: Val>(input: &mut Input<'_>, cap: usize) {
                         None if p.is_some() => Err(PopError::Empty),
                         None => Err(PopError::Abandoned),
                     };
-                    if op % 11 == 1 {
+                    if op % 12 == 1 {
                         assert_eq!(c.pop().map(|item| item.value()), expected);
                         model.pop_front();
+                        stale = 0; // stored by the pop, or by the empty path
                     } else {
                         assert_eq!(c.peek().map(|item| item.value()), expected);
+                        if model.is_empty() {
+                            stale = 0; // the empty path stores the head
+                        }
                     }
                 }
             }
@@ -129,6 +143,7 @@ fn drive<T: Val>(input: &mut Input<'_>, cap: usize) {
                     if let Some(out) = T::pop_slice(c, n) {
                         let k = n.min(model.len());
                         assert_eq!(out, model.drain(..k).collect::<Vec<_>>());
+                        stale = 0; // its commit stores the head
                     }
                 }
             }
@@ -165,18 +180,34 @@ fn drive<T: Val>(input: &mut Input<'_>, cap: usize) {
                     let n = usize::from(input.byte().unwrap_or(0)) % (len + 1);
                     chunk.commit(n);
                     model.drain(..n);
+                    stale = 0; // a commit stores the head
                 }
             }
-            7 => {
-                // The popping iterator, stopped after `k` items.
+            7 | 11 => {
+                // The popping iterator, stopped after `k` items; leaked (op 11)
+                // with the items it did not yield.
                 if let Some(c) = c.as_mut() {
                     let k = arg % (cap + 2);
+                    let chunk = model.len();
+                    if chunk == 0 {
+                        stale = 0; // `pop_iter` found the queue empty
+                    }
                     let mut it = c.pop_iter();
                     assert_eq!(it.len(), model.len());
                     for _ in 0..k {
                         assert_eq!(it.next().map(|item| item.value()), model.pop_front());
                     }
                     assert_eq!(it.len(), model.len());
+                    if op % 12 == 11 && T::LEAKABLE {
+                        std::mem::forget(it);
+                        model.clear(); // leaked: never read, never dropped
+                        stale += chunk;
+                    } else {
+                        drop(it);
+                        if k.min(chunk) > 0 {
+                            stale = 0;
+                        }
+                    }
                 }
             }
             8 => {
@@ -192,16 +223,22 @@ fn drive<T: Val>(input: &mut Input<'_>, cap: usize) {
                 }
             }
             9 => drop(p.take()),
-            _ => drop(c.take()),
+            _ => {
+                drop(c.take());
+                stale = 0; // the consumer's drop stores its head
+            }
         }
         let len = model.len();
         if let Some(p) = p.as_mut() {
-            assert_eq!(p.is_full(), len == cap);
-            assert_eq!(p.slots(), cap - len);
+            assert_eq!(p.is_full(), len + stale == cap);
+            assert_eq!(p.slots(), cap - len - stale);
             assert_eq!(p.is_abandoned(), c.is_none());
         }
         if let Some(c) = c.as_mut() {
             assert_eq!(c.len(), len);
+            if len == 0 {
+                stale = 0; // the empty path stores the head
+            }
             assert_eq!(c.slots(), len);
             assert_eq!(c.is_empty(), len == 0);
             assert_eq!(c.is_abandoned(), p.is_none());
