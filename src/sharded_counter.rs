@@ -19,6 +19,7 @@
 //! |----------------------|---------------------------------------------------|---------------|
 //! | cell *i*             | the thread holding index *i* only ([SHC-I1])      | `sum`, `take` |
 //! | bucket pointer *b*   | the first thread to count with an index in *b* (compare-exchange, [SHC-O5]) | everyone |
+//! | scan limit           | raised (`fetch_max`) before a bucket is published ([SHC-O8]) | `sum`, `take`, `shards` |
 //! | `spill`              | threads that have exited (`fetch_add`, [SHC-O6])  | `sum`, `take` |
 //! | `taken`              | `take` (compare-exchange)                         | `sum`, `take` |
 //!
@@ -63,7 +64,8 @@
 //! indices held at the same time in the process — by threads counting on any
 //! counter, not only this one. Each cell is a `CachePadded<u64>` (128 bytes
 //! on x86-64 and aarch64); the counter itself is an array of `usize::BITS`
-//! bucket pointers and two more padded cells (`spill`, `taken`).
+//! bucket pointers, a scan limit and two more padded cells (`spill`,
+//! `taken`).
 //! [`ShardedCounter::shards`] returns the number of cells.
 //!
 //! # Progress
@@ -84,13 +86,14 @@
 //! with a `Release` compare-exchange ([SHC-O3], [SHC-O4]) so that a reader
 //! never sees a cell older than the one a `take` already accounted for —
 //! without that a concurrent `sum` could go "below zero" and wrap. Buckets
-//! are published `Release` and read `Acquire` ([SHC-O5]). The hand-over of
+//! are published `Release` and read `Acquire` ([SHC-O5]); readers scan only
+//! below a limit raised before each publication ([SHC-O8]). The hand-over of
 //! an index from one thread to the next goes through the pool's mutex.
 //!
 //! Requires the `std` feature (thread-locals and a mutex).
 
 use crate::loom::atomic::Ordering::{Acquire, Relaxed, Release};
-use crate::loom::atomic::{AtomicPtr, AtomicU64};
+use crate::loom::atomic::{AtomicPtr, AtomicU64, AtomicUsize};
 use core::fmt;
 use core::ptr;
 use crossbeam_utils::CachePadded;
@@ -143,6 +146,9 @@ fn locate(index: usize) -> (usize, usize) {
 pub struct ShardedCounter {
     /// Bucket `b`: null, or `2^b` cells ([SHC-I3]).
     buckets: [AtomicPtr<Cell>; BUCKETS],
+    /// One more than the highest bucket allocated (or being allocated):
+    /// `sum`, `take` and `shards` look at the buckets below it only ([SHC-O8]).
+    scan_limit: AtomicUsize,
     /// Process-unique, never reused: the key of the per-thread cache ([SHC-I2]).
     id: u64,
     /// What threads added at exit, after their guard was dropped ([SHC-S1]).
@@ -164,6 +170,7 @@ impl ShardedCounter {
         let id = counter_ids().fetch_add(1, Relaxed);
         Self {
             buckets: core::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
+            scan_limit: AtomicUsize::new(0),
             id,
             spill: CachePadded::new(AtomicU64::new(0)),
             taken: CachePadded::new(AtomicU64::new(0)),
@@ -311,7 +318,9 @@ impl ShardedCounter {
     /// number of indices held at once. The shared `spill` cell is not
     /// included.
     pub fn shards(&self) -> usize {
-        (0..BUCKETS)
+        // ORDERING: [SHC-O8] Relaxed — an upper bound of the buckets to look at; no memory is read through it.
+        let scan_limit = self.scan_limit.load(Relaxed);
+        (0..scan_limit)
             .filter(|&b| {
                 // ORDERING: [SHC-O5] Relaxed — only tests for null; the cells are not read.
                 !self.buckets[b].load(Relaxed).is_null()
@@ -343,6 +352,10 @@ impl ShardedCounter {
         let fresh: Box<[Cell]> =
             (0..1usize << bucket).map(|_| CachePadded::new(AtomicU64::new(0))).collect();
         let fresh = Box::into_raw(fresh).cast::<Cell>();
+        // Raise the scan limit before publishing: whoever finds the bucket (and
+        // whatever happens after that) then finds the limit raised too.
+        // ORDERING: [SHC-O8] Relaxed — ordered before the publishing Release below, which carries it to every finder.
+        self.scan_limit.fetch_max(bucket + 1, Relaxed);
         // ORDERING: [SHC-O5] Release on success — publishes the zeroed cells to every Acquire load of the pointer;
         // Acquire on failure — pairs with the winner's Release: its cells are initialised before we use them.
         match self.buckets[bucket].compare_exchange(ptr::null_mut(), fresh, Release, Acquire) {
@@ -359,7 +372,10 @@ impl ShardedCounter {
     fn sum_cells(&self) -> u64 {
         // ORDERING: [SHC-O2] Relaxed — read for its value only; coherence keeps reads of it monotonic.
         let mut sum = self.spill.load(Relaxed);
-        for (bucket, cells) in self.buckets.iter().enumerate() {
+        // ORDERING: [SHC-O8] Relaxed — raised before each bucket is published ([SHC-O5]), so every bucket
+        // published before this call (happens-before) is below the value read.
+        let scan_limit = self.scan_limit.load(Relaxed);
+        for (bucket, cells) in self.buckets[..scan_limit].iter().enumerate() {
             // ORDERING: [SHC-O5] Acquire — pairs with the publishing Release: the bucket's zeroed cells are visible.
             let cells = cells.load(Acquire);
             if cells.is_null() {

@@ -111,7 +111,10 @@ fn exited_threads_index_passes_to_the_next_thread() {
 /// The main thread holds index 0; two threads count at once with indices 1
 /// and 2, which share bucket 1 (two cells): one allocates and publishes it,
 /// the other finds it (or loses the race to publish its own) and must see
-/// the cells initialised before it uses its own.
+/// the cells initialised before it uses its own. A `sum` after joining only
+/// the first thread must include its increment even when the other thread
+/// published the bucket and has not finished: the scan limit was raised
+/// before the bucket was published.
 #[test]
 fn two_threads_share_a_bucket_one_of_them_publishes() {
     loom::model(|| {
@@ -121,6 +124,8 @@ fn two_threads_share_a_bucket_one_of_them_publishes() {
         let first = thread::spawn(move || c1.inc());
         let second = thread::spawn(move || c2.local().add(2));
         first.join().unwrap();
+        let seen = c.sum();
+        assert!(seen == 2 || seen == 4, "the first thread's increment is missing: {seen}");
         second.join().unwrap();
         assert_eq!(c.sum(), 4);
     });
