@@ -8,8 +8,9 @@ use acqrel::ShardedCounter;
 use common::scaled;
 use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::mem;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
+use std::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst,
+};
 use std::sync::{Arc, LazyLock, mpsc};
 use std::thread;
 
@@ -449,38 +450,48 @@ fn first_count_of_a_thread_from_a_destructor() {
 // Forget, drop order, misuse.
 // ---------------------------------------------------------------------------
 
-/// Leaks `local` for the rest of the thread's life. Natively with
-/// `mem::forget`; under Miri, whose leak check would report the handle's
-/// lease, the handle is instead parked in the thread's `AT_EXIT` value
-/// (armed first, so dropped after everything else): until then, and in
-/// particular when the thread's own per-thread state is dropped, it is as
-/// leaked as with `forget`.
-fn forget_handle(local: LocalCounter<'static>) {
-    if cfg!(miri) {
-        at_exit(move || drop(local));
-    } else {
-        mem::forget(local);
-    }
+/// Handles leaked by [`leak_handle`]. Only their addresses are kept, so that
+/// the leak checks this suite runs under (Miri's at exit, LeakSanitizer's in
+/// `ci/san.sh`) find the allocations reachable, i.e. leaked on purpose.
+static LEAKED: [AtomicPtr<LocalCounter<'static>>; 2] =
+    [const { AtomicPtr::new(std::ptr::null_mut()) }; 2];
+
+/// Leaks `local` for good: like `mem::forget`, the handle is never dropped
+/// (`Box::leak`), so its lease on the thread's index is never returned. The
+/// leaked handle can still be used.
+fn leak_handle(slot: usize, local: LocalCounter<'static>) -> &'static LocalCounter<'static> {
+    let leaked: &'static LocalCounter<'static> = Box::leak(Box::new(local));
+    LEAKED[slot].store(std::ptr::from_ref(leaked).cast_mut(), SeqCst);
+    leaked
 }
 
-/// A forgotten `LocalCounter` leaks its index; the thread and others keep
-/// counting (the thread keeps its cell): nothing lost, nothing twice.
+/// A forgotten (leaked) `LocalCounter` leaks its index: the thread and others
+/// keep counting, the thread in its own cell through its other paths, and
+/// the leaked handle still counts from a destructor after the thread's
+/// per-thread state is gone, while new threads take indices: nothing lost,
+/// nothing twice.
 #[test]
 fn forget_local_counter_then_keep_counting() {
     static COUNTER: LazyLock<ShardedCounter> = LazyLock::new(ShardedCounter::new);
     static FORGOTTEN: AtomicUsize = AtomicUsize::new(0);
-    // Two threads forget (their indices stay taken for the rest of this
-    // process: other tests' bounds allow for it); the others only count.
+    // Two threads leak a handle (their indices stay taken for the rest of
+    // this process: other tests' bounds allow for it); the others only count.
     let threads = scaled(200);
     let n = scaled(10_000) as u64;
     exiting_threads(threads, move || {
         arm_at_exit();
-        if FORGOTTEN.fetch_add(1, SeqCst) < 2 {
-            let local = COUNTER.local();
-            local.add(5);
-            forget_handle(local);
+        let slot = FORGOTTEN.fetch_add(1, SeqCst);
+        if slot < LEAKED.len() {
+            let leaked = leak_handle(slot, COUNTER.local());
+            leaked.add(5);
+            at_exit(move || {
+                for _ in 0..n {
+                    leaked.inc();
+                }
+            });
         } else {
             COUNTER.add(5);
+            at_exit(move || COUNTER.add(n));
         }
         for _ in 0..n {
             COUNTER.inc();
@@ -490,7 +501,7 @@ fn forget_local_counter_then_keep_counting() {
         drop(again);
         COUNTER.inc();
     });
-    assert_eq!(COUNTER.sum(), threads as u64 * (n + 8));
+    assert_eq!(COUNTER.sum(), threads as u64 * (2 * n + 8));
 }
 
 /// Several handles of one thread dropped in any order, some before and some
