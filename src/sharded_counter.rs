@@ -583,7 +583,9 @@ mod registry {
 
     /// Runs `f` with the thread's index while its guard holds it (taking an
     /// index on the thread's first use); `None` once the guard has been
-    /// dropped (a thread-local destructor at thread exit).
+    /// dropped (a thread-local destructor at thread exit). Where std keeps
+    /// thread-locals in OS keys a dropped guard may be made again: it then
+    /// takes a new lease, and `f` runs under that one ([SHC-I1]).
     pub(super) fn with_index<R>(f: impl FnOnce(usize) -> R) -> Option<R> {
         GUARD.try_with(|guard| f(guard.lease.index)).ok()
     }
