@@ -320,12 +320,15 @@ impl ShardedCounter {
     pub fn shards(&self) -> usize {
         // ORDERING: [SHC-O8] Relaxed — an upper bound of the buckets to look at; no memory is read through it.
         let scan_limit = self.scan_limit.load(Relaxed);
-        (0..scan_limit)
-            .filter(|&b| {
+        self.buckets
+            .iter()
+            .enumerate()
+            .take(scan_limit)
+            .filter(|(_, cells)| {
                 // ORDERING: [SHC-O5] Relaxed — only tests for null; the cells are not read.
-                !self.buckets[b].load(Relaxed).is_null()
+                !cells.load(Relaxed).is_null()
             })
-            .map(|b| 1usize << b)
+            .map(|(bucket, _)| 1usize << bucket)
             .sum()
     }
 
@@ -375,7 +378,7 @@ impl ShardedCounter {
         // ORDERING: [SHC-O8] Relaxed — raised before each bucket is published ([SHC-O5]), so every bucket
         // published before this call (happens-before) is below the value read.
         let scan_limit = self.scan_limit.load(Relaxed);
-        for (bucket, cells) in self.buckets[..scan_limit].iter().enumerate() {
+        for (bucket, cells) in self.buckets.iter().take(scan_limit).enumerate() {
             // ORDERING: [SHC-O5] Acquire — pairs with the publishing Release: the bucket's zeroed cells are visible.
             let cells = cells.load(Acquire);
             if cells.is_null() {
