@@ -54,6 +54,8 @@ use core::fmt;
 /// ```
 #[derive(Default)]
 pub struct Counter {
+    // SAFE-CODE: [CTR-S1] one atomic word and no per-thread state: every method works the same
+    // from a thread-local destructor.
     value: AtomicU64,
 }
 
@@ -210,6 +212,8 @@ impl Counter {
     /// The compare-exchange loop behind the refusing operations: `Ok(previous)`
     /// once `next(previous)` is stored, `Err(current)` when `next` refuses.
     fn update(&self, next: impl Fn(u64) -> Option<u64>) -> Result<u64, u64> {
+        // SAFE-CODE: [CTR-S2] `next` checks the arithmetic (`checked_add`, `checked_sub`, the
+        // limit); only the value it approved is stored, by the exchange against the value checked.
         // ORDERING: [CTR-O3] Relaxed — the starting guess; a stale one only costs a retry.
         let mut current = self.value.load(Relaxed);
         loop {

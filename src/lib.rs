@@ -3,7 +3,7 @@
 //! | primitive | progress | producers / consumers | bounded | allocates | `no_std` |
 //! |---|---|---|---|---|---|
 //! | [`Counter`] | wait-free add/swap (lock-free checked add) | any / any | — | no | yes |
-//! | [`ShardedCounter`] | wait-free increment, lock-free `take` | any / any | cells ≤ live threads | one cell per thread | no (`std`) |
+//! | [`ShardedCounter`] | wait-free increment, lock-free `take` | any / any | cells < 2 × thread indices held at once | one cell per thread index | no (`std`) |
 //! | [`spsc`] (`bounded`, `Queue`) | wait-free push/pop and batches; optional blocking | one / one | yes, any capacity ≥ 1 | one ring (`bounded`) or none (`Queue`) | yes |
 //! | [`disruptor`] | waits only for a full/empty ring; lock-free claim; `Blocking` sleeps | one or many / stages (multicast, chains, work pools, pollers) | power-of-two ring | events made once, none per event | sequencers and ring yes; threads and waiting `std` |
 //! | [`SpinLock`] | blocking (yields while held; spins without `std`); unfair | any / any | — | no | yes |

@@ -1,7 +1,8 @@
 //! The one switch between `core`/`std` and [loom](https://docs.rs/loom).
 //!
-//! Every atomic, `UnsafeCell`, spin hint, yield, thread, `Arc` and per-thread
-//! slot used anywhere in `src` is imported from this module, never from
+//! Every atomic, `UnsafeCell`, spin hint, yield, thread, `Arc`, mutex,
+//! thread-local and process-wide static used anywhere in `src` is imported
+//! from this module (`thread_local!`, `global!`), never from
 //! `core` or `std` directly (clippy's `disallowed-types`/`disallowed-methods`,
 //! configured in `clippy.toml`, enforce it). Built with `RUSTFLAGS="--cfg loom"`
 //! the same names resolve to loom's model-checked types, so every primitive's
@@ -175,6 +176,17 @@ pub(crate) mod atomic {
     rmw!(AtomicU64, u64, fetch_add, fetch_sub, fetch_max, fetch_min, fetch_and, fetch_or);
     rmw!(AtomicI64, i64, fetch_add, fetch_sub, fetch_max, fetch_min, fetch_and, fetch_or);
     rmw!(AtomicUsize, usize, fetch_add, fetch_sub, fetch_max, fetch_min, fetch_and, fetch_or);
+
+    impl<T> AtomicPtr<T> {
+        /// Exclusive access (loom's shape, so it also works under loom).
+        #[inline(always)]
+        pub(crate) fn with_mut<R>(&mut self, f: impl FnOnce(&mut *mut T) -> R) -> R {
+            #[cfg(not(loom))]
+            return f(self.0.get_mut());
+            #[cfg(loom)]
+            return self.0.with_mut(f);
+        }
+    }
 }
 
 /// `Arc`, and the blocking primitives used by the optional blocking layers.
@@ -308,153 +320,81 @@ impl<T: ?Sized> UnsafeCell<T> {
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;
 
-/// Per-object, per-thread storage: `thread_local::ThreadLocal` normally,
-/// with a one-entry per-thread cache in front of it.
+/// Per-thread storage: std's `thread_local!`, or loom's under loom.
 ///
-/// Under loom every model thread runs on one OS thread, so storage keyed by
-/// the OS thread would hand every model thread the same slot; the loom
-/// version keys slots by loom's thread id instead (and has no cache).
-#[cfg(all(feature = "std", not(loom)))]
-pub(crate) use self::cached_thread_local::ThreadLocal;
-
-#[cfg(all(feature = "std", not(loom)))]
-mod cached_thread_local {
-    use super::atomic::AtomicU64;
-    use super::atomic::Ordering::Relaxed;
-    use core::cell::Cell;
-
-    std::thread_local! {
-        /// The `ThreadLocal` this thread used last, and its value for this thread.
-        static LAST: Cell<(u64, *const ())> = const { Cell::new((0, core::ptr::null())) };
-    }
-
-    /// Source of instance ids; 0 is never handed out (it marks an empty cache).
-    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-
-    /// `thread_local::ThreadLocal` plus a process-unique id, so that a thread
-    /// that keeps using the same instance finds its value with one TLS read
-    /// and a compare instead of the crate's bucket lookup.
-    pub(crate) struct ThreadLocal<T: Send> {
-        inner: thread_local::ThreadLocal<T>,
-        id: u64,
-    }
-
-    impl<T: Send> ThreadLocal<T> {
-        pub(crate) fn new() -> Self {
-            // ORDERING: [LOOM-O2] Relaxed — only uniqueness is needed, which the read-modify-write gives at any ordering.
-            let id = NEXT_ID.fetch_add(1, Relaxed);
-            Self { inner: thread_local::ThreadLocal::new(), id }
-        }
-
-        #[inline(always)]
-        pub(crate) fn get_or(&self, create: impl FnOnce() -> T) -> &T {
-            let cached = LAST.with(|last| {
-                let (id, value) = last.get();
-                (id == self.id).then_some(value)
-            });
-            match cached {
-                // SAFETY: [LOOM-I2] the cache holds this instance's value for this thread.
-                Some(value) => unsafe { &*value.cast::<T>() },
-                None => self.get_or_slow(create),
-            }
-        }
-
-        #[cold]
-        #[inline(never)]
-        fn get_or_slow(&self, create: impl FnOnce() -> T) -> &T {
-            let value = self.inner.get_or(create);
-            LAST.with(|last| last.set((self.id, (value as *const T).cast::<()>())));
-            value
-        }
-
-        pub(crate) fn iter(&self) -> thread_local::Iter<'_, T>
-        where
-            T: Sync,
-        {
-            self.inner.iter()
-        }
-    }
+/// Loom runs every model thread on one OS thread, so std's thread-locals
+/// would be shared by all of them; loom's give each model thread its own
+/// value and drop it when that model thread ends, which is when std drops
+/// a thread's values: at thread exit, in the thread's last steps. Two
+/// differences matter to destructors. std drops the values one after the
+/// other in the reverse order of their registration, and a value not yet
+/// dropped stays reachable meanwhile; loom first marks every value of the
+/// thread as destroyed, then drops them (in no fixed order), so from any of
+/// those destructors every thread-local of the thread is gone (`try_with`
+/// fails). Code that runs in thread-local destructors must handle both: it
+/// uses `try_with`, never `with`. (And loom's `join` may return before the
+/// joined thread's values are dropped; std's waits for them.)
+///
+/// Same syntax as std's, including `= const { init }` (loom's macro does
+/// not accept a `const` block; there the value is made on first use).
+#[cfg(feature = "std")]
+macro_rules! thread_local_switch {
+    () => {};
+    ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = const { $init:expr }; $($rest:tt)*) => {
+        #[cfg(not(loom))]
+        std::thread_local!($(#[$attr])* $vis static $name: $t = const { $init });
+        #[cfg(loom)]
+        loom::thread_local!($(#[$attr])* $vis static $name: $t = $init);
+        $crate::loom::thread_local!($($rest)*);
+    };
+    ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = $init:expr; $($rest:tt)*) => {
+        #[cfg(not(loom))]
+        std::thread_local!($(#[$attr])* $vis static $name: $t = $init);
+        #[cfg(loom)]
+        loom::thread_local!($(#[$attr])* $vis static $name: $t = $init);
+        $crate::loom::thread_local!($($rest)*);
+    };
 }
+#[cfg(feature = "std")]
+pub(crate) use thread_local_switch as thread_local;
 
+/// What `global!` returns: a reference to a process-wide value that code
+/// running in thread-local destructors can still reach.
+///
+/// Normally `&'static T`. Under loom an `Arc<T>`: loom's statics are made
+/// once per model execution (`loom::lazy_static!`) and dropped when the
+/// model's closure returns, *before* the main model thread's thread-locals,
+/// so a destructor that needs the value must hold a reference of its own.
+#[cfg(all(feature = "std", not(loom)))]
+pub(crate) type Global<T> = &'static T;
+
+/// What `global!` returns (loom: an `Arc` clone; see the normal build's docs).
 #[cfg(loom)]
-pub(crate) use self::loom_thread_local::ThreadLocal;
+pub(crate) type Global<T> = loom::sync::Arc<T>;
 
-#[cfg(loom)]
-mod loom_thread_local {
-    // The crate's own atomic wrapper (loom's type underneath), so that the
-    // ordering-mutation tool can weaken the stand-in's orderings too.
-    use super::atomic::AtomicBool;
-    use super::atomic::Ordering::{Acquire, Release};
-    use loom::cell::UnsafeCell;
-    use std::sync::Mutex;
-    use std::vec::Vec;
-
-    /// Loom runs at most a handful of threads per model.
-    const SLOTS: usize = 8;
-
-    struct Slot<T> {
-        /// Set once the value is in place, as `thread_local` does for its entries.
-        present: AtomicBool,
-        value: UnsafeCell<Option<T>>,
-    }
-
-    /// Slots keyed by loom's thread id. Like the `thread_local` crate, the
-    /// slot array (and each `present` flag) exists before any thread looks
-    /// it up, and a slot's value is published by its `present` flag. The
-    /// owner lookup sits behind an unmodelled mutex, so the stand-in adds no
-    /// happens-before edge the real crate lacks.
-    pub(crate) struct ThreadLocal<T: Send> {
-        owners: Mutex<Vec<loom::thread::ThreadId>>,
-        slots: Vec<Slot<T>>,
-    }
-
-    // SAFETY: [LOOM-I1] a slot's value is written once by its owner before it is
-    // published and only read afterwards, so sharing the map shares `&T` (and
-    // values may be dropped by whichever thread drops the map: `T: Send`).
-    unsafe impl<T: Send + Sync> Sync for ThreadLocal<T> {}
-
-    impl<T: Send> ThreadLocal<T> {
-        pub(crate) fn new() -> Self {
-            let slots = (0..SLOTS)
-                .map(|_| Slot { present: AtomicBool::new(false), value: UnsafeCell::new(None) })
-                .collect();
-            Self { owners: Mutex::new(Vec::new()), slots }
+/// `global!(fn name() -> T = init;)` defines `fn name() -> Global<T>`, one
+/// value shared by the whole process: a `static` normally (`init` must then
+/// be a constant expression), a `loom::lazy_static!` made afresh in each
+/// model execution under loom.
+#[cfg(feature = "std")]
+macro_rules! global {
+    ($(#[$attr:meta])* $vis:vis fn $name:ident() -> $t:ty = $init:expr;) => {
+        $(#[$attr])*
+        #[cfg(not(loom))]
+        $vis fn $name() -> $crate::loom::Global<$t> {
+            static VALUE: $t = $init;
+            &VALUE
         }
 
-        pub(crate) fn get_or(&self, create: impl FnOnce() -> T) -> &T {
-            let id = loom::thread::current().id();
-            let (index, fresh) = {
-                let mut owners = self.owners.lock().unwrap();
-                match owners.iter().position(|owner| *owner == id) {
-                    Some(index) => (index, false),
-                    None => {
-                        owners.push(id);
-                        assert!(owners.len() <= SLOTS, "loom stand-in: too many threads");
-                        (owners.len() - 1, true)
-                    }
-                }
-            };
-            let slot = &self.slots[index];
-            if fresh {
-                let value = create();
-                // SAFETY: [LOOM-I1] only the owner writes its slot, once, before publishing it.
-                slot.value.with_mut(|p| unsafe { *p = Some(value) });
-                // ORDERING: [LOOM-O1] Release — pairs with the Acquire in `iter`: the value's creation happens-before its readers.
-                slot.present.store(true, Release);
+        $(#[$attr])*
+        #[cfg(loom)]
+        $vis fn $name() -> $crate::loom::Global<$t> {
+            loom::lazy_static! {
+                static ref VALUE: loom::sync::Arc<$t> = loom::sync::Arc::new($init);
             }
-            // SAFETY: [LOOM-I1] the value was written above or by this thread earlier, and is never written again.
-            slot.value.with(|p| unsafe { (*p).as_ref().unwrap() })
+            loom::sync::Arc::clone(&VALUE)
         }
-
-        pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
-            self.slots.iter().filter_map(|slot| {
-                // ORDERING: [LOOM-O1] Acquire — pairs with the Release in `get_or`.
-                if !slot.present.load(Acquire) {
-                    return None;
-                }
-                // SAFETY: [LOOM-I1] `present` was acquired, so the one write of the value happened-before.
-                slot.value.with(|p| unsafe { (*p).as_ref() })
-            })
-        }
-    }
+    };
 }
+#[cfg(feature = "std")]
+pub(crate) use global;

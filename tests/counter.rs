@@ -95,6 +95,92 @@ fn checked_and_bounded_refuse_without_changing_the_value() {
 }
 
 #[test]
+fn bounded_add_refuses_every_limit_it_cannot_meet() {
+    // A value already above the limit (reached through `add`/`set`): even
+    // `n = 0` is refused, and nothing is stored.
+    let c = Counter::new(10);
+    assert_eq!(c.add_bounded(0, 9), Err(10));
+    assert_eq!(c.add_bounded(0, 10), Ok(10), "n = 0 at the limit stores the same value");
+    assert_eq!(c.add_bounded(1, 0), Err(10));
+    // `current + n` overflowing is refused whatever the limit.
+    assert_eq!(c.add_bounded(u64::MAX, u64::MAX), Err(10));
+    assert_eq!(c.get(), 10);
+    // The largest limit and the largest step that fit.
+    assert_eq!(c.add_bounded(u64::MAX - 10, u64::MAX), Ok(10));
+    assert_eq!(c.get(), u64::MAX);
+    assert_eq!(c.add_bounded(0, u64::MAX), Ok(u64::MAX));
+    assert_eq!(c.checked_add(0), Ok(u64::MAX));
+    assert_eq!(c.checked_sub(u64::MAX), Ok(u64::MAX));
+    assert_eq!(c.checked_sub(1), Err(CounterOverflow { current: 0 }));
+    // The extremes of max and min leave the value where it is.
+    assert_eq!(c.fetch_max(0), 0);
+    assert_eq!(c.fetch_min(u64::MAX), 0);
+    assert_eq!(c.fetch_max(u64::MAX), 0);
+    assert_eq!(c.fetch_min(0), u64::MAX);
+    assert_eq!(c.get(), 0);
+}
+
+/// Every operation from a thread-local destructor, registered before the
+/// thread first touched the counter, on threads that come and go. (Not
+/// under loom, where `Counter::new` is not `const`.)
+#[test]
+#[cfg(not(loom))]
+fn every_operation_works_from_a_thread_local_destructor() {
+    static COUNTER: Counter = Counter::new(0);
+    static TAKEN: Counter = Counter::new(0);
+    static ADDED_AT_EXIT: Counter = Counter::new(0);
+
+    use std::cell::RefCell;
+
+    struct UseOnDrop;
+    impl Drop for UseOnDrop {
+        fn drop(&mut self) {
+            // Other threads' `take`s run concurrently: the checked operations
+            // may refuse (and `sub` may wrap), so count what was applied.
+            COUNTER.add(3);
+            COUNTER.increment();
+            COUNTER.sub(1);
+            COUNTER.add_release(2);
+            let mut added = 5u64;
+            if COUNTER.checked_add(1).is_ok() {
+                added += 1;
+            }
+            if COUNTER.checked_sub(1).is_ok() {
+                added -= 1;
+            }
+            if COUNTER.add_bounded(1, u64::MAX).is_ok() {
+                added += 1;
+            }
+            let _ = (COUNTER.get(), COUNTER.get_acquire());
+            let _ = (COUNTER.fetch_max(0), COUNTER.fetch_min(u64::MAX));
+            ADDED_AT_EXIT.add(added);
+            TAKEN.add(COUNTER.take());
+        }
+    }
+    thread_local! {
+        static AT_EXIT: RefCell<Option<UseOnDrop>> = const { RefCell::new(None) };
+    }
+
+    let threads = scaled(100);
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            thread::spawn(|| {
+                AT_EXIT.with(|slot| *slot.borrow_mut() = Some(UseOnDrop));
+                COUNTER.increment();
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap(); // returns after the thread's destructors ran
+    }
+    // Each thread adds 1 in its body, the rest at exit; wrapping arithmetic
+    // throughout (a `sub` may land on a freshly taken zero).
+    let total = TAKEN.get().wrapping_add(COUNTER.take());
+    assert_eq!(total, ADDED_AT_EXIT.get().wrapping_add(threads as u64));
+    assert!(ADDED_AT_EXIT.get() >= 5 * threads as u64);
+}
+
+#[test]
 fn bounded_add_never_passes_limit_under_contention() {
     // Four threads race to take permits; exactly `limit` succeed in total.
     let limit = scaled(20_000) as u64;
