@@ -9,7 +9,9 @@
 //! 6. every safe-code entry (`<PRIM>-S<n>`: what safe code can do to a
 //!    primitive) says which hazard it covers (`- **Hazard:**` one of
 //!    [`HAZARDS`]) and names the tests that show it;
-//! 7. every public trait, and every public function that calls user code
+//! 7. every tag SAFETY.md mentions is defined there, and every primitive
+//!    with proof entries has safe-code entries too;
+//! 8. every public trait, and every public function that calls user code
 //!    (a closure or an iterator it is given), is listed in SAFETY.md's
 //!    section "User code the crate calls" as `` `Type::method` `` (or
 //!    `` `module::function` `` for free functions, `` `Trait` `` for traits).
@@ -250,6 +252,41 @@ fn every_ordering_entry_names_existing_tests() {
             if !defines {
                 problems.push(format!("[{tag}]: `{test}` does not exist"));
             }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn every_tag_the_ledger_mentions_is_defined_and_every_primitive_has_safe_code_entries() {
+    let text = fs::read_to_string(root().join("SAFETY.md")).unwrap();
+    let ledger = ledger();
+    let mut problems = Vec::new();
+    let mut section = String::new();
+    let mut prefixes_with_entries: BTreeMap<String, (bool, bool)> = BTreeMap::new();
+    for line in text.lines() {
+        if let Some(title) = line.strip_prefix("## ") {
+            section = title.to_string();
+        }
+        for tag in tags(line) {
+            if !ledger.entries.contains_key(&tag) {
+                problems.push(format!("SAFETY.md ({section}) mentions [{tag}], defined nowhere"));
+            }
+        }
+        if let Some(head) = line.strip_prefix("### [") {
+            let tag = &tags(&format!("[{head}"))[0];
+            let (prefix, suffix) = tag.rsplit_once('-').unwrap();
+            let seen = prefixes_with_entries.entry(prefix.to_string()).or_default();
+            if suffix.starts_with('S') {
+                seen.1 = true;
+            } else {
+                seen.0 = true;
+            }
+        }
+    }
+    for (prefix, (proofs, safe_code)) in &prefixes_with_entries {
+        if *proofs && !safe_code {
+            problems.push(format!("[{prefix}-*] has no safe-code entry ([{prefix}-S1], ...)"));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
