@@ -575,7 +575,8 @@ where
             .collect();
         let shared = Arc::clone(&self.shared);
         let wait = Arc::clone(&self.producer_wait);
-        (Producer { shared, sequencer, signals, wait, pending: None }, Consumers { threads })
+        let guarded = NO_CLAIM;
+        (Producer { shared, sequencer, signals, wait, guarded }, Consumers { threads })
     }
 }
 
@@ -691,12 +692,16 @@ pub struct Producer<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy = Yielding
     signals: Signals,
     /// How this producer waits on a full ring.
     wait: Arc<P>,
-    /// The range of the [`Claim`] handed out last, until that claim's drop
-    /// publishes it. Still set at the next claim (or at the producer's
-    /// drop) only if the claim was leaked; the producer then publishes the
-    /// range itself ([`publish_leaked_claim`](Producer::publish_leaked_claim)).
-    pending: Option<(i64, i64)>,
+    /// The sequence of the [`Claim`] that [`claim`](Producer::claim)
+    /// handed out, until that claim's drop publishes it; [`NO_CLAIM`]
+    /// otherwise. Still set at the next claim (or at the producer's drop)
+    /// only if the claim was leaked; the producer then publishes it itself
+    /// ([`publish_leaked_claim`](Producer::publish_leaked_claim)).
+    guarded: i64,
 }
+
+/// `Producer::guarded` when no [`Claim`] is out.
+const NO_CLAIM: i64 = i64::MIN;
 
 impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Producer<E, S, W, P> {
     /// Claims the next slot (waiting while the ring is full), lets `write`
@@ -742,7 +747,7 @@ impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Producer<E, S, W, P> {
     /// [`TryPublishError::Halted`] after a handler panic.
     #[inline]
     pub fn try_publish(&mut self, write: impl FnOnce(&mut E)) -> Result<i64, TryPublishError> {
-        if self.pending.is_some() {
+        if self.guarded != NO_CLAIM {
             resume(self.publish_leaked_claim());
         }
         if self.shared.control.is_halted() {
@@ -810,12 +815,14 @@ impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Producer<E, S, W, P> {
     #[inline]
     pub fn claim(&mut self) -> Result<Claim<'_, E, S, W, P>, Halted> {
         let hi = self.claim_range(1)?;
+        // SAFE-CODE: [DSR-S3] recorded before the guard exists: if the guard is leaked, the producer still knows `hi` is unpublished. (`publish_batch`'s guard never reaches user code, so it cannot be leaked and is not recorded.)
+        self.guarded = hi;
         Ok(Claim::new(self, hi, hi))
     }
 
     #[inline]
     fn claim_range(&mut self, n: usize) -> Result<i64, Halted> {
-        if self.pending.is_some() {
+        if self.guarded != NO_CLAIM {
             resume(self.publish_leaked_claim());
         }
         let control = &self.shared.control;
@@ -825,21 +832,21 @@ impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Producer<E, S, W, P> {
         self.sequencer.claim_with(n, &*self.wait, || control.is_halted()).ok_or(Halted)
     }
 
-    /// Publishes the range of a [`Claim`] that was leaked (its drop, which
-    /// publishes and clears `pending`, never ran), reset to fresh factory
-    /// events. Returns a panic of the factory or of a strategy's `signal`,
-    /// caught so that the range is published and signalled first.
+    /// Publishes the sequence of a [`Claim`] that was leaked (its drop,
+    /// which publishes and clears `guarded`, never ran), reset to a fresh
+    /// factory event. Returns a panic of the factory or of a strategy's
+    /// `signal`, caught so that the sequence is published and signalled
+    /// first.
     #[cold]
     fn publish_leaked_claim(&mut self) -> Option<PanicPayload> {
-        let (lo, hi) = self.pending.take()?;
-        let mut panic = None;
-        for s in lo..=hi {
-            // SAFE-CODE: [DSR-S3] the claim was leaked: its drop did not publish the range, so the producer does, after resetting it (the slot may hold a half-written event or the previous lap's).
-            // SAFETY: [DSR-I1] [DSR-I6] `s` was claimed by this producer and not published; the leaked guard borrowed the producer mutably, and we hold `&mut self` again, so no reference to the slot is left.
-            let failed = unsafe { self.shared.reset(s) };
-            panic = panic.or(failed);
+        let s = core::mem::replace(&mut self.guarded, NO_CLAIM);
+        if s == NO_CLAIM {
+            return None;
         }
-        self.sequencer.publish(lo, hi);
+        // SAFE-CODE: [DSR-S3] the claim was leaked: its drop did not publish `s`, so the producer does, after resetting it (the slot may hold a half-written event or the previous lap's).
+        // SAFETY: [DSR-I1] [DSR-I6] `s` was claimed by this producer and not published; the leaked guard borrowed the producer mutably, and we hold `&mut self` again, so no reference to the slot is left.
+        let panic = unsafe { self.shared.reset(s) };
+        self.sequencer.publish(s, s);
         // [DSR-I8] wake whatever sleeps on the cursor.
         panic.or(catching(|| self.signals.signal(&self.shared.wait)))
     }
@@ -854,7 +861,7 @@ impl<E, W: WaitStrategy, P: WaitStrategy> Clone for Producer<E, MultiProducerSeq
             sequencer: self.sequencer.clone(),
             signals: self.signals.clone(),
             wait: Arc::clone(&self.wait),
-            pending: None,
+            guarded: NO_CLAIM,
         }
     }
 }
@@ -862,7 +869,7 @@ impl<E, W: WaitStrategy, P: WaitStrategy> Clone for Producer<E, MultiProducerSeq
 impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Drop for Producer<E, S, W, P> {
     fn drop(&mut self) {
         // SAFE-CODE: [DSR-S3] a leaked claim is published before the handle goes, so that shutdown's `end` covers only published sequences ([DSR-I5]).
-        let mut panic = if self.pending.is_some() { self.publish_leaked_claim() } else { None };
+        let mut panic = self.publish_leaked_claim();
         // SAFE-CODE: [DSR-S4] the only way to shut down: a leaked handle never decrements, so the Disruptor stays open (and keeps `shared` alive), which is all a leak can do.
         // ORDERING: [DSR-O8] AcqRel — Release: this handle's claims happen-before the last handle's drop; Acquire (in the last): so its read of the claim counter sees every handle's claims.
         if self.shared.control.producers.fetch_sub(1, AcqRel) == 1 {
@@ -925,10 +932,7 @@ pub struct Claim<'a, E, S: Sequencer, W: WaitStrategy, P: WaitStrategy = Yieldin
 }
 
 impl<'a, E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Claim<'a, E, S, W, P> {
-    /// Records `lo..=hi` as the producer's pending claim and guards it.
     fn new(producer: &'a mut Producer<E, S, W, P>, lo: i64, hi: i64) -> Self {
-        // SAFE-CODE: [DSR-S3] recorded before the guard exists: if the guard is leaked, the producer still knows the range is unpublished.
-        producer.pending = Some((lo, hi));
         // SAFE-CODE: [DSR-S6] `thread::panicking` is the only per-thread state the Disruptor reads; std answers it in thread-local destructors too.
         Self { producer, lo, hi, written: lo - 1, panicking_at_claim: std::thread::panicking() }
     }
@@ -957,9 +961,11 @@ impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> DerefMut for Claim<'_, E
 impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Drop for Claim<'_, E, S, W, P> {
     fn drop(&mut self) {
         // SAFE-CODE: [DSR-S3] published below: nothing left for the producer to settle.
-        self.producer.pending = None;
+        self.producer.guarded = NO_CLAIM;
         if std::thread::panicking() {
-            return self.publish_while_unwinding();
+            // The fields by value: the guard itself need not be in memory.
+            let unfinished = if self.panicking_at_claim { self.hi + 1 } else { self.written + 1 };
+            return publish_while_unwinding(self.producer, self.lo, unfinished, self.hi);
         }
         self.producer.sequencer.publish(self.lo, self.hi);
         // [DSR-I8] wake whatever sleeps on the cursor.
@@ -967,23 +973,25 @@ impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Drop for Claim<'_, E, S,
     }
 }
 
-impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Claim<'_, E, S, W, P> {
-    /// The drop of a claim while the thread unwinds: every panic of user
-    /// code is dropped here (a second one escaping would abort).
-    #[cold]
-    fn publish_while_unwinding(&mut self) {
-        let shared = &self.producer.shared;
-        if !self.panicking_at_claim {
-            // [DSR-I6] never leave a half-written event: reset what the
-            // writer did not finish, then publish anyway.
-            for s in (self.written + 1)..=self.hi {
-                // SAFETY: [DSR-I1] still claimed and unpublished by this guard, which is being dropped, so no reference to the slot is left.
-                let _ = unsafe { shared.reset(s) };
-            }
-        }
-        self.producer.sequencer.publish(self.lo, self.hi);
-        self.producer.signals.signal_from_drop(&shared.wait);
+/// The drop of a claim of `lo..=hi` while the thread unwinds: resets
+/// `unfinished..=hi`, publishes, signals. Every panic of user code is
+/// dropped here (a second one escaping would abort).
+#[cold]
+fn publish_while_unwinding<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy>(
+    producer: &mut Producer<E, S, W, P>,
+    lo: i64,
+    unfinished: i64,
+    hi: i64,
+) {
+    let shared = &producer.shared;
+    // [DSR-I6] never leave a half-written event: reset what the writer did
+    // not finish, then publish anyway.
+    for s in unfinished..=hi {
+        // SAFETY: [DSR-I1] still claimed and unpublished by the guard being dropped, so no reference to the slot is left.
+        let _ = unsafe { shared.reset(s) };
     }
+    producer.sequencer.publish(lo, hi);
+    producer.signals.signal_from_drop(&shared.wait);
 }
 
 impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> fmt::Debug for Claim<'_, E, S, W, P> {
