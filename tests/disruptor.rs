@@ -1985,6 +1985,29 @@ fn an_event_whose_drop_panics_while_its_slot_is_reset_does_not_abort() {
     consumers.join().unwrap();
 }
 
+/// Dropping the ring drops every event once, even when one event's `Drop`
+/// panics (the panic then comes out of the drop).
+#[test]
+fn the_ring_drops_every_event_once_even_when_one_drop_panics() {
+    /// Dropped with its `Tracked` (counted), and panics first when `loud`.
+    struct Loud {
+        _tracked: common::Tracked<u64>,
+        loud: bool,
+    }
+    impl Drop for Loud {
+        fn drop(&mut self) {
+            assert!(!self.loud, "event drop failed");
+        }
+    }
+    let drops = DropCounter::new();
+    let ring = RingBuffer::new(4, || Loud { _tracked: drops.track(0), loud: false });
+    // SAFETY: one thread, and no other reference to slot 1 exists.
+    unsafe { ring.get_mut(1).loud = true };
+    let r = catch_unwind(AssertUnwindSafe(|| drop(ring)));
+    assert_eq!(message(&*r.unwrap_err()), "event drop failed");
+    assert_eq!((drops.created(), drops.alive()), (4, 0));
+}
+
 /// A factory that panics while the ring is built: the events made so far
 /// are dropped once, nothing starts.
 #[test]
