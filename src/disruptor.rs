@@ -62,10 +62,20 @@
 //! - Shutdown (dropping the last producer) drains: every event published
 //!   before it is handled before the consumer threads end ([DSR-I5]).
 //! - A slot once claimed is always published, even when the code writing it
-//!   panics ([DSR-I6]).
+//!   panics or its [`Claim`] is leaked; it is then reset to a fresh factory
+//!   event first, so no half-written event and no event of an earlier lap is
+//!   ever delivered as new ([DSR-I6]).
 //! - In a work pool each event is handled by exactly one worker ([DSR-I7]).
-//! - A panicking handler halts the Disruptor: other consumers stop, producers
-//!   get [`Halted`], and [`Consumers::join`] returns the panic.
+//! - A panicking handler (or consumer wait strategy) halts the Disruptor:
+//!   other consumers stop, producers get [`Halted`], and [`Consumers::join`]
+//!   returns the panic.
+//! - Wait strategies are trusted with nothing that decides which memory is
+//!   touched: what a consumer reads and when a producer overwrites are
+//!   decided by the crate's own readings of the sequences; a strategy that
+//!   lies only delays its own waiter ([`WaitStrategy`], SAFETY.md [DSR-S1]).
+//! - Leaking a handle (`mem::forget` of a [`Producer`], [`EventPoller`],
+//!   [`Consumers`]) is safe: the Disruptor then stays open, like a channel
+//!   whose sender leaked, and delivers everything published exactly once.
 //!
 //! # Wait strategies per party
 //!
@@ -170,8 +180,7 @@ pub trait Sequencer {
 
     /// Claims `n` sequences, waiting (spin, then yield) while the ring is
     /// full and `keep_waiting()` says so; returns the highest, or `None` if
-    /// it gave up (the multi-producer sequencer has then claimed the range
-    /// without room for it: use this only to abandon the Disruptor).
+    /// it gave up (nothing is claimed then).
     ///
     /// # Panics
     ///
@@ -182,12 +191,15 @@ pub trait Sequencer {
     /// — a wait for the minimum of the gating sequences to reach the wrap
     /// point, so a [`Blocking`] producer sleeps until a consumer advances
     /// and signals it ([DSR-I8]) — until `alerted()`; returns the highest,
-    /// or `None` if alerted first (with the same caveat as
-    /// [`claim_while`](Sequencer::claim_while)).
+    /// or `None` if alerted first (nothing is claimed then).
+    ///
+    /// Whether there is room is decided by the sequencer's own reading of
+    /// the gating sequences, whatever `wait` returns ([DSR-S1]).
     ///
     /// # Panics
     ///
-    /// If `n` is zero or larger than the ring.
+    /// If `n` is zero or larger than the ring, or if `wait` panics (nothing
+    /// is claimed then).
     ///
     /// # Examples
     ///
@@ -291,6 +303,7 @@ impl core::error::Error for TryPublishError {}
 /// If `n` is zero or larger than the ring.
 #[inline]
 fn check_batch(n: usize, capacity: i64) -> i64 {
+    // SAFE-CODE: [DSR-S7] a bad size panics before anything is claimed.
     if n == 0 || n as u64 > capacity as u64 {
         bad_batch(n, capacity);
     }

@@ -6,7 +6,7 @@
 mod common;
 
 use acqrel::disruptor::{
-    Blocking, Builder, BusySpin, Cursor, EventHandler, Halted, InsufficientCapacity,
+    Blocking, Builder, BusySpin, Cursor, EventHandler, EventPoller, Halted, InsufficientCapacity,
     MultiProducerCursor, MultiProducerSequencer, Polled, RingBuffer, Sequence, SequenceBarrier,
     Sequencer, SingleProducerSequencer, Sleeping, Timed, Timeout, TryPublishError, WaitStrategy,
     Yielding,
@@ -1139,8 +1139,1016 @@ fn multi_producer_claim_while_waits_for_room_or_gives_up() {
         None
     );
     assert_eq!(asked, 1);
-    // The consumer frees both slots; the next claim (after the abandoned
-    // sequence 2) fits.
+    // Giving up claimed nothing: once the consumer frees both slots, the
+    // next claim takes sequence 2, and no gap stops the consumers.
+    assert_eq!(cursor.claimed(), 1);
     consumer.set(1);
-    assert_eq!(sequencer.claim_while(1, || true), Some(3));
+    assert_eq!(sequencer.claim_while(1, || true), Some(2));
+}
+
+// ---- What safe code can do: leaks, lying strategies, panics, drop order, thread exit -----
+//
+// SAFETY.md, Disruptor, "What safe code can do to it" ([DSR-S1] .. [DSR-S7]). Most of these
+// run on one thread with pollers, so that every delivery is checked exactly (every sequence
+// once per consumer, in order, never a stale event) and Miri sees every access.
+
+/// What a factory makes: a value no producer writes, so a reset slot shows.
+const BLANK: u64 = u64::MAX;
+
+/// Everything `poller` has available now, as `(sequence, event)`.
+fn poll_all<C: Cursor, W: WaitStrategy, V: WaitStrategy>(
+    poller: &mut EventPoller<u64, C, W, V>,
+) -> Vec<(i64, u64)> {
+    let mut got = Vec::new();
+    poller.poll(|e, s, _| got.push((s, *e)));
+    got
+}
+
+/// The message of a panic payload.
+fn message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
+
+/// A strategy that answers `sequence + 3` whatever it reads (after reading
+/// once): it claims that events nobody published are available. Counts
+/// its calls.
+#[derive(Default, Clone)]
+struct Exaggerates(Arc<AtomicUsize>);
+
+impl WaitStrategy for Exaggerates {
+    fn wait_for<A: Fn() -> i64, H: Fn() -> bool>(&self, s: i64, available: A, _: H) -> i64 {
+        self.0.fetch_add(1, Relaxed);
+        let _ = available();
+        s + 3
+    }
+    fn wait_for_until<A: Fn() -> i64, H: Fn() -> bool>(
+        &self,
+        s: i64,
+        available: A,
+        alerted: H,
+        _: Instant,
+    ) -> Result<i64, Timeout> {
+        Ok(self.wait_for(s, available, alerted))
+    }
+    fn signal(&self) {}
+    fn sleeps(&self) -> bool {
+        false
+    }
+}
+
+/// Regression (#13, defect 3): the barrier returned the strategy's answer.
+#[test]
+fn a_lying_strategy_cannot_make_a_barrier_report_unpublished_sequences() {
+    let liar = Exaggerates::default();
+    let later = Instant::now() + Duration::from_secs(60);
+    let cursor = Arc::new(Sequence::new());
+    let barrier = SequenceBarrier::new(Arc::clone(&cursor), vec![]);
+    assert_eq!(barrier.wait_for(0, &liar, || false), -1, "nothing is published");
+    assert_eq!(barrier.wait_for_until(0, &liar, || false, later), Ok(-1));
+    cursor.set(1);
+    assert_eq!(barrier.wait_for(2, &liar, || false), 1);
+    let upstream = Arc::new(Sequence::new());
+    let stage = SequenceBarrier::new(Arc::clone(&cursor), vec![Arc::clone(&upstream)]);
+    assert_eq!(stage.wait_for(0, &liar, || false), -1, "the upstream stage handled nothing");
+    let multi = Arc::new(MultiProducerCursor::new(4));
+    let barrier = SequenceBarrier::new(Arc::clone(&multi), vec![]);
+    assert_eq!(barrier.wait_for(0, &liar, || false), -1);
+    assert!(liar.0.load(Relaxed) >= 4, "the strategy was asked every time");
+}
+
+/// Regression (#13, defect 3): a consumer read every slot up to what its
+/// strategy returned, unpublished ones included (a data race with the
+/// producer under Miri; here: blank events handled as new ones).
+#[test]
+fn a_consumer_with_a_lying_strategy_handles_only_published_events() {
+    let liar = Exaggerates::default();
+    let calls = Arc::clone(&liar.0);
+    let touched = Arc::new(AtomicBool::new(false));
+    let handled = Arc::new(AtomicU64::new(0));
+    let (t, h) = (Arc::clone(&touched), Arc::clone(&handled));
+    let (mut producer, consumers) = Builder::single_producer(8, || BLANK, BusySpin)
+        .handle_events_with_wait(
+            move |e: &u64, s: i64, _| {
+                t.store(true, Relaxed);
+                assert_eq!(*e, s as u64, "handled sequence {s} before it was published");
+                h.fetch_add(1, Relaxed);
+            },
+            liar,
+        )
+        .build();
+    // Publish only once the consumer has asked its strategy twice (it went
+    // round its loop with nothing to handle) or has handled something.
+    while calls.load(Relaxed) < 2 && !touched.load(Relaxed) {
+        thread::yield_now();
+    }
+    for i in 0..4 {
+        producer.publish(|e| *e = i).unwrap();
+    }
+    drop(producer);
+    consumers.join().unwrap();
+    assert_eq!(handled.load(Relaxed), 4);
+}
+
+/// Regression (#13, defect 3): the single producer cached its wait
+/// strategy's answer as the gating minimum and overwrote unread events.
+#[test]
+fn a_producer_with_a_lying_strategy_never_overwrites_an_unread_event() {
+    let liar = Exaggerates::default();
+    let calls = Arc::clone(&liar.0);
+    let (builder, mut poller) =
+        Builder::single_producer(2, || BLANK, BusySpin).producer_wait(liar).poller();
+    let (mut producer, consumers) = builder.build();
+    let n = scaled(2_000).max(8) as u64;
+    let publisher = thread::spawn(move || {
+        for i in 0..n {
+            producer.publish(|e| *e = i).unwrap();
+        }
+    });
+    // The ring is full after two events; read nothing until the producer
+    // has asked its strategy twice (the first answer let the old code
+    // overwrite four events without asking again).
+    while calls.load(Relaxed) < 2 {
+        thread::yield_now();
+    }
+    let mut expected = 0u64;
+    while expected < n {
+        let polled = poller.poll(|e, s, _| {
+            assert_eq!(
+                (s, *e),
+                (expected as i64, expected),
+                "event overwritten before it was read"
+            );
+            expected += 1;
+        });
+        if polled == Polled::Idle {
+            thread::yield_now();
+        }
+    }
+    publisher.join().unwrap();
+    assert_eq!(poller.poll(|_, _, _| {}), Polled::Shutdown);
+    consumers.join().unwrap();
+}
+
+/// Never calls `available`: returns at once, with a lie.
+#[derive(Clone, Copy)]
+struct NeverLooks;
+
+impl WaitStrategy for NeverLooks {
+    fn wait_for<A: Fn() -> i64, H: Fn() -> bool>(&self, s: i64, _: A, _: H) -> i64 {
+        std::hint::spin_loop();
+        s + 1
+    }
+    fn signal(&self) {}
+    fn sleeps(&self) -> bool {
+        false
+    }
+}
+
+/// Waits honestly, then answers the smallest `i64`.
+#[derive(Clone, Copy)]
+struct Understates;
+
+impl WaitStrategy for Understates {
+    fn wait_for<A: Fn() -> i64, H: Fn() -> bool>(&self, s: i64, available: A, alerted: H) -> i64 {
+        Yielding.wait_for(s, available, alerted);
+        i64::MIN
+    }
+    fn signal(&self) {}
+    fn sleeps(&self) -> bool {
+        false
+    }
+}
+
+/// Sleeps on a condition variable nobody signals, a millisecond at a time,
+/// and says it never sleeps; signals itself from inside its own wait.
+#[derive(Default, Clone)]
+struct SleepsAndSaysItDoesNot(Arc<Blocking>);
+
+impl WaitStrategy for SleepsAndSaysItDoesNot {
+    fn wait_for<A: Fn() -> i64, H: Fn() -> bool>(&self, s: i64, available: A, alerted: H) -> i64 {
+        loop {
+            self.signal(); // re-entering: harmless
+            let nap = Instant::now() + Duration::from_millis(1);
+            if let Ok(seen) = self.0.wait_for_until(s, &available, &alerted, nap) {
+                return seen;
+            }
+        }
+    }
+    fn signal(&self) {
+        self.0.signal()
+    }
+    fn sleeps(&self) -> bool {
+        false
+    }
+}
+
+/// Lies that cost only the liar's own waiting: every event still arrives
+/// once (and, from one producer, in order), the ring is never overrun. The
+/// liar waits for a handler, a poller and the producers.
+fn lying_strategies_only_cost_their_own_waiting<V: WaitStrategy + Clone>(liar: V) {
+    let n = scaled(1_000) as u64;
+    for producers in [1, 2] {
+        let count = Arc::new(AtomicU64::new(0));
+        let c = Arc::clone(&count);
+        let handler = move |e: &u64, s: i64, _: bool| {
+            assert_ne!(*e, BLANK, "sequence {s} handled before it was written");
+            if producers == 1 {
+                assert_eq!(*e, s as u64, "out of order");
+            }
+            c.fetch_add(1, Relaxed);
+        };
+        let (builder, mut poller) = Builder::multi_producer(4, || BLANK, BusySpin)
+            .handle_events_with_wait(handler, liar.clone())
+            .producer_wait(liar.clone())
+            .poller_with_wait(liar.clone());
+        let (producer, consumers) = builder.build();
+        let publishers: Vec<_> = (0..producers)
+            .map(|k| {
+                let mut p = producer.clone();
+                thread::spawn(move || {
+                    for i in (k..n).step_by(producers as usize) {
+                        p.publish(|e| *e = i).unwrap();
+                    }
+                })
+            })
+            .collect();
+        drop(producer);
+        let mut polled = 0;
+        loop {
+            let outcome = poller.poll_timeout(Duration::from_secs(60), |e, s, _| {
+                assert_ne!(*e, BLANK, "sequence {s} polled before it was written");
+                polled += 1;
+            });
+            match outcome {
+                Polled::Shutdown => break,
+                Polled::Halted => panic!("halted"),
+                _ => {}
+            }
+        }
+        for p in publishers {
+            p.join().unwrap();
+        }
+        consumers.join().unwrap();
+        assert_eq!((polled, count.load(Relaxed)), (n, n), "every event once to each consumer");
+    }
+}
+
+#[test]
+fn a_strategy_that_never_calls_available_only_spins() {
+    lying_strategies_only_cost_their_own_waiting(NeverLooks);
+}
+
+#[test]
+fn a_strategy_that_answers_too_little_is_not_believed_either() {
+    lying_strategies_only_cost_their_own_waiting(Understates);
+}
+
+#[test]
+fn a_strategy_that_sleeps_and_says_it_does_not_is_only_slow() {
+    lying_strategies_only_cost_their_own_waiting(SleepsAndSaysItDoesNot::default());
+}
+
+#[test]
+fn an_exaggerating_strategy_everywhere_delivers_every_event_once() {
+    lying_strategies_only_cost_their_own_waiting(Exaggerates::default());
+}
+
+/// Panics whenever it is asked to wait.
+#[derive(Clone, Copy)]
+struct PanicsWhenWaiting;
+
+impl WaitStrategy for PanicsWhenWaiting {
+    fn wait_for<A: Fn() -> i64, H: Fn() -> bool>(&self, _: i64, _: A, _: H) -> i64 {
+        panic!("strategy failed")
+    }
+    fn signal(&self) {}
+    fn sleeps(&self) -> bool {
+        false
+    }
+}
+
+/// A ring of two, full; the producer's strategy panics on the third
+/// publish: nothing may be claimed, the next publish takes sequence 2.
+fn a_panicking_producer_strategy_claims_nothing<S: Sequencer>(
+    mut producer: acqrel::disruptor::Producer<u64, S, BusySpin, PanicsWhenWaiting>,
+    poller: &mut EventPoller<u64, S::Cursor, BusySpin>,
+) {
+    producer.publish(|e| *e = 0).unwrap();
+    producer.publish(|e| *e = 1).unwrap();
+    let r = catch_unwind(AssertUnwindSafe(|| producer.publish(|e| *e = 99)));
+    assert_eq!(message(&*r.unwrap_err()), "strategy failed");
+    assert_eq!(poll_all(poller), [(0, 0), (1, 1)]);
+    assert_eq!(producer.publish(|e| *e = 2), Ok(2), "the failed claim took no sequence");
+    assert_eq!(poll_all(poller), [(2, 2)]);
+    drop(producer);
+    assert_eq!(poller.poll(|_, _, _| {}), Polled::Shutdown);
+}
+
+/// Regression (#13, defect 5): the multi-producer claim took its sequence
+/// with `fetch_add` before waiting for room; a strategy that panicked
+/// while waiting left that sequence claimed and never published, and the
+/// consumers stopped at it for good.
+#[test]
+fn a_panicking_producer_strategy_leaves_no_gap() {
+    let (builder, mut poller) =
+        Builder::multi_producer(2, || BLANK, BusySpin).producer_wait(PanicsWhenWaiting).poller();
+    let (producer, consumers) = builder.build();
+    a_panicking_producer_strategy_claims_nothing(producer, &mut poller);
+    consumers.join().unwrap();
+    let (builder, mut poller) =
+        Builder::single_producer(2, || BLANK, BusySpin).producer_wait(PanicsWhenWaiting).poller();
+    let (producer, consumers) = builder.build();
+    a_panicking_producer_strategy_claims_nothing(producer, &mut poller);
+    consumers.join().unwrap();
+}
+
+#[test]
+fn a_panicking_consumer_strategy_halts_and_join_returns_the_panic() {
+    let (mut producer, consumers) = Builder::single_producer(2, || 0u64, BusySpin)
+        .handle_events_with_wait(|_: &u64, _, _| {}, PanicsWhenWaiting)
+        .build();
+    let mut outcome = Ok(0);
+    while outcome.is_ok() {
+        outcome = producer.publish(|_| {});
+    }
+    assert_eq!(outcome, Err(Halted));
+    assert_eq!(message(&*consumers.join().unwrap_err()), "strategy failed");
+}
+
+/// Panics in `signal` when asked to, on the thread that made it only (the
+/// producer's below, not a consumer's), and counts its signals.
+#[derive(Clone)]
+struct SignalPanics(Arc<AtomicBool>, Arc<AtomicUsize>, thread::ThreadId);
+
+impl Default for SignalPanics {
+    fn default() -> Self {
+        Self(Arc::default(), Arc::default(), thread::current().id())
+    }
+}
+
+impl WaitStrategy for SignalPanics {
+    fn wait_for<A: Fn() -> i64, H: Fn() -> bool>(&self, s: i64, available: A, alerted: H) -> i64 {
+        Yielding.wait_for(s, available, alerted)
+    }
+    fn signal(&self) {
+        if thread::current().id() == self.2 {
+            self.1.fetch_add(1, Relaxed);
+            assert!(!self.0.load(Relaxed), "signal failed");
+        }
+    }
+}
+
+/// A strategy whose `signal` panics costs no other strategy its wake-up
+/// (the sleeping consumer below would sleep through the publish), and a
+/// panic in a drop does not abort.
+#[test]
+fn a_strategy_whose_signal_panics_does_not_keep_the_others_from_being_signalled() {
+    let failing = SignalPanics::default();
+    let (fail, signals) = (Arc::clone(&failing.0), Arc::clone(&failing.1));
+    let handled = Arc::new(AtomicU64::new(0));
+    let h = Arc::clone(&handled);
+    // The failing strategy is signalled before the Blocking one.
+    let (builder, mut poller) =
+        Builder::single_producer(4, || 0u64, BusySpin).poller_with_wait(failing);
+    let (mut producer, consumers) = builder
+        .handle_events_with_wait(
+            move |e: &u64, _, _| {
+                h.fetch_add(*e, Relaxed);
+            },
+            Blocking::new(),
+        )
+        .build();
+    fail.store(true, Relaxed);
+    let r = catch_unwind(AssertUnwindSafe(|| producer.publish(|e| *e = 5)));
+    assert_eq!(message(&*r.unwrap_err()), "signal failed");
+    assert!(signals.load(Relaxed) >= 1);
+    fail.store(false, Relaxed);
+    assert_eq!(poll_all(&mut poller), [(0, 5)], "published before the signals");
+    // Dropping the producer signals again: the panic comes out of `drop`
+    // (not unwinding), after the shutdown took effect.
+    fail.store(true, Relaxed);
+    let r = catch_unwind(AssertUnwindSafe(|| drop(producer)));
+    assert_eq!(message(&*r.unwrap_err()), "signal failed");
+    fail.store(false, Relaxed);
+    assert_eq!(poller.poll(|_, _, _| {}), Polled::Shutdown);
+    consumers.join().unwrap();
+    assert_eq!(handled.load(Relaxed), 5, "the Blocking consumer was woken");
+}
+
+/// Regression (#13, defect 4): `Deref` made a `&mut E` through `&self`, so
+/// two shared borrows of one claim were undefined behaviour (Miri, both
+/// aliasing models).
+#[test]
+fn two_shared_borrows_of_a_claim_and_a_claim_shared_with_another_thread_are_sound() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    let (builder, mut poller) = Builder::single_producer(2, || 5u64, BusySpin).poller();
+    let (mut producer, consumers) = builder.build();
+    {
+        let mut claim = producer.claim().unwrap();
+        send_sync(&claim);
+        let (a, b): (&u64, &u64) = (&claim, &claim);
+        assert_eq!(*a + *b, 10);
+        *claim = 6;
+        let shared = &claim;
+        thread::scope(|s| {
+            s.spawn(|| assert_eq!(**shared, 6));
+            assert_eq!(**shared, 6);
+        });
+    }
+    assert_eq!(poll_all(&mut poller), [(0, 6)]);
+    drop(producer);
+    consumers.join().unwrap();
+    // Events with interior mutability, written through shared borrows.
+    let (builder, mut poller) =
+        Builder::single_producer(2, || AtomicU64::new(0), BusySpin).poller();
+    let (mut producer, consumers) = builder.build();
+    {
+        let claim = producer.claim().unwrap();
+        let a: &AtomicU64 = &claim;
+        a.store(1, Relaxed);
+        let b: &AtomicU64 = &claim;
+        a.store(2, Relaxed);
+        assert_eq!(b.load(Relaxed), 2);
+    }
+    let mut got = Vec::new();
+    poller.poll(|e, s, _| got.push((s, e.load(Relaxed))));
+    assert_eq!(got, [(0, 2)]);
+    drop(producer);
+    consumers.join().unwrap();
+}
+
+// -- Leaks ----------------------------------------------------------------------------------
+
+/// What a producer does after one of its claims was leaked.
+#[derive(Clone, Copy, Debug)]
+enum After {
+    Publish,
+    TryPublish,
+    Claim,
+    Batch,
+    Drop,
+}
+
+/// A ring of two, one full lap published and polled, then a claim of
+/// sequence 2 (slot 0, which still holds event 0) leaked — unwritten or
+/// written — and `after` done: the poller sees 2 as a blank (never event 0
+/// again, never the half-written value) and every other event once.
+fn leak_a_claim<S: Sequencer>(
+    mut producer: acqrel::disruptor::Producer<u64, S, BusySpin>,
+    poller: &mut EventPoller<u64, S::Cursor, BusySpin>,
+    written: bool,
+    after: After,
+) {
+    producer.publish(|e| *e = 0).unwrap();
+    producer.publish(|e| *e = 1).unwrap();
+    assert_eq!(poll_all(poller), [(0, 0), (1, 1)]);
+    let mut claim = producer.claim().unwrap();
+    assert_eq!((claim.sequence(), *claim), (2, 0), "slot 0 holds the last lap's event");
+    if written {
+        *claim = 7;
+    }
+    std::mem::forget(claim);
+    let third = match after {
+        After::Publish => producer.publish(|e| *e = 3).unwrap(),
+        After::TryPublish => producer.try_publish(|e| *e = 3).unwrap(),
+        After::Claim => {
+            let mut claim = producer.claim().unwrap();
+            *claim = 3;
+            claim.sequence()
+        }
+        After::Batch => producer.publish_batch(1, |e, _| *e = 3).unwrap(),
+        After::Drop => {
+            drop(producer);
+            assert_eq!(poll_all(poller), [(2, BLANK)]);
+            assert_eq!(poller.poll(|_, _, _| {}), Polled::Shutdown);
+            return;
+        }
+    };
+    assert_eq!(third, 3);
+    assert_eq!(poll_all(poller), [(2, BLANK), (3, 3)], "after {after:?}");
+    drop(producer);
+    assert_eq!(poller.poll(|_, _, _| {}), Polled::Shutdown);
+}
+
+/// Regression (#13, defect 5): a leaked claim of the single producer was
+/// published by the next publish's cursor store with whatever its slot
+/// held — the previous lap's event, delivered again as a new one; with
+/// many producers it was never published at all.
+#[test]
+fn a_leaked_claim_is_published_blank_by_the_next_claim_or_the_drop() {
+    let afters = [After::Publish, After::TryPublish, After::Claim, After::Batch, After::Drop];
+    for after in afters {
+        for written in [false, true] {
+            let (builder, mut poller) = Builder::single_producer(2, || BLANK, BusySpin).poller();
+            let (producer, consumers) = builder.build();
+            leak_a_claim(producer, &mut poller, written, after);
+            consumers.join().unwrap();
+            let (builder, mut poller) = Builder::multi_producer(2, || BLANK, BusySpin).poller();
+            let (producer, consumers) = builder.build();
+            leak_a_claim(producer, &mut poller, written, after);
+            consumers.join().unwrap();
+        }
+    }
+}
+
+/// Regression (#13, defect 5): with many producers a leaked claim's
+/// sequence was never published; the consumers stopped at it and
+/// `Consumers::join` never returned.
+#[test]
+fn a_leaked_claim_of_one_of_many_producers_is_published_when_that_handle_drops() {
+    let handled = Arc::new(AtomicU64::new(0));
+    let h = Arc::clone(&handled);
+    let (builder, mut poller) = Builder::multi_producer(4, || BLANK, BusySpin).poller();
+    let (mut a, consumers) = builder
+        .then(move |_: &u64, _, _| {
+            h.fetch_add(1, Relaxed);
+        })
+        .build();
+    let mut b = a.clone();
+    let claim = a.claim().unwrap();
+    assert_eq!(claim.sequence(), 0);
+    std::mem::forget(claim);
+    assert_eq!(b.publish(|e| *e = 1), Ok(1));
+    // Sequence 0 is claimed: the consumers wait at it, as for a claim held.
+    assert_eq!(poller.poll(|_, _, _| {}), Polled::Idle);
+    drop(a);
+    assert_eq!(poll_all(&mut poller), [(0, BLANK), (1, 1)]);
+    drop(b);
+    assert_eq!(poller.poll(|_, _, _| {}), Polled::Shutdown);
+    consumers.join().unwrap();
+    assert_eq!(handled.load(Relaxed), 2);
+}
+
+/// A leaked producer handle keeps the Disruptor open (like a leaked
+/// channel sender), and nothing else: every event is delivered once, a
+/// claim it leaked too holds the consumers at that sequence.
+#[test]
+fn a_leaked_producer_handle_keeps_the_disruptor_open_and_nothing_else() {
+    let (builder, mut poller) = Builder::multi_producer(4, || BLANK, BusySpin).poller();
+    let (a, consumers) = builder.build();
+    let mut b = a.clone();
+    let mut a = std::mem::ManuallyDrop::new(a); // leaked: its drop does not run
+    a.publish(|e| *e = 0).unwrap();
+    std::mem::forget(a.claim().unwrap()); // sequence 1
+    b.publish(|e| *e = 2).unwrap();
+    drop(b);
+    assert_eq!(poll_all(&mut poller), [(0, 0)]);
+    assert_eq!(poller.poll(|_, _, _| {}), Polled::Idle, "open, and held at sequence 1");
+    // The end of the leak, only to free its memory: the handle's drop
+    // publishes its claim and shuts the Disruptor down.
+    drop(std::mem::ManuallyDrop::into_inner(a));
+    assert_eq!(poll_all(&mut poller), [(1, BLANK), (2, 2)]);
+    assert_eq!(poller.poll(|_, _, _| {}), Polled::Shutdown);
+    consumers.join().unwrap();
+}
+
+/// A leaked poller gates like a poller that is never polled again: the
+/// producer stops at a full ring, the other consumers are not affected.
+#[test]
+fn a_leaked_poller_gates_like_one_never_polled_again() {
+    let (builder, leaked) = Builder::single_producer(2, || BLANK, BusySpin).poller();
+    let (builder, mut other) = builder.poller();
+    let (mut producer, consumers) = builder.build();
+    let leaked = std::mem::ManuallyDrop::new(leaked);
+    assert_eq!(producer.try_publish(|e| *e = 0), Ok(0));
+    assert_eq!(producer.try_publish(|e| *e = 1), Ok(1));
+    assert_eq!(poll_all(&mut other), [(0, 0), (1, 1)]);
+    assert_eq!(producer.try_publish(|e| *e = 2), Err(TryPublishError::Full));
+    drop(producer);
+    assert_eq!(other.poll(|_, _, _| {}), Polled::Shutdown);
+    // The end of the leak: an undrained poller's drop halts.
+    drop(std::mem::ManuallyDrop::into_inner(leaked));
+    assert_eq!(other.poll(|_, _, _| {}), Polled::Halted);
+    consumers.join().unwrap();
+}
+
+/// Leaked `Consumers` leave the threads running: they drain and end at
+/// shutdown, like detached ones.
+#[test]
+fn leaked_consumers_still_drain_at_shutdown() {
+    let (seen, done) = mpsc::channel();
+    struct Report(mpsc::Sender<u64>, u64);
+    impl EventHandler<u64> for Report {
+        fn on_event(&mut self, e: &u64, _: i64, _: bool) {
+            self.1 += e;
+        }
+        fn on_shutdown(&mut self) {
+            self.0.send(self.1).unwrap();
+        }
+    }
+    let (mut producer, consumers) = Builder::single_producer(4, || 0u64, Blocking::new())
+        .handle_events_with(Report(seen, 0))
+        .build();
+    let consumers = std::mem::ManuallyDrop::new(consumers);
+    for i in 1..=10 {
+        producer.publish(|e| *e = i).unwrap();
+    }
+    drop(producer);
+    assert_eq!(done.recv().unwrap(), 55);
+    // The end of the leak, only to free its memory.
+    std::mem::ManuallyDrop::into_inner(consumers).join().unwrap();
+}
+
+/// A leaked builder never shuts its pollers' Disruptor down (nothing will
+/// be published, as with a leaked producer); its drop does.
+#[test]
+fn a_leaked_builder_leaves_its_pollers_waiting_and_nothing_else() {
+    let (builder, mut poller) = Builder::single_producer(4, || BLANK, BusySpin).poller();
+    let builder = std::mem::ManuallyDrop::new(builder.handle_events_with(|_: &u64, _, _| {}));
+    assert_eq!(poller.poll(|_, _, _| {}), Polled::Idle);
+    drop(std::mem::ManuallyDrop::into_inner(builder));
+    assert_eq!(poller.poll(|_, _, _| {}), Polled::Shutdown);
+}
+
+// -- Pollers ---------------------------------------------------------------------------------
+
+/// Regression (#13, defect 6): a poller dropped after shutdown but before
+/// it drained did not halt (its drop halted only while producers existed),
+/// and the stages after it waited for it forever.
+#[test]
+fn a_poller_dropped_after_shutdown_before_it_drained_halts_the_stages_after_it() {
+    let handled = Arc::new(AtomicU64::new(0));
+    let h = Arc::clone(&handled);
+    let (builder, first) = Builder::single_producer(4, || 0u64, BusySpin).poller();
+    let (builder, mut second) = builder
+        .then(move |_: &u64, _, _| {
+            h.fetch_add(1, Relaxed);
+        })
+        .poller();
+    let (mut producer, consumers) = builder.build();
+    producer.publish(|e| *e = 1).unwrap();
+    drop(producer);
+    drop(first); // shut down, but it polled nothing
+    assert_eq!(second.poll(|_, _, _| {}), Polled::Halted);
+    consumers.join().unwrap();
+    assert_eq!(handled.load(Relaxed), 0, "nothing passes an event the poller did not handle");
+}
+
+/// A poller that polled everything drops without effect, before or after
+/// it saw `Shutdown`, on its own thread.
+#[test]
+fn a_drained_poller_dropped_on_its_own_thread_lets_the_next_stage_finish() {
+    for see_shutdown in [false, true] {
+        let n = scaled(1_000) as u64;
+        let count = Arc::new(AtomicU64::new(0));
+        let (builder, mut poller) = Builder::single_producer(8, || 0u64, Yielding).poller();
+        let (mut producer, consumers) = builder.then(in_order(Arc::clone(&count))).build();
+        let polling = thread::spawn(move || {
+            let mut polled = 0;
+            while polled < n {
+                poller.poll(|e, s, _| {
+                    assert_eq!((*e, s as u64), (polled, polled));
+                    polled += 1;
+                });
+                thread::yield_now();
+            }
+            poller
+        });
+        for i in 0..n {
+            producer.publish(|e| *e = i).unwrap();
+        }
+        let mut poller = polling.join().unwrap();
+        drop(producer);
+        if see_shutdown {
+            assert_eq!(poller.poll(|_, _, _| {}), Polled::Shutdown);
+        }
+        thread::spawn(move || drop(poller)).join().unwrap();
+        consumers.join().unwrap();
+        assert_eq!(count.load(Relaxed), n);
+    }
+}
+
+/// An undrained poller dropped on another thread while the producer
+/// publishes: the producer gets `Halted` instead of waiting forever.
+#[test]
+fn a_poller_dropped_on_its_own_thread_before_it_drained_halts_the_producer() {
+    let (builder, mut poller) = Builder::single_producer(4, || 0u64, Blocking::new()).poller();
+    let (mut producer, consumers) = builder.producer_wait(Blocking::new()).build();
+    let polling = thread::spawn(move || {
+        poller.poll(|_, _, _| {});
+    });
+    let mut outcome = Ok(0);
+    for i in 0..100 {
+        outcome = producer.publish(|e| *e = i);
+        if outcome.is_err() {
+            break;
+        }
+    }
+    assert_eq!(outcome, Err(Halted));
+    polling.join().unwrap();
+    drop(producer);
+    consumers.join().unwrap();
+}
+
+/// Regression (#13, defect 6): when the poll handler panicked, none of the
+/// events it had returned from were marked consumed, and the next poll
+/// delivered them again.
+#[test]
+fn a_panicking_poll_handler_is_offered_only_the_event_it_panicked_in_again() {
+    let (builder, mut poller) = Builder::single_producer(8, || 0u64, BusySpin).poller();
+    let (mut producer, consumers) = builder.build();
+    for i in 0..4 {
+        producer.publish(|e| *e = i).unwrap();
+    }
+    let mut seen = Vec::new();
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        poller.poll(|e, _, _| {
+            assert_ne!(*e, 2, "handler fails at 2");
+            seen.push(*e);
+        })
+    }));
+    assert!(message(&*r.unwrap_err()).contains("handler fails at 2"));
+    assert_eq!(seen, [0, 1]);
+    assert_eq!(poll_all(&mut poller), [(2, 2), (3, 3)]);
+    drop(producer);
+    assert_eq!(poller.poll(|_, _, _| {}), Polled::Shutdown);
+    consumers.join().unwrap();
+}
+
+// -- Sequencers built over existing sequences ------------------------------------------------
+
+/// Regression (#13, defect 7): the single producer seeded its gating cache
+/// with the cursor, which is no lower bound of the consumers: resumed
+/// ahead of them, it handed out sequences over unread slots.
+#[test]
+fn a_single_producer_resumed_ahead_of_its_consumer_claims_only_read_slots() {
+    // Published up to 5, the consumer has read up to 3: 4 and 5 are unread.
+    let cursor = Arc::new(Sequence::with_value(5));
+    let consumer = Arc::new(Sequence::with_value(3));
+    let mut seq = SingleProducerSequencer::new(cursor, 4, vec![Arc::clone(&consumer)]);
+    assert_eq!(seq.try_claim(1), Ok(6));
+    assert_eq!(seq.try_claim(1), Ok(7));
+    assert_eq!(seq.try_claim(1), Err(InsufficientCapacity), "8 reuses the slot of unread 4");
+    assert_eq!(seq.claim_while(1, || false), None);
+    consumer.set(5);
+    assert_eq!(seq.try_claim(2), Ok(9));
+}
+
+/// The multi-producer handle's first claim reads the gating sequences too
+/// (its cache started at -1, above a gating sequence that starts lower).
+#[test]
+fn a_multi_producer_handle_reads_the_gating_sequences_before_its_first_claim() {
+    let cursor = Arc::new(MultiProducerCursor::new(2));
+    let consumer = Arc::new(Sequence::with_value(-3));
+    let mut seq = MultiProducerSequencer::new(cursor, vec![Arc::clone(&consumer)]);
+    assert_eq!(seq.try_claim(2), Err(InsufficientCapacity), "wrap point -1 is past -3");
+    consumer.set(-1);
+    assert_eq!(seq.try_claim(2), Ok(1));
+}
+
+// -- Factories and events that panic --------------------------------------------------------
+
+/// A factory that panics once told to (after the ring is built).
+fn failing_factory() -> (Arc<AtomicBool>, impl Fn() -> u64 + Send + Sync + 'static) {
+    let fail = Arc::new(AtomicBool::new(false));
+    let f = Arc::clone(&fail);
+    (fail, move || {
+        assert!(!f.load(Relaxed), "factory failed");
+        BLANK
+    })
+}
+
+/// The factory runs while a panic unwinds (to reset a slot a writer left)
+/// and for leaked claims: its own panic there neither aborts the process
+/// nor keeps the slot from being published (as the writer left it).
+#[test]
+fn a_factory_that_panics_while_a_slot_is_reset_neither_aborts_nor_stalls() {
+    let (fail, factory) = failing_factory();
+    let (builder, mut poller) = Builder::single_producer(4, factory, BusySpin).poller();
+    let (mut producer, consumers) = builder.build();
+    fail.store(true, Relaxed);
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        producer.publish(|e| {
+            *e = 7;
+            panic!("writer failed")
+        })
+    }));
+    assert_eq!(message(&*r.unwrap_err()), "writer failed");
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        let mut claim = producer.claim().unwrap();
+        *claim = 8;
+        panic!("holder failed")
+    }));
+    assert_eq!(message(&*r.unwrap_err()), "holder failed");
+    let mut claim = producer.claim().unwrap();
+    *claim = 9;
+    std::mem::forget(claim);
+    // The leaked claim is published at the next claim; the factory's panic
+    // then comes out of that call, which has claimed nothing.
+    let r = catch_unwind(AssertUnwindSafe(|| producer.publish(|e| *e = 10)));
+    assert_eq!(message(&*r.unwrap_err()), "factory failed");
+    assert_eq!(poll_all(&mut poller), [(0, 7), (1, 8), (2, 9)]);
+    producer.publish(|e| *e = 10).unwrap();
+    assert_eq!(poll_all(&mut poller), [(3, 10)]);
+    drop(producer);
+    assert_eq!(poller.poll(|_, _, _| {}), Polled::Shutdown);
+    consumers.join().unwrap();
+}
+
+/// An event whose `Drop` panics (when a writer marks it so).
+struct Fragile {
+    value: u64,
+    panics: bool,
+}
+
+impl Drop for Fragile {
+    fn drop(&mut self) {
+        if self.panics {
+            self.panics = false;
+            panic!("event drop failed");
+        }
+    }
+}
+
+/// Resetting a slot drops the event in it: a panicking `Drop` there (while
+/// the writer's panic unwinds) does not abort, and the slot is reset.
+#[test]
+fn an_event_whose_drop_panics_while_its_slot_is_reset_does_not_abort() {
+    let fresh = || Fragile { value: BLANK, panics: false };
+    let (builder, mut poller) = Builder::single_producer(4, fresh, BusySpin).poller();
+    let (mut producer, consumers) = builder.build();
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        producer.publish(|e| {
+            *e = Fragile { value: 7, panics: true };
+            panic!("writer failed")
+        })
+    }));
+    assert_eq!(message(&*r.unwrap_err()), "writer failed");
+    let mut got = Vec::new();
+    poller.poll(|e, s, _| got.push((s, e.value)));
+    assert_eq!(got, [(0, BLANK)]);
+    drop(producer);
+    consumers.join().unwrap();
+}
+
+/// Dropping the ring drops every event once, even when one event's `Drop`
+/// panics (the panic then comes out of the drop).
+#[test]
+fn the_ring_drops_every_event_once_even_when_one_drop_panics() {
+    /// Dropped with its `Tracked` (counted), and panics first when `loud`.
+    struct Loud {
+        _tracked: common::Tracked<u64>,
+        loud: bool,
+    }
+    impl Drop for Loud {
+        fn drop(&mut self) {
+            assert!(!self.loud, "event drop failed");
+        }
+    }
+    let drops = DropCounter::new();
+    let ring = RingBuffer::new(4, || Loud { _tracked: drops.track(0), loud: false });
+    // SAFETY: one thread, and no other reference to slot 1 exists.
+    unsafe { ring.get_mut(1).loud = true };
+    let r = catch_unwind(AssertUnwindSafe(|| drop(ring)));
+    assert_eq!(message(&*r.unwrap_err()), "event drop failed");
+    assert_eq!((drops.created(), drops.alive()), (4, 0));
+}
+
+/// A factory that panics while the ring is built: the events made so far
+/// are dropped once, nothing starts.
+#[test]
+fn a_factory_that_panics_while_the_ring_is_built_drops_what_it_made() {
+    let drops = DropCounter::new();
+    let d = drops.clone();
+    let made = AtomicUsize::new(0);
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        RingBuffer::new(8, || {
+            assert!(made.fetch_add(1, Relaxed) < 5, "factory failed");
+            d.track(0u64)
+        })
+    }));
+    assert!(r.is_err());
+    assert_eq!((drops.created(), drops.alive()), (5, 0));
+    let r = catch_unwind(|| Builder::single_producer(8, || -> u64 { panic!("no") }, BusySpin));
+    assert!(r.is_err());
+}
+
+// -- Drop order ------------------------------------------------------------------------------
+
+/// Producer handles dropped on several threads at once, each after
+/// publishing and leaking a claim: shutdown comes once, after every event,
+/// each delivered once.
+#[test]
+fn producer_handles_dropped_on_several_threads_at_once_deliver_every_event_once() {
+    const THREADS: usize = 4;
+    let per = scaled(500) as u64;
+    for _ in 0..scaled(20) {
+        let (sum, count) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let (s, c) = (Arc::clone(&sum), Arc::clone(&count));
+        let (producer, consumers) = Builder::multi_producer(2 * THREADS, || 0u64, Yielding)
+            .handle_events_with(move |e: &u64, _, _| {
+                s.fetch_add(*e, Relaxed);
+                c.fetch_add(1, Relaxed);
+            })
+            .build();
+        let all_published = Arc::new(std::sync::Barrier::new(THREADS));
+        let threads: Vec<_> = (0..THREADS)
+            .map(|_| {
+                let (mut p, b) = (producer.clone(), Arc::clone(&all_published));
+                thread::spawn(move || {
+                    for i in 1..=per {
+                        p.publish(|e| *e = i).unwrap();
+                    }
+                    // Every handle has published (a leaked claim holds the
+                    // consumers, and so the others, until its handle drops).
+                    b.wait();
+                    std::mem::forget(p.claim().unwrap()); // published (blank, 0) by the drop
+                    drop(p);
+                })
+            })
+            .collect();
+        drop(producer);
+        for t in threads {
+            t.join().unwrap();
+        }
+        consumers.join().unwrap();
+        let n = THREADS as u64 * per;
+        assert_eq!(count.load(Relaxed), n + THREADS as u64);
+        assert_eq!(sum.load(Relaxed), THREADS as u64 * per * (per + 1) / 2);
+    }
+}
+
+// -- Thread exit -----------------------------------------------------------------------------
+
+/// Runs a closure when the thread's thread-local storage is destroyed.
+struct AtExit(Option<Box<dyn FnOnce()>>);
+
+impl Drop for AtExit {
+    fn drop(&mut self) {
+        if let Some(f) = self.0.take() {
+            f();
+        }
+    }
+}
+
+thread_local! {
+    static AT_EXIT: std::cell::RefCell<AtExit> = const { std::cell::RefCell::new(AtExit(None)) };
+}
+
+fn at_thread_exit(f: impl FnOnce() + 'static) {
+    AT_EXIT.with(|a| a.borrow_mut().0 = Some(Box::new(f)));
+}
+
+/// Publishing, claiming (and leaking a claim), dropping the producer and
+/// polling, all from thread-local destructors: the Disruptor keeps no
+/// per-thread state, so they work as anywhere else.
+#[test]
+fn publish_claim_and_poll_from_thread_local_destructors() {
+    let (builder, mut poller) = Builder::single_producer(8, || BLANK, Blocking::new()).poller();
+    let count = Arc::new(AtomicU64::new(0));
+    let c = Arc::clone(&count);
+    let (mut producer, consumers) = builder
+        .handle_events_with(move |_: &u64, _, _| {
+            c.fetch_add(1, Relaxed);
+        })
+        .build();
+    thread::spawn(move || {
+        at_thread_exit(move || {
+            producer.publish(|e| *e = 0).unwrap();
+            *producer.claim().unwrap() = 1;
+            std::mem::forget(producer.claim().unwrap()); // sequence 2
+            producer.publish_batch(2, |e, i| *e = 3 + i as u64).unwrap();
+            std::mem::forget(producer.claim().unwrap()); // sequence 5, published by the drop
+            drop(producer);
+        })
+    })
+    .join()
+    .unwrap();
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        at_thread_exit(move || {
+            let mut got = Vec::new();
+            while poller.poll(|e, s, _| got.push((s, *e))) != Polled::Shutdown {}
+            tx.send(got).unwrap();
+        })
+    })
+    .join()
+    .unwrap();
+    let expected = [(0, 0), (1, 1), (2, BLANK), (3, 3), (4, 4), (5, BLANK)];
+    assert_eq!(rx.recv().unwrap(), expected);
+    consumers.join().unwrap();
+    assert_eq!(count.load(Relaxed), 6);
+}
+
+// -- Bad arguments ---------------------------------------------------------------------------
+
+/// `Instant + Duration` panics on overflow: a timeout that long (a
+/// caller's, or a strategy's) waits without a deadline instead.
+#[test]
+fn a_timeout_too_long_for_an_instant_waits_without_a_deadline() {
+    let count = Arc::new(AtomicU64::new(0));
+    let (builder, mut poller) = Builder::single_producer(4, || 0u64, BusySpin).poller();
+    let (mut producer, consumers) = builder
+        .handle_events_with_wait(in_order(Arc::clone(&count)), Timed::new(BusySpin, Duration::MAX))
+        .build();
+    producer.publish(|e| *e = 0).unwrap();
+    assert_eq!(poller.poll_timeout(Duration::MAX, |_, _, _| {}), Polled::Events(1));
+    drop(producer);
+    assert_eq!(poller.poll_timeout(Duration::MAX, |_, _, _| {}), Polled::Shutdown);
+    consumers.join().unwrap();
+    assert_eq!(count.load(Relaxed), 1);
 }

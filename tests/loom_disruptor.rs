@@ -1,6 +1,11 @@
 //! Loom models of the Disruptor. Covers [DSR-O1] [DSR-O2] [DSR-O3] [DSR-O4]
-//! [DSR-O5] [DSR-O6] [DSR-O7] [DSR-O8] [DSR-O9] [DSR-O10] and the invariants [DSR-I1]
-//! [DSR-I4] [DSR-I5] [DSR-I7] [DSR-I8].
+//! [DSR-O5] [DSR-O6] [DSR-O7] [DSR-O8] [DSR-O9] [DSR-O10], the invariants [DSR-I1]
+//! [DSR-I4] [DSR-I5] [DSR-I6] [DSR-I7] [DSR-I8], and what safe code can do: a leaked
+//! claim ([DSR-S3]) and handles dropped inside the threads ([DSR-S5]).
+//!
+//! Models of drops drop the handles inside the spawned threads, so that
+//! the last `Arc` of the ring may go on either side; run them under
+//! AddressSanitizer too (loom does not track freed memory).
 //!
 //! The models run the real builder, sequencers and processor loop: a
 //! consumer is a thread the builder spawns. Handler state that only the test
@@ -261,5 +266,90 @@ fn work_pool_hands_each_event_to_exactly_one_worker() {
         drop(producer);
         consumers.join().unwrap();
         assert_eq!(sum.load(Relaxed), 11, "an event was lost or handled twice");
+    });
+}
+
+/// Two producers on a ring of one: whichever claims second waits for the
+/// consumer, and only then takes its sequence (compare-exchange after the
+/// wait). The consumer must see both events, intact, and no gap. Everyone
+/// waits with `Blocking` (spinning producers exceed loom's branch budget).
+#[test]
+fn two_producers_on_a_ring_of_one_take_turns_without_a_gap() {
+    three_threads(|| {
+        let sum = std::sync::Arc::new(AtomicU64::new(0));
+        let s = std::sync::Arc::clone(&sum);
+        let (mut a, consumers) = Builder::multi_producer(1, || 0u64, Blocking::new())
+            .handle_events_with(move |e: &u64, _, _| {
+                assert_ne!(*e, 0, "read a slot before its producer wrote it");
+                s.fetch_add(*e, Relaxed);
+            })
+            .producer_wait(Blocking::new())
+            .build();
+        let mut b = a.clone();
+        let t = thread::spawn(move || {
+            b.publish(|e| *e = 10).unwrap();
+            drop(b);
+        });
+        a.publish(|e| *e = 1).unwrap();
+        drop(a);
+        t.join().unwrap();
+        consumers.join().unwrap();
+        assert_eq!(sum.load(Relaxed), 11);
+    });
+}
+
+/// One producer handle leaks a claim and is dropped on its own thread: its
+/// drop publishes the slot reset to a factory event, concurrently with the
+/// other handle's publish and drop. The consumer sees both events (the
+/// leaked one blank), written before they were published, and shutdown
+/// comes after both.
+#[test]
+fn a_leaked_claim_is_published_by_its_handle_dropped_on_another_thread() {
+    three_threads(|| {
+        let (sum, count) =
+            (std::sync::Arc::new(AtomicU64::new(0)), std::sync::Arc::new(AtomicU64::new(0)));
+        let (s, c) = (std::sync::Arc::clone(&sum), std::sync::Arc::clone(&count));
+        let (mut a, consumers) = Builder::multi_producer(2, || 100u64, BusySpin)
+            .handle_events_with(move |e: &u64, _, _| {
+                s.fetch_add(*e, Relaxed);
+                c.fetch_add(1, Relaxed);
+            })
+            .build();
+        let mut b = a.clone();
+        let t = thread::spawn(move || {
+            let mut claim = b.claim().unwrap();
+            *claim = 7; // half-written, then leaked
+            std::mem::forget(claim);
+            drop(b);
+        });
+        a.publish(|e| *e = 5).unwrap();
+        drop(a);
+        t.join().unwrap();
+        consumers.join().unwrap();
+        assert_eq!((count.load(Relaxed), sum.load(Relaxed)), (2, 105), "the leaked slot is blank");
+    });
+}
+
+/// A poller dropped on its own thread without polling, racing the
+/// producer's publish and shutdown: whichever comes first, the poller's
+/// drop halts (it did not drain), so the handler behind it ends instead of
+/// waiting for it forever, and never sees the event the poller missed.
+#[test]
+fn a_poller_dropped_inside_a_thread_before_it_drained_halts_the_stage_behind_it() {
+    three_threads(|| {
+        let handled = std::sync::Arc::new(AtomicU64::new(0));
+        let h = std::sync::Arc::clone(&handled);
+        let (builder, poller) = Builder::single_producer(2, || 0u64, BusySpin).poller();
+        let (mut producer, consumers) = builder
+            .then(move |_: &u64, _, _| {
+                h.fetch_add(1, Relaxed);
+            })
+            .build();
+        let t = thread::spawn(move || drop(poller));
+        let _ = producer.publish(|e| *e = 1); // `Halted` if the drop came first
+        drop(producer);
+        t.join().unwrap();
+        consumers.join().unwrap();
+        assert_eq!(handled.load(Relaxed), 0);
     });
 }

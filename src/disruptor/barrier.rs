@@ -4,6 +4,7 @@ use super::Cursor;
 use super::sequence::{Sequence, minimum};
 use super::wait_strategy::{Timeout, WaitStrategy};
 use crate::loom::sync::Arc;
+use core::cell::Cell;
 use core::fmt;
 
 /// A consumer's view of how far it may go: the producers' published
@@ -57,8 +58,14 @@ impl<C: Cursor> SequenceBarrier<C> {
     }
 
     /// Waits through `wait` until `next` is available or `alerted()` is
-    /// true; returns the highest available sequence (below `next` only when
-    /// alerted).
+    /// true; returns the highest available sequence (below `next` when
+    /// alerted, or when the strategy gave up early).
+    ///
+    /// The value returned is the barrier's own last reading of
+    /// [`available`](SequenceBarrier::available), taken through the closure
+    /// it hands the strategy, never the strategy's answer: a strategy that
+    /// lies cannot make it report a sequence that is not available
+    /// ([`WaitStrategy`], SAFETY.md [DSR-S1]).
     #[inline]
     pub fn wait_for<W: WaitStrategy>(
         &self,
@@ -70,11 +77,23 @@ impl<C: Cursor> SequenceBarrier<C> {
         if seen >= next {
             return seen;
         }
-        wait.wait_for(next, || self.available(next), alerted)
+        let reading = Cell::new(seen);
+        // SAFE-CODE: [DSR-S1] the strategy's answer is ignored: what the caller may read is decided by `reading`, the last value this barrier read. The closure borrows a `Cell` on this stack, so it is neither `Send` nor `Sync`: the strategy can call it only on this thread and only during this call.
+        let _ = wait.wait_for(next, || self.read_into(&reading, next), alerted);
+        reading.get()
+    }
+
+    /// [`available`](SequenceBarrier::available), recorded in `reading`.
+    #[inline]
+    fn read_into(&self, reading: &Cell<i64>, next: i64) -> i64 {
+        let seen = self.available(next);
+        reading.set(seen);
+        seen
     }
 
     /// Like [`wait_for`](SequenceBarrier::wait_for), but gives up at
-    /// `deadline`.
+    /// `deadline`. As there, the sequence returned is the barrier's own
+    /// reading.
     ///
     /// # Errors
     ///
@@ -106,7 +125,29 @@ impl<C: Cursor> SequenceBarrier<C> {
         if seen >= next {
             return Ok(seen);
         }
-        wait.wait_for_until(next, || self.available(next), alerted, deadline)
+        let reading = Cell::new(seen);
+        // SAFE-CODE: [DSR-S1] as in `wait_for`: only the barrier's own last reading is returned.
+        let waited =
+            wait.wait_for_until(next, || self.read_into(&reading, next), alerted, deadline);
+        waited.map(|_| reading.get())
+    }
+}
+
+impl<C: Cursor> SequenceBarrier<C> {
+    /// [`wait_for_until`](SequenceBarrier::wait_for_until) `timeout` from
+    /// now; a timeout too long for an `Instant` waits without a deadline.
+    pub(crate) fn wait_at_most<W: WaitStrategy>(
+        &self,
+        next: i64,
+        wait: &W,
+        alerted: impl Fn() -> bool,
+        timeout: std::time::Duration,
+    ) -> Result<i64, Timeout> {
+        // SAFE-CODE: [DSR-S7] `Instant + Duration` panics on overflow: a huge timeout (a caller's, or a strategy's `timeout()`) means "no deadline", not a panic.
+        match std::time::Instant::now().checked_add(timeout) {
+            Some(deadline) => self.wait_for_until(next, wait, alerted, deadline),
+            None => Ok(self.wait_for(next, wait, alerted)),
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use super::ring_buffer::RingBuffer;
 use super::sequence::Sequence;
 use super::single_producer::SingleProducerSequencer;
 use super::wait_strategy::WaitStrategy;
-use super::wait_strategy::{Signal, Signals, Yielding};
+use super::wait_strategy::{Signal, Signals, Yielding, catching, resume};
 use super::{Cursor, Halted, Sequencer, TryPublishError};
 use crate::loom::atomic::Ordering::{AcqRel, Relaxed};
 use crate::loom::atomic::{AtomicBool, AtomicI64, AtomicUsize};
@@ -92,6 +92,35 @@ impl<E, C, W: WaitStrategy> Shared<E, C, W> {
             Some(signals) => signals.signal(&self.wait),
             None => self.wait.signal(),
         }
+    }
+
+    /// [`signal`](Shared::signal) from a `Drop` impl or a guard: a
+    /// strategy's panic is resumed only if the thread is not unwinding.
+    pub(crate) fn signal_from_drop(&self) {
+        resume(catching(|| self.signal()));
+    }
+
+    /// Replaces the event of slot `s` with a fresh one from the factory,
+    /// before a claimed range whose writer panicked, or whose claim was
+    /// leaked, is published ([DSR-I6]). If the factory panics, the slot
+    /// keeps what it holds; if the old event's `Drop` panics, the fresh
+    /// event is in place anyway. Either panic is returned, not propagated:
+    /// the caller publishes the range first.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the claim on `s` (claimed and not yet published)
+    /// and no reference to the slot lives.
+    #[cold]
+    unsafe fn reset(&self, s: i64) -> Option<PanicPayload> {
+        // SAFE-CODE: [DSR-S2] the factory is user code: a panic here is caught, so it cannot keep the range from being published or, inside a drop during unwinding, abort the process.
+        let fresh = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(&self.factory)) {
+            Ok(fresh) => fresh,
+            Err(panic) => return Some(panic),
+        };
+        // SAFETY: [DSR-I1] the caller holds the claim on `s` and no reference to the slot lives.
+        let slot = unsafe { self.ring.get_mut(s) };
+        catching(|| *slot = fresh)
     }
 }
 
@@ -546,7 +575,8 @@ where
             .collect();
         let shared = Arc::clone(&self.shared);
         let wait = Arc::clone(&self.producer_wait);
-        (Producer { shared, sequencer, signals, wait }, Consumers { threads })
+        let guarded = NO_CLAIM;
+        (Producer { shared, sequencer, signals, wait, guarded }, Consumers { threads })
     }
 }
 
@@ -556,7 +586,7 @@ impl<E, C, W: WaitStrategy, P: WaitStrategy> Drop for Builder<E, C, W, P> {
     fn drop(&mut self) {
         if !self.built {
             self.shared.control.close(Sequence::INITIAL);
-            self.shared.signal();
+            self.shared.signal_from_drop();
         }
     }
 }
@@ -640,7 +670,21 @@ impl fmt::Debug for Consumers {
 /// panics: consumers never stall on it. The slot is first reset to a fresh
 /// event from the factory, so consumers see a blank event rather than a
 /// half-written one (give the factory a recognisable "empty" value if they
-/// must tell). The panic then continues to unwind in the producer.
+/// must tell). The panic then continues to unwind in the producer. Should
+/// the factory itself panic there, the slot is published as the writer
+/// left it.
+///
+/// # Leaks
+///
+/// A leaked [`Claim`] (`mem::forget`) is published by its producer at the
+/// producer's next claim or when the producer is dropped, reset to a fresh
+/// factory event like the slot of a panicking writer: consumers never see
+/// the slot's old event as a new one, nor a gap that stops them for good.
+/// Until then they wait at that sequence, as for a claim still held. A
+/// leaked `Producer` handle is like a leaked sender of a channel: the
+/// Disruptor never shuts down, so consumers keep waiting and
+/// [`Consumers::join`] does not return; everything published is still
+/// delivered exactly once.
 pub struct Producer<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy = Yielding> {
     shared: Arc<Shared<E, S::Cursor, W>>,
     sequencer: S,
@@ -648,7 +692,16 @@ pub struct Producer<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy = Yielding
     signals: Signals,
     /// How this producer waits on a full ring.
     wait: Arc<P>,
+    /// The sequence of the [`Claim`] that [`claim`](Producer::claim)
+    /// handed out, until that claim's drop publishes it; [`NO_CLAIM`]
+    /// otherwise. Still set at the next claim (or at the producer's drop)
+    /// only if the claim was leaked; the producer then publishes it itself
+    /// ([`publish_leaked_claim`](Producer::publish_leaked_claim)).
+    guarded: i64,
 }
+
+/// `Producer::guarded` when no [`Claim`] is out.
+const NO_CLAIM: i64 = i64::MIN;
 
 impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Producer<E, S, W, P> {
     /// Claims the next slot (waiting while the ring is full), lets `write`
@@ -694,6 +747,9 @@ impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Producer<E, S, W, P> {
     /// [`TryPublishError::Halted`] after a handler panic.
     #[inline]
     pub fn try_publish(&mut self, write: impl FnOnce(&mut E)) -> Result<i64, TryPublishError> {
+        if self.guarded != NO_CLAIM {
+            resume(self.publish_leaked_claim());
+        }
         if self.shared.control.is_halted() {
             return Err(TryPublishError::Halted);
         }
@@ -732,7 +788,10 @@ impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Producer<E, S, W, P> {
     }
 
     /// Claims the next slot and returns a guard that derefs to its event and
-    /// publishes it when dropped: forgetting to publish is impossible.
+    /// publishes it when dropped. A guard that is leaked instead
+    /// (`mem::forget`) is published by the producer at its next claim or
+    /// its drop, reset to a fresh factory event (see
+    /// [Leaks](Producer#leaks)).
     ///
     /// # Errors
     ///
@@ -756,16 +815,40 @@ impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Producer<E, S, W, P> {
     #[inline]
     pub fn claim(&mut self) -> Result<Claim<'_, E, S, W, P>, Halted> {
         let hi = self.claim_range(1)?;
+        // SAFE-CODE: [DSR-S3] recorded before the guard exists: if the guard is leaked, the producer still knows `hi` is unpublished. (`publish_batch`'s guard never reaches user code, so it cannot be leaked and is not recorded.)
+        self.guarded = hi;
         Ok(Claim::new(self, hi, hi))
     }
 
     #[inline]
     fn claim_range(&mut self, n: usize) -> Result<i64, Halted> {
+        if self.guarded != NO_CLAIM {
+            resume(self.publish_leaked_claim());
+        }
         let control = &self.shared.control;
         if control.is_halted() {
             return Err(Halted);
         }
         self.sequencer.claim_with(n, &*self.wait, || control.is_halted()).ok_or(Halted)
+    }
+
+    /// Publishes the sequence of a [`Claim`] that was leaked (its drop,
+    /// which publishes and clears `guarded`, never ran), reset to a fresh
+    /// factory event. Returns a panic of the factory or of a strategy's
+    /// `signal`, caught so that the sequence is published and signalled
+    /// first.
+    #[cold]
+    fn publish_leaked_claim(&mut self) -> Option<PanicPayload> {
+        let s = core::mem::replace(&mut self.guarded, NO_CLAIM);
+        if s == NO_CLAIM {
+            return None;
+        }
+        // SAFE-CODE: [DSR-S3] the claim was leaked: its drop did not publish `s`, so the producer does, after resetting it (the slot may hold a half-written event or the previous lap's).
+        // SAFETY: [DSR-I1] [DSR-I6] `s` was claimed by this producer and not published; the leaked guard borrowed the producer mutably, and we hold `&mut self` again, so no reference to the slot is left.
+        let panic = unsafe { self.shared.reset(s) };
+        self.sequencer.publish(s, s);
+        // [DSR-I8] wake whatever sleeps on the cursor.
+        panic.or(catching(|| self.signals.signal(&self.shared.wait)))
     }
 }
 
@@ -778,17 +861,23 @@ impl<E, W: WaitStrategy, P: WaitStrategy> Clone for Producer<E, MultiProducerSeq
             sequencer: self.sequencer.clone(),
             signals: self.signals.clone(),
             wait: Arc::clone(&self.wait),
+            guarded: NO_CLAIM,
         }
     }
 }
 
 impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Drop for Producer<E, S, W, P> {
     fn drop(&mut self) {
+        // SAFE-CODE: [DSR-S3] a leaked claim is published before the handle goes, so that shutdown's `end` covers only published sequences ([DSR-I5]).
+        let mut panic = self.publish_leaked_claim();
+        // SAFE-CODE: [DSR-S4] the only way to shut down: a leaked handle never decrements, so the Disruptor stays open (and keeps `shared` alive), which is all a leak can do.
         // ORDERING: [DSR-O8] AcqRel — Release: this handle's claims happen-before the last handle's drop; Acquire (in the last): so its read of the claim counter sees every handle's claims.
         if self.shared.control.producers.fetch_sub(1, AcqRel) == 1 {
             self.shared.control.close(self.sequencer.claimed());
-            self.signals.signal(&self.shared.wait);
+            // SAFE-CODE: [DSR-S2] a strategy's panic is caught until the count and `end` are settled.
+            panic = panic.or(catching(|| self.signals.signal(&self.shared.wait)));
         }
+        resume(panic);
     }
 }
 
@@ -809,15 +898,17 @@ struct ResetOnUnwind<'a, E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> {
 }
 
 impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Drop for ResetOnUnwind<'_, E, S, W, P> {
+    /// Runs only while the writer's panic unwinds, so every panic of user
+    /// code here is dropped (a second one escaping would abort).
     #[cold]
     fn drop(&mut self) {
         let shared = &self.producer.shared;
         for s in self.lo..=self.hi {
-            // SAFETY: [DSR-I1] still claimed and unpublished by the unwinding writer.
-            unsafe { *shared.ring.get_mut(s) = (shared.factory)() };
+            // SAFETY: [DSR-I1] still claimed and unpublished by the unwinding writer, whose `&mut E` is gone.
+            let _ = unsafe { shared.reset(s) };
         }
         self.producer.sequencer.publish(self.lo, self.hi);
-        self.producer.signals.signal(&shared.wait);
+        self.producer.signals.signal_from_drop(&shared.wait);
     }
 }
 
@@ -825,7 +916,12 @@ impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Drop for ResetOnUnwind<'
 ///
 /// Derefs to the event (the first of the range for batches). If the
 /// guard is dropped while a panic unwinds from the code that held it, the
-/// event is reset to a fresh factory event before it is published.
+/// event is reset to a fresh factory event before it is published. If it
+/// is leaked, its producer publishes it later, reset the same way (see
+/// [Leaks](Producer#leaks)).
+///
+/// `Claim` is `Send` and `Sync` (events are `Send + Sync`): a shared
+/// `&Claim` gives only `&E`, and `&mut E` needs `&mut Claim`.
 pub struct Claim<'a, E, S: Sequencer, W: WaitStrategy, P: WaitStrategy = Yielding> {
     producer: &'a mut Producer<E, S, W, P>,
     lo: i64,
@@ -837,6 +933,7 @@ pub struct Claim<'a, E, S: Sequencer, W: WaitStrategy, P: WaitStrategy = Yieldin
 
 impl<'a, E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Claim<'a, E, S, W, P> {
     fn new(producer: &'a mut Producer<E, S, W, P>, lo: i64, hi: i64) -> Self {
+        // SAFE-CODE: [DSR-S6] `thread::panicking` is the only per-thread state the Disruptor reads; std answers it in thread-local destructors too.
         Self { producer, lo, hi, written: lo - 1, panicking_at_claim: std::thread::panicking() }
     }
 
@@ -849,8 +946,8 @@ impl<'a, E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Claim<'a, E, S, W, P
 impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Deref for Claim<'_, E, S, W, P> {
     type Target = E;
     fn deref(&self) -> &E {
-        // SAFETY: [DSR-I1] the slot is claimed by this guard and unpublished: nobody else touches it.
-        unsafe { self.producer.shared.ring.get_mut(self.lo) }
+        // SAFETY: [DSR-I1] the slot is claimed by this guard and unpublished: nobody else touches it, and a `&mut E` to it exists only while `&mut self` is borrowed, so none lives now.
+        unsafe { self.producer.shared.ring.get(self.lo) }
     }
 }
 
@@ -863,19 +960,38 @@ impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> DerefMut for Claim<'_, E
 
 impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Drop for Claim<'_, E, S, W, P> {
     fn drop(&mut self) {
-        let shared = &self.producer.shared;
-        if std::thread::panicking() && !self.panicking_at_claim {
-            // [DSR-I6] never leave a half-written event: reset what the
-            // writer did not finish, then publish anyway.
-            for s in (self.written + 1)..=self.hi {
-                // SAFETY: [DSR-I1] still claimed and unpublished by this guard.
-                unsafe { *shared.ring.get_mut(s) = (shared.factory)() };
-            }
+        // SAFE-CODE: [DSR-S3] published below: nothing left for the producer to settle.
+        self.producer.guarded = NO_CLAIM;
+        if std::thread::panicking() {
+            // The fields by value: the guard itself need not be in memory.
+            let unfinished = if self.panicking_at_claim { self.hi + 1 } else { self.written + 1 };
+            return publish_while_unwinding(self.producer, self.lo, unfinished, self.hi);
         }
         self.producer.sequencer.publish(self.lo, self.hi);
         // [DSR-I8] wake whatever sleeps on the cursor.
-        self.producer.signals.signal(&shared.wait);
+        self.producer.signals.signal(&self.producer.shared.wait);
     }
+}
+
+/// The drop of a claim of `lo..=hi` while the thread unwinds: resets
+/// `unfinished..=hi`, publishes, signals. Every panic of user code is
+/// dropped here (a second one escaping would abort).
+#[cold]
+fn publish_while_unwinding<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy>(
+    producer: &mut Producer<E, S, W, P>,
+    lo: i64,
+    unfinished: i64,
+    hi: i64,
+) {
+    let shared = &producer.shared;
+    // [DSR-I6] never leave a half-written event: reset what the writer did
+    // not finish, then publish anyway.
+    for s in unfinished..=hi {
+        // SAFETY: [DSR-I1] still claimed and unpublished by the guard being dropped, so no reference to the slot is left.
+        let _ = unsafe { shared.reset(s) };
+    }
+    producer.sequencer.publish(lo, hi);
+    producer.signals.signal_from_drop(&shared.wait);
 }
 
 impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> fmt::Debug for Claim<'_, E, S, W, P> {

@@ -28,8 +28,13 @@ pub enum Polled {
 /// It sits in the consumer graph like a handler (made by
 /// [`Builder::poller`](super::Builder::poller)): it sees every event, later
 /// stages wait for it, and producers wait for it when it is in the last
-/// stage. Dropping it before the Disruptor shut down halts the Disruptor
-/// (its sequence would otherwise stop the producers forever).
+/// stage. Dropping it before it has seen every event it will get — before
+/// the Disruptor shut down, or after but before it polled
+/// [`Polled::Shutdown`] — halts the Disruptor (its sequence would otherwise
+/// stop the producers, or the later stages, forever). A poller that polled
+/// everything drops without effect. A leaked poller (`mem::forget`) keeps
+/// gating like one that is never polled again: the producers stop once the
+/// ring is full, and later stages never pass it.
 ///
 /// # Examples
 ///
@@ -60,7 +65,7 @@ pub struct EventPoller<E, C, W: WaitStrategy, V: WaitStrategy = W> {
     sequence: Arc<Sequence>,
     /// The poller's own strategy; `None`: the Disruptor's default.
     wait: Option<Arc<V>>,
-    finished: bool,
+    // SAFE-CODE: [DSR-S4] a leaked poller keeps `shared` alive and its `sequence` gating, like a poller never polled again; nothing else depends on its drop.
 }
 
 impl<E, C: Cursor, W: WaitStrategy, V: WaitStrategy> EventPoller<E, C, W, V> {
@@ -70,35 +75,42 @@ impl<E, C: Cursor, W: WaitStrategy, V: WaitStrategy> EventPoller<E, C, W, V> {
         sequence: Arc<Sequence>,
         wait: Option<Arc<V>>,
     ) -> Self {
-        Self { shared, barrier, sequence, wait, finished: false }
+        Self { shared, barrier, sequence, wait }
     }
 
     /// Hands every available event to `handler(event, sequence,
-    /// end_of_batch)`, then marks them consumed. Never waits.
+    /// end_of_batch)`, marking each consumed once `handler` returns from
+    /// it. Never waits.
     ///
-    /// If `handler` panics, the events before the panicking one stay
-    /// unmarked as well; drop the poller (which halts the Disruptor) or
-    /// poll again to see them again.
+    /// # Panics
+    ///
+    /// If `handler` panics. The events it returned from stay consumed; the
+    /// one it panicked in, and those after it, are offered again by the
+    /// next poll (or drop the poller, which halts the Disruptor).
     pub fn poll(&mut self, mut handler: impl FnMut(&E, i64, bool)) -> Polled {
         let next = self.sequence.get() + 1;
         let hi = self.barrier.available(next);
         if hi >= next {
+            // SAFE-CODE: [DSR-S2] a panicking handler: the guard commits the events it returned from, and only those.
+            let mut commit = Commit {
+                shared: &self.shared,
+                sequence: &self.sequence,
+                before: next - 1,
+                handled: next - 1,
+            };
             for s in next..=hi {
-                // SAFETY: [DSR-I1] `s <= hi` is published (or passed by every stage we depend on) and our sequence stays below `s` until the batch ends.
-                let event = unsafe { self.shared.ring.get(s) };
+                // SAFETY: [DSR-I1] `s <= hi` is published (or passed by every stage we depend on) and our sequence stays below `s` until `handler` returned from it.
+                let event = unsafe { commit.shared.ring.get(s) };
                 handler(event, s, s == hi);
+                commit.handled = s;
             }
-            // [DSR-O1] Release: our reads happen-before the overwrite and later stages.
-            self.sequence.set(hi);
-            // [DSR-I8] a later stage or a producer may sleep on our sequence.
-            self.shared.signal();
+            drop(commit);
             return Polled::Events((hi - next + 1) as u64);
         }
         if self.shared.control.is_halted() {
             return Polled::Halted;
         }
         if next > self.shared.control.end() {
-            self.finished = true;
             return Polled::Shutdown;
         }
         Polled::Idle
@@ -110,7 +122,13 @@ impl<E, C: Cursor, W: WaitStrategy, V: WaitStrategy> EventPoller<E, C, W, V> {
     /// spins.
     ///
     /// Returns [`Polled::Timeout`] if the timeout passed with nothing to
-    /// hand over.
+    /// hand over. A timeout too long to add to [`Instant::now`](std::time::Instant::now)
+    /// (such as [`Duration::MAX`](std::time::Duration::MAX)) waits without a deadline.
+    ///
+    /// # Panics
+    ///
+    /// If `handler` panics, as for [`poll`](EventPoller::poll), or if the
+    /// poller's strategy panics (nothing is consumed then).
     ///
     /// # Examples
     ///
@@ -134,12 +152,11 @@ impl<E, C: Cursor, W: WaitStrategy, V: WaitStrategy> EventPoller<E, C, W, V> {
         handler: impl FnMut(&E, i64, bool),
     ) -> Polled {
         let next = self.sequence.get() + 1;
-        let deadline = std::time::Instant::now() + timeout;
         let control = &self.shared.control;
         let waited = match &self.wait {
-            Some(own) => self.barrier.wait_for_until(next, &**own, || control.alerted(), deadline),
+            Some(own) => self.barrier.wait_at_most(next, &**own, || control.alerted(), timeout),
             None => {
-                self.barrier.wait_for_until(next, &self.shared.wait, || control.alerted(), deadline)
+                self.barrier.wait_at_most(next, &self.shared.wait, || control.alerted(), timeout)
             }
         };
         match waited {
@@ -149,11 +166,35 @@ impl<E, C: Cursor, W: WaitStrategy, V: WaitStrategy> EventPoller<E, C, W, V> {
     }
 }
 
+/// Publishes a poll's progress: the last event the handler returned from,
+/// also when it panics in a later one.
+struct Commit<'a, E, C, W: WaitStrategy> {
+    shared: &'a Shared<E, C, W>,
+    sequence: &'a Sequence,
+    /// The poller's sequence when the poll began.
+    before: i64,
+    /// The last sequence the handler returned from.
+    handled: i64,
+}
+
+impl<E, C, W: WaitStrategy> Drop for Commit<'_, E, C, W> {
+    fn drop(&mut self) {
+        if self.handled > self.before {
+            // [DSR-O1] Release: our reads happen-before the overwrite and later stages.
+            self.sequence.set(self.handled);
+            // [DSR-I8] a later stage or a producer may sleep on our sequence.
+            self.shared.signal_from_drop();
+        }
+    }
+}
+
 impl<E, C, W: WaitStrategy, V: WaitStrategy> Drop for EventPoller<E, C, W, V> {
     fn drop(&mut self) {
-        if !self.finished && self.shared.control.end() == i64::MAX {
-            self.shared.control.halt();
-            self.shared.signal();
+        let control = &self.shared.control;
+        // SAFE-CODE: [DSR-S5] not drained: events up to `end` (every event, while producers exist) would wait for this poller forever, and so would the producers and later stages; halt instead. A drained poller (sequence at `end`) has nothing left to hold up.
+        if self.sequence.get() < control.end() {
+            control.halt();
+            self.shared.signal_from_drop();
         }
     }
 }

@@ -96,11 +96,16 @@ impl fmt::Debug for MultiProducerCursor {
 ///
 /// # Algorithm
 ///
-/// [`claim_while`](Sequencer::claim_while) takes sequences with one
-/// `fetch_add` on the claim counter and then waits until the consumers are
-/// a ring behind; [`try_claim`](Sequencer::try_claim) checks room first and
-/// claims with a compare-exchange so that it can refuse without having
-/// claimed. [`publish`](Sequencer::publish) stores each slot's lap number
+/// Every claim reads the claim counter, checks (or waits) until the
+/// consumers leave room for the range after it, and only then takes the
+/// range with a compare-exchange from the value it read; if another
+/// producer claimed meanwhile, it starts over from the value it found. So a
+/// claim that gives up, is alerted, or whose wait strategy panics has
+/// claimed nothing: no sequence is ever taken that its producer does not
+/// then publish. (A `fetch_add` before the wait would be one instruction
+/// cheaper under contention, but it commits to a range before there is
+/// room for it, and an abandoned wait would leave a gap the consumers
+/// never pass.) [`publish`](Sequencer::publish) stores each slot's lap number
 /// with `Release`; consumers read the longest run of published slots
 /// ([`Cursor::highest_published`]), so an unfinished slot holds back the
 /// slots after it even when those are already published.
@@ -134,7 +139,9 @@ impl MultiProducerSequencer {
     /// sequences are `gating`.
     pub fn new(cursor: Arc<MultiProducerCursor>, gating: Vec<Arc<Sequence>>) -> Self {
         let capacity = cursor.available.len() as i64;
-        Self { cursor, gating: Arc::new(gating), capacity, cached_gate: Sequence::INITIAL }
+        // [DSR-I2] no gating sequence read yet: the smallest `i64` is the only
+        // lower bound known (a gating sequence may start below -1).
+        Self { cursor, gating: Arc::new(gating), capacity, cached_gate: i64::MIN }
     }
 
     /// The shared state.
@@ -177,16 +184,24 @@ impl Sequencer for MultiProducerSequencer {
 
     fn claim_while(&mut self, n: usize, mut keep_waiting: impl FnMut() -> bool) -> Option<i64> {
         let n = super::check_batch(n, self.capacity);
-        // ORDERING: [DSR-O5] Relaxed — a unique range by atomicity; the wait for room below orders the overwrite.
-        let hi = self.cursor.claim.fetch_add(n, Relaxed) + n;
+        // ORDERING: [DSR-O5] Relaxed — the compare-exchange below validates the value; the room check relies on the gating Acquire loads, not on this load.
+        let mut current = self.cursor.claim.load(Relaxed);
         let backoff = crate::loom::Backoff::new();
-        while !self.has_room(hi) {
-            if !keep_waiting() {
-                return None;
+        loop {
+            let hi = current + n;
+            if !self.has_room(hi) {
+                if !keep_waiting() {
+                    return None; // nothing claimed
+                }
+                wait_a_little(&backoff);
+                continue;
             }
-            wait_a_little(&backoff);
+            // ORDERING: [DSR-O5] Relaxed on success and on failure — the claim's uniqueness is atomicity of the read-modify-write; nothing is published through the counter.
+            match self.cursor.claim.compare_exchange_weak(current, hi, Relaxed, Relaxed) {
+                Ok(_) => return Some(hi),
+                Err(seen) => current = seen,
+            }
         }
-        Some(hi)
     }
 
     #[cfg(feature = "std")]
@@ -197,17 +212,25 @@ impl Sequencer for MultiProducerSequencer {
         alerted: impl Fn() -> bool,
     ) -> Option<i64> {
         let n = super::check_batch(n, self.capacity);
-        // ORDERING: [DSR-O5] Relaxed — a unique range by atomicity; the wait for room below orders the overwrite.
-        let hi = self.cursor.claim.fetch_add(n, Relaxed) + n;
-        if !self.has_room(hi) {
-            self.cached_gate = super::single_producer::wait_through(
-                hi - self.capacity,
-                &self.gating,
-                wait,
-                alerted,
-            )?;
+        // ORDERING: [DSR-O5] Relaxed — the compare-exchange below validates the value; the room check relies on the gating Acquire loads, not on this load.
+        let mut current = self.cursor.claim.load(Relaxed);
+        loop {
+            let hi = current + n;
+            if !self.has_room(hi) {
+                // SAFE-CODE: [DSR-S2] wait before claiming: a strategy that panics, or an alert, leaves nothing claimed and so no gap behind which the consumers would stop.
+                self.cached_gate = super::single_producer::wait_through(
+                    hi - self.capacity,
+                    &self.gating,
+                    wait,
+                    &alerted,
+                )?;
+            }
+            // ORDERING: [DSR-O5] Relaxed on success and on failure — the claim's uniqueness is atomicity of the read-modify-write; nothing is published through the counter.
+            match self.cursor.claim.compare_exchange_weak(current, hi, Relaxed, Relaxed) {
+                Ok(_) => return Some(hi),
+                Err(seen) => current = seen,
+            }
         }
-        Some(hi)
     }
 
     #[inline]

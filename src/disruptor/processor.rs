@@ -91,7 +91,7 @@ fn wait_next<C: Cursor, V: WaitStrategy>(
     }
     match wait.timeout() {
         None => Ok(barrier.wait_for(next, wait, alerted)),
-        Some(t) => barrier.wait_for_until(next, wait, alerted, std::time::Instant::now() + t),
+        Some(t) => barrier.wait_at_most(next, wait, alerted, t),
     }
 }
 
@@ -140,7 +140,7 @@ where
                 continue;
             };
             if hi >= next {
-                // SAFETY: [DSR-I1] every sequence up to `hi` was published (or passed by every stage we depend on) and our own sequence stays below `next` until the batch ends, so no producer claims any of them a lap later meanwhile.
+                // SAFETY: [DSR-I1] every sequence up to `hi` was published (or passed by every stage we depend on): `hi` is the barrier's own reading, not the strategy's answer; and our own sequence stays below `next` until the batch ends, so no producer claims any of them a lap later meanwhile.
                 unsafe {
                     shared.ring.read_batch(next, hi, |e, s, end| handler.on_event(e, s, end))
                 };
@@ -236,7 +236,7 @@ where
                 continue;
             };
             if hi >= next {
-                // SAFETY: [DSR-I1] [DSR-I7] `next` is published and claimed by this worker alone; our sequence is below it until we claim again.
+                // SAFETY: [DSR-I1] [DSR-I7] `next` is published (`hi` is the barrier's own reading) and claimed by this worker alone; our sequence is below it until we claim again.
                 let event = unsafe { shared.ring.get(next) };
                 handler.on_event(event, next, true);
                 next = work.claim(&sequence);

@@ -72,10 +72,13 @@ impl<E> RingBuffer<E> {
     ///
     /// # Safety
     ///
-    /// `sequence` must be published (the caller acquired a sequence at or
+    /// Either `sequence` is published (the caller acquired a sequence at or
     /// beyond it, [DSR-O2]) and no producer may claim it again (`sequence +
     /// capacity`) while the returned reference lives: the caller's own
-    /// gating sequence must stay below `sequence` until it is done reading.
+    /// gating sequence must stay below `sequence` until it is done reading;
+    /// or the caller claimed `sequence` and has not published it, and no
+    /// reference from [`get_mut`](RingBuffer::get_mut) to the slot lives
+    /// while the returned one does.
     #[inline]
     pub unsafe fn get(&self, sequence: i64) -> &E {
         // SAFETY: [DSR-I1] the caller guarantees no writer holds this slot while the reference lives.
@@ -129,6 +132,7 @@ impl<E> RingBuffer<E> {
 
 /// Panics unless `capacity` is a usable ring size.
 pub(crate) fn check_capacity(capacity: usize) {
+    // SAFE-CODE: [DSR-S7] the mask indexing of [DSR-I1] needs a power-of-two length.
     assert!(
         capacity.is_power_of_two(),
         "Disruptor ring capacity must be a power of two (got {capacity})"

@@ -62,7 +62,8 @@ impl SingleProducerSequencer {
     pub fn new(cursor: Arc<Sequence>, capacity: usize, gating: Vec<Arc<Sequence>>) -> Self {
         super::ring_buffer::check_capacity(capacity);
         let start = cursor.get();
-        Self { cursor, gating, capacity: capacity as i64, next_value: start, cached_gate: start }
+        // SAFE-CODE: [DSR-S7] [DSR-I2] no gating sequence has been read yet: the only lower bound known is the smallest `i64`, so the first claim reads them (the cursor is no bound: the consumers may be behind it).
+        Self { cursor, gating, capacity: capacity as i64, next_value: start, cached_gate: i64::MIN }
     }
 
     /// The cursor: the highest published sequence.
@@ -165,7 +166,8 @@ impl SingleProducerSequencer {
 }
 
 /// A producer's wait, through `wait`, until every gating sequence reaches
-/// `wrap_point`; the gating minimum then, or `None` if alerted first.
+/// `wrap_point`; the gating minimum then (as read by this function, never as
+/// answered by the strategy), or `None` if alerted first.
 #[cfg(feature = "std")]
 #[cold]
 pub(crate) fn wait_through<P: super::WaitStrategy>(
@@ -174,16 +176,29 @@ pub(crate) fn wait_through<P: super::WaitStrategy>(
     wait: &P,
     alerted: impl Fn() -> bool,
 ) -> Option<i64> {
+    // [DSR-O2] Acquire reads: every gating consumer's reads of the slots up
+    // to the value seen happen-before our overwrite of them. A sleeping wait
+    // is woken by the consumers' signals ([DSR-I8]).
+    let gate = core::cell::Cell::new(i64::MIN);
+    let read = || {
+        let seen = minimum(gating, i64::MAX);
+        gate.set(seen);
+        seen
+    };
     loop {
-        // [DSR-O2] Acquire reads: every gating consumer's reads of the slots
-        // up to the value seen happen-before our overwrite of them. A
-        // sleeping wait is woken by the consumers' signals ([DSR-I8]).
-        let gate = wait.wait_for(wrap_point, || minimum(gating, i64::MAX), &alerted);
-        if gate >= wrap_point {
-            return Some(gate);
+        // SAFE-CODE: [DSR-S1] the strategy's answer is ignored: the gate the producer caches and claims by is `gate`, a value read here. The closure borrows a `Cell` on this stack (neither `Send` nor `Sync`), so every reading is made on this thread, during this call.
+        let _ = wait.wait_for(wrap_point, read, &alerted);
+        if gate.get() >= wrap_point {
+            return Some(gate.get());
         }
         if alerted() {
             return None;
+        }
+        // The strategy returned without seeing room (or without looking):
+        // look once ourselves, so that even a strategy that never calls
+        // `available` only turns this wait into a spin.
+        if read() >= wrap_point {
+            return Some(gate.get());
         }
     }
 }

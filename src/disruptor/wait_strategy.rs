@@ -55,11 +55,27 @@ use std::vec::Vec;
 /// A way for a consumer (or a producer facing a full ring) to wait until a
 /// sequence becomes available.
 ///
-/// Implementors must return as soon as `available()` reaches `sequence` or
+/// Implementors should return as soon as `available()` reaches `sequence` or
 /// `alerted()` is true (checking both at least once), and `signal` must wake
 /// every waiter that could otherwise miss an update made before the call.
 /// A strategy whose `signal` does nothing should say so with
 /// [`sleeps`](WaitStrategy::sleeps), so that nobody calls it.
+///
+/// # What the Disruptor trusts of a strategy
+///
+/// Nothing that decides which memory is touched. The trait is safe to
+/// implement, so its answers are advice: the Disruptor hands the strategy an
+/// `available` closure that records every value it reads, and after the wait
+/// it goes by its own last reading, not by the value the strategy returns
+/// (SAFETY.md, [DSR-S1]). A strategy that returns too much, too little, or
+/// without calling `available`, that panics, or that says it does not sleep
+/// and then sleeps, can only slow down or stop its own waiter: a consumer
+/// then handles no event it has not seen published (a consumer that never
+/// wakes holds up the producers behind it, as a handler that never returns
+/// would), a producer never overwrites an event a consumer has not
+/// finished. A consumer's strategy that panics halts the Disruptor like a
+/// panicking handler; a producer's strategy that panics propagates out of
+/// the publishing call, which has then claimed nothing.
 ///
 /// # Examples
 ///
@@ -84,6 +100,9 @@ pub trait WaitStrategy: Send + Sync + 'static {
     /// Waits until `available() >= sequence` or `alerted()`, and returns the
     /// last value of `available()` it saw (which may exceed `sequence`:
     /// natural batching, or fall short of it when alerted).
+    ///
+    /// The Disruptor's own waits ignore the value returned and use the last
+    /// value `available()` returned to the strategy (see the trait docs).
     fn wait_for<A, H>(&self, sequence: i64, available: A, alerted: H) -> i64
     where
         A: Fn() -> i64,
@@ -131,6 +150,10 @@ pub trait WaitStrategy: Send + Sync + 'static {
 
     /// Called by a producer after it published, by a consumer after it
     /// advanced, and by shutdown and halt: wakes the waiters that sleep.
+    ///
+    /// A panic here does not keep the Disruptor's other strategies from
+    /// being signalled: each is signalled, then the panic continues (inside
+    /// a drop that runs while the thread unwinds, it is dropped instead).
     fn signal(&self);
 
     /// Whether a waiter of this strategy may sleep until `signal` wakes it.
@@ -222,16 +245,47 @@ impl Signals {
     /// and every sleeping strategy of the graph.
     #[inline]
     pub(crate) fn signal<W: WaitStrategy>(&self, default: &W) {
-        default.signal();
-        if !self.sleepers.is_empty() {
-            self.signal_sleepers();
+        if self.sleepers.is_empty() {
+            default.signal();
+        } else {
+            self.signal_each(default);
         }
     }
 
+    /// Every strategy, even when one of them panics: the first panic
+    /// continues once all were signalled.
     #[cold]
-    fn signal_sleepers(&self) {
+    fn signal_each<W: WaitStrategy>(&self, default: &W) {
+        // SAFE-CODE: [DSR-S2] a strategy whose `signal` panics must not cost the others their wake-up ([DSR-I8]).
+        let mut first = catching(|| default.signal());
         for s in self.sleepers.iter() {
-            s.signal();
+            let panicked = catching(|| s.signal());
+            first = first.or(panicked);
+        }
+        resume(first);
+    }
+
+    /// [`signal`](Signals::signal) from a `Drop` impl or a guard: a panic of
+    /// a strategy is resumed only if the thread is not already unwinding.
+    pub(crate) fn signal_from_drop<W: WaitStrategy>(&self, default: &W) {
+        resume(catching(|| self.signal(default)));
+    }
+}
+
+/// Runs user code for a caller that must finish its own bookkeeping
+/// whatever the user code does: a panic is caught and returned, for
+/// [`resume`] once the bookkeeping is done.
+pub(crate) fn catching(f: impl FnOnce()) -> Option<super::PanicPayload> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).err()
+}
+
+/// Continues a panic [`catching`] caught, unless the thread is already
+/// unwinding: a second panic escaping a `Drop` impl then would abort the
+/// process, so that one is dropped (its message was printed when it began).
+pub(crate) fn resume(panic: Option<super::PanicPayload>) {
+    if let Some(payload) = panic {
+        if !std::thread::panicking() {
+            std::panic::resume_unwind(payload);
         }
     }
 }
