@@ -131,6 +131,16 @@ mod imp {
         |p, v| p.push(v).is_ok(),
         |c| c.pop().ok()
     );
+    // The same non-blocking calls on `Blocking`-mode handles: every publish
+    // and every freed slot pays the wake-up check (a SeqCst fence).
+    single!(
+        AcqrelBlockingMode,
+        acqrel::spsc::Producer<u64, acqrel::spsc::Heap, acqrel::spsc::Blocking>,
+        acqrel::spsc::Consumer<u64, acqrel::spsc::Heap, acqrel::spsc::Blocking>,
+        |cap| acqrel::spsc::bounded_blocking(cap),
+        |p, v| p.push(v).is_ok(),
+        |c| c.pop().ok()
+    );
     single!(
         Rtrb,
         rtrb::Producer<u64>,
@@ -252,6 +262,75 @@ mod imp {
         }
     }
 
+    /// Both sides in blocking calls: park when full/empty, woken by the other.
+    macro_rules! blocking {
+        ($name:ident, $p:ty, $c:ty, |$cap:ident| $new:expr, |$pp:ident, $n:ident| $produce:expr, |$cc:ident, $m:ident| $consume:expr) => {
+            struct $name;
+            impl Queue for $name {
+                type P = $p;
+                type C = $c;
+                fn new($cap: usize) -> ($p, $c) {
+                    $new
+                }
+                fn produce($pp: &mut $p, $n: u64) {
+                    $produce
+                }
+                fn consume($cc: &mut $c, $m: u64) -> u64 {
+                    $consume
+                }
+            }
+        };
+    }
+
+    type BlockingProducer = acqrel::spsc::Producer<u64, acqrel::spsc::Heap, acqrel::spsc::Blocking>;
+    type BlockingConsumer = acqrel::spsc::Consumer<u64, acqrel::spsc::Heap, acqrel::spsc::Blocking>;
+
+    blocking!(
+        AcqrelBlocking,
+        BlockingProducer,
+        BlockingConsumer,
+        |cap| acqrel::spsc::bounded_blocking(cap),
+        |p, n| (0..n).for_each(|v| p.push_blocking(v).unwrap()),
+        |c, n| (0..n).fold(0u64, |s, _| s.wrapping_add(c.pop_blocking().unwrap()))
+    );
+    blocking!(
+        AcqrelBlockingChunk,
+        BlockingProducer,
+        BlockingConsumer,
+        |cap| acqrel::spsc::bounded_blocking(cap),
+        |p, n| {
+            let mut next = 0;
+            while next < n {
+                next += p.write_chunk_blocking(usize::MAX).unwrap().fill_from_iter(next..n) as u64;
+            }
+        },
+        |c, n| {
+            let (mut sum, mut got) = (0u64, 0u64);
+            while got < n {
+                let chunk = c.read_chunk_blocking(usize::MAX).unwrap();
+                got += chunk.len() as u64;
+                sum = chunk.into_iter().fold(sum, u64::wrapping_add);
+            }
+            sum
+        }
+    );
+    blocking!(
+        StdSyncChannelBlocking,
+        std::sync::mpsc::SyncSender<u64>,
+        std::sync::mpsc::Receiver<u64>,
+        |cap| std::sync::mpsc::sync_channel(cap),
+        |p, n| (0..n).for_each(|v| p.send(v).unwrap()),
+        |c, n| (0..n).fold(0u64, |s, _| s.wrapping_add(c.recv().unwrap()))
+    );
+    blocking!(
+        CrossbeamChannelBlocking,
+        crossbeam_channel::Sender<u64>,
+        crossbeam_channel::Receiver<u64>,
+        |cap| crossbeam_channel::bounded(cap),
+        |p, n| (0..n).for_each(|v| p.send(v).unwrap()),
+        |c, n| (0..n).fold(0u64, |s, _| s.wrapping_add(c.recv().unwrap()))
+    );
+
     fn bench_one<Q: Queue>(
         group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
         name: &str,
@@ -288,6 +367,18 @@ mod imp {
             bench_one::<CrossbeamChannel>(&mut group, "crossbeam_channel_bounded", capacity);
             bench_one::<StdSyncChannel>(&mut group, "std_sync_channel", capacity);
         }
+        group.finish();
+    }
+
+    /// Both sides blocking (parking when full or empty), against the
+    /// channels a user would otherwise pick; capacity 1024.
+    fn blocking(c: &mut Criterion) {
+        let mut group = c.benchmark_group("spsc_blocking_1p1c_u64");
+        group.throughput(Throughput::Elements(1));
+        bench_one::<AcqrelBlocking>(&mut group, "acqrel_push_pop_blocking", 1024);
+        bench_one::<AcqrelBlockingChunk>(&mut group, "acqrel_chunk_blocking", 1024);
+        bench_one::<StdSyncChannelBlocking>(&mut group, "std_sync_channel", 1024);
+        bench_one::<CrossbeamChannelBlocking>(&mut group, "crossbeam_channel_bounded", 1024);
         group.finish();
     }
 
@@ -415,6 +506,7 @@ mod imp {
         group.throughput(Throughput::Elements(CAP as u64));
 
         fill_drain::<Acqrel>(&mut group, "acqrel_push_pop", CAP);
+        fill_drain::<AcqrelBlockingMode>(&mut group, "acqrel_push_pop_blocking_mode", CAP);
         let (mut p, mut cons) = acqrel::spsc::bounded::<u64>(CAP);
         group.bench_function("acqrel_chunk", |b| {
             b.iter(|| {
@@ -437,5 +529,5 @@ mod imp {
         group.finish();
     }
 
-    criterion_group!(benches, single_thread, throughput, capacity, ping_pong);
+    criterion_group!(benches, single_thread, throughput, blocking, capacity, ping_pong);
 }

@@ -9,8 +9,16 @@
 //! bounded number of steps, no loop that waits for the other side, no
 //! compare-exchange, no lock — apart from the user code some of them run
 //! (the iterator of [`Producer::push_from_iter`], the `Drop` of the items a
-//! [`ReadChunk::commit`] removes). The blocking calls (`std` only) park the
-//! thread. Dropping a handle takes two read-modify-writes, and the lock of
+//! [`ReadChunk::commit`] removes).
+//!
+//! [`bounded_blocking`] (and [`Queue::split_blocking`], `std` only) makes a
+//! queue in [`Blocking`] mode: its handles also have blocking calls that
+//! park the thread while the queue is full or empty, and every call that
+//! publishes an item or frees a slot wakes a parked peer, so no mix of
+//! blocking and non-blocking calls can leave one asleep with work waiting;
+//! each such commit costs a `SeqCst` fence, which [`bounded`]'s [`Polling`]
+//! handles never pay. The mode is part of the handle types
+//! (`Producer<T, Heap, Blocking>`). Dropping a handle takes two read-modify-writes, and the lock of
 //! the blocking layer only if the other side is parked; the last handle of a
 //! heap ring also drops the items still queued. Items come out in the order
 //! they went in, each exactly once, and each item is dropped at most once:
@@ -369,6 +377,47 @@ impl Storage for Borrowed<'_> {
     const OWNED_BY_HANDLES: bool = false;
 }
 
+/// Whether a queue's handles can park: [`Polling`] or [`Blocking`].
+///
+/// Chosen when the queue is made ([`bounded`] / [`bounded_blocking`],
+/// [`Queue::split`] / [`Queue::split_blocking`]) and fixed for both handles,
+/// so that no mix of calls can leave a handle asleep while there is work for
+/// it ([SPSC-S9]). The trait is sealed.
+pub trait Mode: sealed::Sealed {
+    /// Whether every position store checks for a parked peer.
+    #[doc(hidden)]
+    const WAKES: bool;
+}
+
+/// The mode of [`bounded`] and [`Queue::split`]: the handles never park
+/// (no blocking calls), so no operation pays for waking one — `push` and
+/// `pop` stay a few plain loads and stores.
+#[derive(Debug)]
+pub struct Polling(());
+
+/// The mode of [`bounded_blocking`] and [`Queue::split_blocking`] (`std`
+/// only): the handles have blocking calls ([`Producer::push_blocking`],
+/// [`Consumer::pop_blocking`], the blocking chunk calls), and *every*
+/// operation that frees a slot or publishes an item — blocking or not,
+/// single item or chunk — wakes the other side if it is parked. That check
+/// costs a `SeqCst` fence per commit (a chunk pays it once).
+#[cfg(feature = "std")]
+#[derive(Debug)]
+pub struct Blocking(());
+
+impl sealed::Sealed for Polling {}
+#[cfg(feature = "std")]
+impl sealed::Sealed for Blocking {}
+
+impl Mode for Polling {
+    const WAKES: bool = false;
+}
+
+#[cfg(feature = "std")]
+impl Mode for Blocking {
+    const WAKES: bool = true;
+}
+
 /// The heap allocation behind [`bounded`]: freed by the last handle.
 /// `repr(C)` puts `shared` at offset 0, so a `Ring`'s positions pointer is
 /// also a pointer to the whole allocation ([SPSC-I3]).
@@ -413,6 +462,52 @@ struct HeapRing<T> {
 /// sender.join().unwrap();
 /// ```
 pub fn bounded<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
+    heap_pair(capacity)
+}
+
+/// Creates a queue holding up to `capacity` items whose two ends can park
+/// ([`Blocking`] mode, `std` only).
+///
+/// The handles have the non-blocking calls of [`bounded`]'s and the
+/// blocking ones: [`Producer::push_blocking`], [`Consumer::pop_blocking`],
+/// [`Producer::write_chunk_blocking`], [`Consumer::read_chunk_blocking`] and
+/// their timed forms. Every call that publishes an item or frees a slot —
+/// `push`, `pop`, a chunk commit, a blocking call — wakes the other side if
+/// it is parked, so any mix of calls is safe from lost wake-ups. The price is
+/// one `SeqCst` fence per commit, which [`bounded`]'s handles do not pay.
+///
+/// # Panics
+///
+/// As [`bounded`].
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::spsc;
+/// use std::thread;
+///
+/// let (mut producer, mut consumer) = spsc::bounded_blocking::<u64>(16);
+/// let sender = thread::spawn(move || {
+///     for i in 0..1000 {
+///         producer.push_blocking(i).unwrap(); // sleeps while the queue is full
+///     }
+///     producer.push_slice(&[1000, 1001]); // non-blocking calls wake a parked consumer too
+/// });
+/// let mut sum = 0;
+/// while let Ok(i) = consumer.pop_blocking() {
+///     sum += i; // sleeps while the queue is empty; `Err(Abandoned)` once the producer is gone
+/// }
+/// assert_eq!(sum, (0..1002).sum::<u64>());
+/// sender.join().unwrap();
+/// ```
+#[cfg(feature = "std")]
+pub fn bounded_blocking<T>(
+    capacity: usize,
+) -> (Producer<T, Heap, Blocking>, Consumer<T, Heap, Blocking>) {
+    heap_pair(capacity)
+}
+
+fn heap_pair<T, M: Mode>(capacity: usize) -> (Producer<T, Heap, M>, Consumer<T, Heap, M>) {
     check_capacity::<T>(capacity);
     let slots = allocate_slots::<T>(capacity);
     let raw = Box::into_raw(Box::new(HeapRing { shared: Shared::new(0), slots }));
@@ -512,7 +607,7 @@ impl core::error::Error for PopError {}
 ///
 /// `S` is where the ring lives: [`Heap`] (from [`bounded`], the default) or
 /// [`Borrowed`] (from [`Queue::split`]).
-pub struct Producer<T, S: Storage = Heap> {
+pub struct Producer<T, S: Storage = Heap, M: Mode = Polling> {
     ring: Ring<T>,
     /// Our position; we are the only writer of `tail`, so this is its value.
     tail: usize,
@@ -520,14 +615,14 @@ pub struct Producer<T, S: Storage = Heap> {
     /// the real one): we may write up to here. `tail == room_end` is the
     /// fast "full as far as we know" test of `push`.
     room_end: usize,
-    _storage: PhantomData<(S, T)>,
+    _storage: PhantomData<(S, M, T)>,
 }
 
 /// The reading end of an SPSC queue.
 ///
 /// `S` is where the ring lives: [`Heap`] (from [`bounded`], the default) or
 /// [`Borrowed`] (from [`Queue::split`]).
-pub struct Consumer<T, S: Storage = Heap> {
+pub struct Consumer<T, S: Storage = Heap, M: Mode = Polling> {
     ring: Ring<T>,
     /// Our position; we are the only writer of `head`, so this is its value.
     head: usize,
@@ -538,20 +633,20 @@ pub struct Consumer<T, S: Storage = Heap> {
     /// iterator's drop, and for good if the iterator is leaked, until the
     /// consumer next finds the queue empty ([SPSC-S1]).
     head_unpublished: bool,
-    _storage: PhantomData<(S, T)>,
+    _storage: PhantomData<(S, M, T)>,
 }
 
 // SAFETY: [SPSC-I1] a handle is the one producer of its ring; moving it to
 // another thread moves that role with it, and items of type `T` cross threads
 // (hence `T: Send`). The ring's memory is shared with the consumer only
 // through atomics and the slot-ownership protocol of [SPSC-I2].
-unsafe impl<T: Send, S: Storage> Send for Producer<T, S> {}
+unsafe impl<T: Send, S: Storage, M: Mode> Send for Producer<T, S, M> {}
 
 // SAFETY: [SPSC-I1] as for `Producer`: moving the handle moves the single
 // consumer role; items it pops were sent from the producer's thread (`T: Send`).
-unsafe impl<T: Send, S: Storage> Send for Consumer<T, S> {}
+unsafe impl<T: Send, S: Storage, M: Mode> Send for Consumer<T, S, M> {}
 
-impl<T, S: Storage> Producer<T, S> {
+impl<T, S: Storage, M: Mode> Producer<T, S, M> {
     fn new(ring: Ring<T>, tail: usize, head: usize) -> Self {
         let room_end = ring.advance(head, ring.capacity);
         Self { ring, tail, room_end, _storage: PhantomData }
@@ -586,6 +681,12 @@ impl<T, S: Storage> Producer<T, S> {
         // ORDERING: [SPSC-O1] Release — pairs with [SPSC-O2]: the slot writes before
         // this store happen-before the consumer's reads of them.
         self.ring.shared().tail.store(self.tail, Release);
+        // SAFE-CODE: [SPSC-S9] in Blocking mode every publish, blocking or not, single item
+        // or chunk, checks for a parked consumer: no call mix leaves it asleep.
+        if M::WAKES {
+            #[cfg(feature = "std")]
+            self.ring.shared().wake(CONSUMER_WAITING);
+        }
     }
 
     /// Appends `item`, or hands it back when the queue is full.
@@ -701,7 +802,7 @@ impl<T, S: Storage> Producer<T, S> {
     /// unsafe { chunk.commit(n) };
     /// assert_eq!(consumer.pop_iter().collect::<Vec<_>>(), [0, 10, 20, 30]);
     /// ```
-    pub fn write_chunk(&mut self, max: usize) -> WriteChunk<'_, T, S> {
+    pub fn write_chunk(&mut self, max: usize) -> WriteChunk<'_, T, S, M> {
         let mut free = self.cached_free();
         if free < max {
             free = self.refresh_free();
@@ -711,7 +812,7 @@ impl<T, S: Storage> Producer<T, S> {
     }
 }
 
-impl<T: Copy, S: Storage> Producer<T, S> {
+impl<T: Copy, S: Storage, M: Mode> Producer<T, S, M> {
     /// Copies as many items of `items` as fit, in order, publishing them at
     /// once; returns how many were copied.
     ///
@@ -734,7 +835,7 @@ impl<T: Copy, S: Storage> Producer<T, S> {
     }
 }
 
-impl<T, S: Storage> Consumer<T, S> {
+impl<T, S: Storage, M: Mode> Consumer<T, S, M> {
     fn new(ring: Ring<T>, head: usize, tail: usize) -> Self {
         Self { ring, head, tail_cache: tail, head_unpublished: false, _storage: PhantomData }
     }
@@ -795,9 +896,9 @@ impl<T, S: Storage> Consumer<T, S> {
     }
 
     /// On the empty path: if a leaked chunk iterator left our position ahead
-    /// of the stored one, store it now (and wake a producer parked on the
-    /// queue that only looked full), so the slots of the leaked chunk are
-    /// free again. Never called with `sleep` held (`park` re-checks with
+    /// of the stored one, store it now (which, in [`Blocking`] mode, wakes a
+    /// producer parked on the queue that only looked full), so the slots of
+    /// the leaked chunk are free again. Never called with `sleep` held (`park` re-checks with
     /// `refresh_len`, which does not come here).
     #[inline(always)]
     fn publish_leaked_head(&mut self) {
@@ -814,8 +915,6 @@ impl<T, S: Storage> Consumer<T, S> {
         // empty to us for as long as we only poll.
         self.head_unpublished = false;
         self.store_head();
-        #[cfg(feature = "std")]
-        self.wake_producer();
     }
 
     #[inline(always)]
@@ -823,6 +922,12 @@ impl<T, S: Storage> Consumer<T, S> {
         // ORDERING: [SPSC-O3] Release — pairs with [SPSC-O4]: our reads of the freed
         // slots happen-before the producer writes them again.
         self.ring.shared().head.store(self.head, Release);
+        // SAFE-CODE: [SPSC-S9] likewise every head store (pop, commit, iterator drop, drop)
+        // checks for a parked producer.
+        if M::WAKES {
+            #[cfg(feature = "std")]
+            self.ring.shared().wake(PRODUCER_WAITING);
+        }
     }
 
     /// Removes and returns the oldest item.
@@ -944,7 +1049,7 @@ impl<T, S: Storage> Consumer<T, S> {
     /// chunk.commit_all();
     /// assert!(consumer.is_empty());
     /// ```
-    pub fn read_chunk(&mut self, max: usize) -> ReadChunk<'_, T, S> {
+    pub fn read_chunk(&mut self, max: usize) -> ReadChunk<'_, T, S, M> {
         let len = match self.available(max) {
             Ok(len) => len.min(max),
             Err(_) => 0,
@@ -964,12 +1069,12 @@ impl<T, S: Storage> Consumer<T, S> {
     /// assert_eq!(firsts, [1, 2]);
     /// assert_eq!(consumer.pop(), Ok(3)); // not taken, still queued
     /// ```
-    pub fn pop_iter(&mut self) -> ReadChunkIter<'_, T, S> {
+    pub fn pop_iter(&mut self) -> ReadChunkIter<'_, T, S, M> {
         self.read_chunk(usize::MAX).into_iter()
     }
 }
 
-impl<T: Copy, S: Storage> Consumer<T, S> {
+impl<T: Copy, S: Storage, M: Mode> Consumer<T, S, M> {
     /// Copies the oldest items into `out`, as many as are readable and fit,
     /// and removes them; returns how many.
     pub fn pop_slice(&mut self, out: &mut [T]) -> usize {
@@ -1063,13 +1168,13 @@ fn leave<T, S: Storage>(ring: Ring<T>, side: Side) {
     unsafe { ring.drop_items(head, tail) };
 }
 
-impl<T, S: Storage> Drop for Producer<T, S> {
+impl<T, S: Storage, M: Mode> Drop for Producer<T, S, M> {
     fn drop(&mut self) {
         leave::<T, S>(self.ring, Side::PRODUCER);
     }
 }
 
-impl<T, S: Storage> Drop for Consumer<T, S> {
+impl<T, S: Storage, M: Mode> Drop for Consumer<T, S, M> {
     fn drop(&mut self) {
         // SAFE-CODE: [SPSC-S1] the local head can be ahead of the stored one only
         // after a leaked chunk iterator; store it so the items it covered are never
@@ -1079,13 +1184,13 @@ impl<T, S: Storage> Drop for Consumer<T, S> {
     }
 }
 
-impl<T, S: Storage> fmt::Debug for Producer<T, S> {
+impl<T, S: Storage, M: Mode> fmt::Debug for Producer<T, S, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Producer").field("capacity", &self.ring.capacity).finish_non_exhaustive()
     }
 }
 
-impl<T, S: Storage> fmt::Debug for Consumer<T, S> {
+impl<T, S: Storage, M: Mode> fmt::Debug for Consumer<T, S, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Consumer").field("capacity", &self.ring.capacity).finish_non_exhaustive()
     }
@@ -1093,12 +1198,12 @@ impl<T, S: Storage> fmt::Debug for Consumer<T, S> {
 
 /// Free slots of a [`Producer`], from [`Producer::write_chunk`]: fill them,
 /// then publish them with one commit.
-pub struct WriteChunk<'p, T, S: Storage = Heap> {
-    producer: &'p mut Producer<T, S>,
+pub struct WriteChunk<'p, T, S: Storage = Heap, M: Mode = Polling> {
+    producer: &'p mut Producer<T, S, M>,
     len: usize,
 }
 
-impl<T, S: Storage> WriteChunk<'_, T, S> {
+impl<T, S: Storage, M: Mode> WriteChunk<'_, T, S, M> {
     /// The number of free slots in the chunk.
     #[inline]
     pub fn len(&self) -> usize {
@@ -1167,11 +1272,11 @@ impl<T, S: Storage> WriteChunk<'_, T, S> {
     pub fn fill_from_iter<I: IntoIterator<Item = T>>(self, items: I) -> usize {
         let mut iter = items.into_iter();
         /// Publishes what was written, also when `next()` unwinds.
-        struct Publish<'a, T, S: Storage> {
-            producer: &'a mut Producer<T, S>,
+        struct Publish<'a, T, S: Storage, M: Mode> {
+            producer: &'a mut Producer<T, S, M>,
             written: usize,
         }
-        impl<T, S: Storage> Drop for Publish<'_, T, S> {
+        impl<T, S: Storage, M: Mode> Drop for Publish<'_, T, S, M> {
             fn drop(&mut self) {
                 if self.written > 0 {
                     self.producer.publish(self.written);
@@ -1227,7 +1332,7 @@ impl<T, S: Storage> WriteChunk<'_, T, S> {
     }
 }
 
-impl<T, S: Storage> fmt::Debug for WriteChunk<'_, T, S> {
+impl<T, S: Storage, M: Mode> fmt::Debug for WriteChunk<'_, T, S, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WriteChunk").field("len", &self.len).finish_non_exhaustive()
     }
@@ -1235,12 +1340,12 @@ impl<T, S: Storage> fmt::Debug for WriteChunk<'_, T, S> {
 
 /// Readable items of a [`Consumer`], from [`Consumer::read_chunk`]: look at
 /// them, then remove them with one commit.
-pub struct ReadChunk<'c, T, S: Storage = Heap> {
-    consumer: &'c mut Consumer<T, S>,
+pub struct ReadChunk<'c, T, S: Storage = Heap, M: Mode = Polling> {
+    consumer: &'c mut Consumer<T, S, M>,
     len: usize,
 }
 
-impl<'c, T, S: Storage> ReadChunk<'c, T, S> {
+impl<'c, T, S: Storage, M: Mode> ReadChunk<'c, T, S, M> {
     /// The number of items in the chunk.
     #[inline]
     pub fn len(&self) -> usize {
@@ -1310,11 +1415,11 @@ impl<'c, T, S: Storage> ReadChunk<'c, T, S> {
         assert!(n <= self.len, "commit of {n} items from a chunk of {}", self.len);
         /// Publishes the new head when the loop below ends, and if an item's
         /// `Drop` unwinds out of it, first drops the items still left.
-        struct Finish<'a, T, S: Storage> {
-            consumer: &'a mut Consumer<T, S>,
+        struct Finish<'a, T, S: Storage, M: Mode> {
+            consumer: &'a mut Consumer<T, S, M>,
             left: usize,
         }
-        impl<T, S: Storage> Finish<'_, T, S> {
+        impl<T, S: Storage, M: Mode> Finish<'_, T, S, M> {
             fn drop_next(&mut self) {
                 self.left -= 1;
                 let pos = self.consumer.head;
@@ -1328,7 +1433,7 @@ impl<'c, T, S: Storage> ReadChunk<'c, T, S> {
                 slot.with_mut(|p| unsafe { (*p).assume_init_drop() });
             }
         }
-        impl<T, S: Storage> Drop for Finish<'_, T, S> {
+        impl<T, S: Storage, M: Mode> Drop for Finish<'_, T, S, M> {
             fn drop(&mut self) {
                 // SAFE-CODE: [SPSC-S4] non-empty only while unwinding from a panicking
                 // item `Drop`: the rest are dropped and the new head is published.
@@ -1372,9 +1477,9 @@ impl<'c, T, S: Storage> ReadChunk<'c, T, S> {
     }
 }
 
-impl<'c, T, S: Storage> IntoIterator for ReadChunk<'c, T, S> {
+impl<'c, T, S: Storage, M: Mode> IntoIterator for ReadChunk<'c, T, S, M> {
     type Item = T;
-    type IntoIter = ReadChunkIter<'c, T, S>;
+    type IntoIter = ReadChunkIter<'c, T, S, M>;
 
     /// Moves the chunk's items out one by one; the ones yielded are removed
     /// from the queue (with one Release store, when the iterator is dropped),
@@ -1402,7 +1507,7 @@ impl<'c, T, S: Storage> IntoIterator for ReadChunk<'c, T, S> {
     }
 }
 
-impl<T, S: Storage> fmt::Debug for ReadChunk<'_, T, S> {
+impl<T, S: Storage, M: Mode> fmt::Debug for ReadChunk<'_, T, S, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReadChunk").field("len", &self.len).finish_non_exhaustive()
     }
@@ -1410,8 +1515,8 @@ impl<T, S: Storage> fmt::Debug for ReadChunk<'_, T, S> {
 
 /// An iterator moving items out of a [`ReadChunk`]; commits the items it
 /// yielded when dropped.
-pub struct ReadChunkIter<'c, T, S: Storage = Heap> {
-    consumer: &'c mut Consumer<T, S>,
+pub struct ReadChunkIter<'c, T, S: Storage = Heap, M: Mode = Polling> {
+    consumer: &'c mut Consumer<T, S, M>,
     /// The consumer's position before the chunk.
     head: usize,
     /// Slot index of the chunk's first item, and how many items lie before
@@ -1426,7 +1531,7 @@ pub struct ReadChunkIter<'c, T, S: Storage = Heap> {
     was_unpublished: bool,
 }
 
-impl<T, S: Storage> Iterator for ReadChunkIter<'_, T, S> {
+impl<T, S: Storage, M: Mode> Iterator for ReadChunkIter<'_, T, S, M> {
     type Item = T;
 
     #[inline]
@@ -1471,9 +1576,9 @@ impl<T, S: Storage> Iterator for ReadChunkIter<'_, T, S> {
     }
 }
 
-impl<T, S: Storage> ExactSizeIterator for ReadChunkIter<'_, T, S> {}
+impl<T, S: Storage, M: Mode> ExactSizeIterator for ReadChunkIter<'_, T, S, M> {}
 
-impl<T, S: Storage> Drop for ReadChunkIter<'_, T, S> {
+impl<T, S: Storage, M: Mode> Drop for ReadChunkIter<'_, T, S, M> {
     fn drop(&mut self) {
         // Items not yielded stay queued: the head goes back to just after the
         // last one yielded, and only that is published.
@@ -1487,7 +1592,7 @@ impl<T, S: Storage> Drop for ReadChunkIter<'_, T, S> {
     }
 }
 
-impl<T, S: Storage> fmt::Debug for ReadChunkIter<'_, T, S> {
+impl<T, S: Storage, M: Mode> fmt::Debug for ReadChunkIter<'_, T, S, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReadChunkIter")
             .field("left", &(self.len - self.taken))
@@ -1583,50 +1688,48 @@ fn deadline(timeout: Duration) -> Option<Instant> {
     Instant::now().checked_add(timeout)
 }
 
-/// Blocking operations (`std` only).
+/// Blocking operations (`std`, [`Blocking`] mode: [`bounded_blocking`],
+/// [`Queue::split_blocking`]).
 ///
-/// A handle parked in a blocking call is woken by the other side's blocking
-/// calls, by its [`wake_consumer`](Producer::wake_consumer) /
-/// [`wake_producer`](Consumer::wake_producer), and by its drop. The
-/// non-blocking calls (`push`, `pop`, chunks) never pay for wake-ups: they
-/// do not notify, so a side that mixes them with a parked peer calls the
-/// `wake_*` method after them. (One repair path is the exception: after a
-/// leaked [`ReadChunkIter`], the consumer's first call that finds the queue
-/// empty publishes the position the iterator moved on and wakes a parked
-/// producer.)
+/// A blocking call retries for a moment (spinning, then yielding the
+/// processor) before it parks the thread on the ring's condition variable.
+/// It is woken by every call of the other handle that can end its wait —
+/// each item published and each slot freed, by blocking and non-blocking
+/// calls alike — and by the other handle's drop ([SPSC-I5], [SPSC-S9]).
 #[cfg(feature = "std")]
-impl<T, S: Storage> Producer<T, S> {
+impl<T, S: Storage> Producer<T, S, Blocking> {
     /// Pushes `item`, parking while the queue is full.
     ///
     /// # Errors
     ///
-    /// [`PushError::Abandoned`] (with the item) if the consumer is gone while
-    /// the queue is full.
+    /// [`PushError::Abandoned`] (with the item) if the consumer is gone —
+    /// checked first, so an item is never pushed into a queue nobody reads.
     ///
     /// # Memory ordering
     ///
-    /// As for [`push`](Producer::push); in addition the call ends with a
-    /// `SeqCst` fence that guarantees a consumer parked in
-    /// [`pop_blocking`](Consumer::pop_blocking) sees the item or is woken.
+    /// As for [`push`](Producer::push).
     ///
     /// # Examples
     ///
     /// ```
-    /// use acqrel::spsc;
+    /// use acqrel::spsc::{self, PushError};
     /// use std::thread;
     ///
-    /// let (mut producer, mut consumer) = spsc::bounded(2);
+    /// let (mut producer, mut consumer) = spsc::bounded_blocking(2);
     /// let t = thread::spawn(move || {
     ///     for i in 0..100 {
     ///         producer.push_blocking(i).unwrap();
     ///     }
+    ///     producer
     /// });
     /// let mut sum = 0;
-    /// while let Ok(i) = consumer.pop_blocking() {
-    ///     sum += i;
+    /// for _ in 0..100 {
+    ///     sum += consumer.pop_blocking().unwrap();
     /// }
-    /// assert_eq!(sum, 4950); // `Err(Abandoned)` once the producer is gone
-    /// t.join().unwrap();
+    /// assert_eq!(sum, 4950);
+    /// let mut producer = t.join().unwrap();
+    /// drop(consumer);
+    /// assert_eq!(producer.push_blocking(100), Err(PushError::Abandoned(100)));
     /// ```
     pub fn push_blocking(&mut self, item: T) -> Result<(), PushError<T>> {
         self.push_blocking_until(item, None)
@@ -1648,20 +1751,87 @@ impl<T, S: Storage> Producer<T, S> {
 
     fn push_blocking_until(
         &mut self,
-        mut item: T,
+        item: T,
         deadline: Option<Instant>,
     ) -> Result<(), PushError<T>> {
-        // Spin and yield a little before parking: the consumer is usually
-        // only moments away from freeing a slot.
+        match self.wait_for_room(deadline) {
+            Ok(()) => self.push(item),
+            Err(PushError::Full(())) => Err(PushError::Full(item)),
+            Err(PushError::Abandoned(())) => Err(PushError::Abandoned(item)),
+        }
+    }
+
+    /// Up to `max` free slots, parking until at least one is free: the
+    /// blocking form of [`write_chunk`](Producer::write_chunk). With `max == 0`
+    /// returns an empty chunk at once.
+    ///
+    /// # Errors
+    ///
+    /// [`PushError::Abandoned`] if the consumer is gone (checked first).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::spsc;
+    /// use std::thread;
+    ///
+    /// let (mut producer, mut consumer) = spsc::bounded_blocking::<u32>(4);
+    /// let t = thread::spawn(move || {
+    ///     let mut next = 0..10;
+    ///     while next.len() > 0 {
+    ///         producer.write_chunk_blocking(3).unwrap().fill_from_iter(&mut next);
+    ///     }
+    /// });
+    /// let mut got = Vec::new();
+    /// while let Ok(chunk) = consumer.read_chunk_blocking(8) {
+    ///     got.extend(chunk); // ends with `Err(Abandoned)` once the producer is gone
+    /// }
+    /// assert_eq!(got, (0..10).collect::<Vec<_>>());
+    /// t.join().unwrap();
+    /// ```
+    pub fn write_chunk_blocking(
+        &mut self,
+        max: usize,
+    ) -> Result<WriteChunk<'_, T, S, Blocking>, PushError<()>> {
+        self.write_chunk_blocking_until(max, None)
+    }
+
+    /// Up to `max` free slots, parking at most `timeout` until at least one
+    /// is free.
+    ///
+    /// # Errors
+    ///
+    /// [`PushError::Full`] when the timeout passed, [`PushError::Abandoned`]
+    /// if the consumer is gone.
+    pub fn write_chunk_blocking_timeout(
+        &mut self,
+        max: usize,
+        timeout: Duration,
+    ) -> Result<WriteChunk<'_, T, S, Blocking>, PushError<()>> {
+        self.write_chunk_blocking_until(max, deadline(timeout))
+    }
+
+    fn write_chunk_blocking_until(
+        &mut self,
+        max: usize,
+        deadline: Option<Instant>,
+    ) -> Result<WriteChunk<'_, T, S, Blocking>, PushError<()>> {
+        if max > 0 {
+            self.wait_for_room(deadline)?;
+        }
+        Ok(self.write_chunk(max))
+    }
+
+    /// Returns once a slot is free (`Ok`), the consumer is gone, or
+    /// `deadline` passed (`Full`).
+    fn wait_for_room(&mut self, deadline: Option<Instant>) -> Result<(), PushError<()>> {
         let backoff = Backoff::new();
         loop {
-            match self.push(item) {
-                Ok(()) => {
-                    self.wake_consumer();
-                    return Ok(());
-                }
-                Err(PushError::Abandoned(back)) => return Err(PushError::Abandoned(back)),
-                Err(PushError::Full(back)) => item = back,
+            if self.is_abandoned() {
+                return Err(PushError::Abandoned(()));
+            }
+            if self.cached_free() > 0 || self.refresh_free() > 0 {
+                return Ok(());
             }
             if spin_before_parking(&backoff) {
                 continue;
@@ -1671,30 +1841,25 @@ impl<T, S: Storage> Producer<T, S> {
                 self.refresh_free() > 0 || self.is_abandoned()
             });
             if !woken {
-                return Err(PushError::Full(item));
+                return Err(PushError::Full(()));
             }
         }
     }
-
-    /// Wakes the consumer if it is parked in a blocking pop: call it after a
-    /// non-blocking push or chunk commit when the consumer may be parked.
-    ///
-    /// # Memory ordering
-    ///
-    /// A `SeqCst` fence, then a `Relaxed` check of the waiting flag.
-    pub fn wake_consumer(&self) {
-        self.ring.shared().wake(CONSUMER_WAITING);
-    }
 }
 
-/// Blocking operations (`std` only); see the notes on [`Producer`]'s.
+/// Blocking operations (`std`, [`Blocking`] mode); see the notes on
+/// [`Producer`]'s.
 #[cfg(feature = "std")]
-impl<T, S: Storage> Consumer<T, S> {
+impl<T, S: Storage> Consumer<T, S, Blocking> {
     /// Pops an item, parking while the queue is empty.
     ///
     /// # Errors
     ///
     /// [`PopError::Abandoned`] once the queue is empty and the producer gone.
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`pop`](Consumer::pop).
     pub fn pop_blocking(&mut self) -> Result<T, PopError> {
         self.pop_blocking_until(None)
     }
@@ -1710,14 +1875,57 @@ impl<T, S: Storage> Consumer<T, S> {
     }
 
     fn pop_blocking_until(&mut self, deadline: Option<Instant>) -> Result<T, PopError> {
-        // Spin and yield a little before parking (see `push_blocking_until`).
+        self.wait_for_items(deadline)?;
+        self.pop()
+    }
+
+    /// Up to `max` items, parking until at least one is readable: the
+    /// blocking form of [`read_chunk`](Consumer::read_chunk). With `max == 0`
+    /// returns an empty chunk at once.
+    ///
+    /// # Errors
+    ///
+    /// [`PopError::Abandoned`] once the queue is empty and the producer gone.
+    pub fn read_chunk_blocking(
+        &mut self,
+        max: usize,
+    ) -> Result<ReadChunk<'_, T, S, Blocking>, PopError> {
+        self.read_chunk_blocking_until(max, None)
+    }
+
+    /// Up to `max` items, parking at most `timeout` until at least one is
+    /// readable.
+    ///
+    /// # Errors
+    ///
+    /// [`PopError::Empty`] when the timeout passed; [`PopError::Abandoned`]
+    /// once the queue is empty and the producer gone.
+    pub fn read_chunk_blocking_timeout(
+        &mut self,
+        max: usize,
+        timeout: Duration,
+    ) -> Result<ReadChunk<'_, T, S, Blocking>, PopError> {
+        self.read_chunk_blocking_until(max, deadline(timeout))
+    }
+
+    fn read_chunk_blocking_until(
+        &mut self,
+        max: usize,
+        deadline: Option<Instant>,
+    ) -> Result<ReadChunk<'_, T, S, Blocking>, PopError> {
+        if max > 0 {
+            self.wait_for_items(deadline)?;
+        }
+        Ok(self.read_chunk(max))
+    }
+
+    /// Returns once an item is readable (`Ok`), the queue is empty with the
+    /// producer gone, or `deadline` passed (`Empty`).
+    fn wait_for_items(&mut self, deadline: Option<Instant>) -> Result<(), PopError> {
         let backoff = Backoff::new();
         loop {
-            match self.pop() {
-                Ok(item) => {
-                    self.wake_producer();
-                    return Ok(item);
-                }
+            match self.available(1) {
+                Ok(_) => return Ok(()),
                 Err(PopError::Abandoned) => return Err(PopError::Abandoned),
                 Err(PopError::Empty) => {}
             }
@@ -1732,16 +1940,6 @@ impl<T, S: Storage> Consumer<T, S> {
                 return Err(PopError::Empty);
             }
         }
-    }
-
-    /// Wakes the producer if it is parked in a blocking push: call it after a
-    /// non-blocking pop or chunk commit when the producer may be parked.
-    ///
-    /// # Memory ordering
-    ///
-    /// A `SeqCst` fence, then a `Relaxed` check of the waiting flag.
-    pub fn wake_producer(&self) {
-        self.ring.shared().wake(PRODUCER_WAITING);
     }
 }
 
@@ -1852,6 +2050,41 @@ impl<T, const N: usize> Queue<T, N> {
     /// assert_eq!(consumer.pop(), Ok(1)); // left by the first pair
     /// ```
     pub fn split(&mut self) -> (Producer<T, Borrowed<'_>>, Consumer<T, Borrowed<'_>>) {
+        self.split_in()
+    }
+
+    /// The two ends of the queue in [`Blocking`] mode (`std` only), borrowing
+    /// it until both are gone: as [`split`](Queue::split), with the blocking
+    /// calls of [`bounded_blocking`]'s handles.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::spsc::Queue;
+    /// use std::thread;
+    ///
+    /// let mut queue: Queue<u32, 4> = Queue::new();
+    /// let (mut producer, mut consumer) = queue.split_blocking();
+    /// thread::scope(|s| {
+    ///     s.spawn(move || (0..100).for_each(|i| producer.push_blocking(i).unwrap()));
+    ///     let mut sum = 0;
+    ///     while let Ok(i) = consumer.pop_blocking() {
+    ///         sum += i;
+    ///     }
+    ///     assert_eq!(sum, 4950);
+    /// });
+    /// ```
+    #[cfg(feature = "std")]
+    #[allow(clippy::type_complexity)]
+    pub fn split_blocking(
+        &mut self,
+    ) -> (Producer<T, Borrowed<'_>, Blocking>, Consumer<T, Borrowed<'_>, Blocking>) {
+        self.split_in()
+    }
+
+    fn split_in<M: Mode>(
+        &mut self,
+    ) -> (Producer<T, Borrowed<'_>, M>, Consumer<T, Borrowed<'_>, M>) {
         let (head, tail) = self.settle();
         self.shared.state.with_mut(|s| *s = 0);
         let ring = self.ring();

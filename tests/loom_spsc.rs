@@ -191,7 +191,7 @@ fn abandoned_flag_then_len_counts_every_item() {
 #[test]
 fn blocking_pop_is_woken_by_blocking_push() {
     loom::model(|| {
-        let (mut p, mut c) = spsc::bounded::<u32>(1);
+        let (mut p, mut c) = spsc::bounded_blocking::<u32>(1);
         let t = thread::spawn(move || {
             p.push_blocking(1).unwrap();
             // keep the producer alive until the consumer has the item, so
@@ -209,7 +209,7 @@ fn blocking_pop_is_woken_by_blocking_push() {
 #[test]
 fn blocking_push_is_woken_by_blocking_pop() {
     loom::model(|| {
-        let (mut p, mut c) = spsc::bounded::<u32>(1);
+        let (mut p, mut c) = spsc::bounded_blocking::<u32>(1);
         p.push(1).unwrap();
         let t = thread::spawn(move || {
             assert_eq!(c.pop_blocking(), Ok(1));
@@ -221,12 +221,73 @@ fn blocking_push_is_woken_by_blocking_pop() {
     });
 }
 
+/// [SPSC-S9], no call mix leaves a peer asleep: the consumer parks in
+/// `pop_blocking` while the producer publishes with the non-blocking `push`
+/// and stays alive (so only the push can wake it). In `Blocking` mode every
+/// position store is a waker ([SPSC-O8]); before it, this interleaving slept
+/// for good, which loom reports as a deadlock.
+#[test]
+fn non_blocking_push_wakes_a_parked_pop() {
+    loom::model(|| {
+        let (mut p, mut c) = spsc::bounded_blocking::<u32>(1);
+        let t = thread::spawn(move || {
+            p.push(1).unwrap();
+            p
+        });
+        assert_eq!(c.pop_blocking(), Ok(1));
+        drop(t.join().unwrap());
+    });
+}
+
+/// [SPSC-S9] with chunks on both sides: the consumer parks in
+/// `read_chunk_blocking`; the producer publishes with `push_slice` (one chunk
+/// commit) and stays alive.
+#[test]
+fn push_slice_wakes_a_parked_read_chunk() {
+    loom::model(|| {
+        let (mut p, mut c) = spsc::bounded_blocking::<u32>(2);
+        let t = thread::spawn(move || {
+            assert_eq!(p.push_slice(&[1, 2]), 2);
+            p
+        });
+        let got: Vec<u32> = c.read_chunk_blocking(2).unwrap().into_iter().collect();
+        assert!(got == [1] || got == [1, 2], "{got:?}");
+        drop(t.join().unwrap());
+    });
+}
+
+/// [SPSC-S9], producer side: the producer parks in `write_chunk_blocking` on
+/// a full queue; the consumer frees the slot with a non-blocking read-chunk
+/// commit and stays alive.
+#[test]
+fn read_chunk_commit_wakes_a_parked_write_chunk() {
+    loom::model(|| {
+        let (mut p, mut c) = spsc::bounded_blocking::<u32>(1);
+        p.push(1).unwrap();
+        let t = thread::spawn(move || {
+            loop {
+                let chunk = c.read_chunk(1);
+                if !chunk.is_empty() {
+                    chunk.commit_all();
+                    break;
+                }
+                drop(chunk);
+                thread::yield_now();
+            }
+            c
+        });
+        assert_eq!(p.write_chunk_blocking(1).unwrap().fill_from_iter([2]), 1);
+        let mut c = t.join().unwrap();
+        assert_eq!(c.pop(), Ok(2));
+    });
+}
+
 /// A consumer parked on an empty queue is woken by the producer's drop and
 /// reports abandonment.
 #[test]
 fn blocking_pop_is_woken_by_producer_drop() {
     loom::model(|| {
-        let (p, mut c) = spsc::bounded::<u32>(1);
+        let (p, mut c) = spsc::bounded_blocking::<u32>(1);
         let t = thread::spawn(move || drop(p));
         assert_eq!(c.pop_blocking(), Err(PopError::Abandoned));
         t.join().unwrap();
@@ -273,7 +334,7 @@ fn producer_seeing_abandonment_sees_the_consumers_last_writes() {
 #[test]
 fn parked_pop_woken_by_producer_drop_then_both_ends_free_in_threads() {
     loom::model(|| {
-        let (p, mut c) = spsc::bounded::<Box<u32>>(1);
+        let (p, mut c) = spsc::bounded_blocking::<Box<u32>>(1);
         let producer = thread::spawn(move || drop(p));
         let consumer = thread::spawn(move || {
             assert_eq!(c.pop_blocking(), Err(PopError::Abandoned));
@@ -290,7 +351,7 @@ fn parked_pop_woken_by_producer_drop_then_both_ends_free_in_threads() {
 #[test]
 fn parked_timed_pop_woken_by_producer_drop_then_both_ends_free_in_threads() {
     loom::model(|| {
-        let (p, mut c) = spsc::bounded::<Box<u32>>(1);
+        let (p, mut c) = spsc::bounded_blocking::<Box<u32>>(1);
         let producer = thread::spawn(move || drop(p));
         let consumer = thread::spawn(move || {
             let got = c.pop_blocking_timeout(std::time::Duration::from_secs(3600));
@@ -311,7 +372,7 @@ fn parked_timed_pop_woken_by_producer_drop_then_both_ends_free_in_threads() {
 fn parked_push_woken_by_consumer_drop_then_both_ends_free_in_threads() {
     loom::model(|| {
         let item = Arc::new(());
-        let (mut p, c) = spsc::bounded::<Arc<()>>(1);
+        let (mut p, c) = spsc::bounded_blocking::<Arc<()>>(1);
         p.push(Arc::clone(&item)).unwrap();
         let second = Arc::clone(&item);
         let producer = thread::spawn(move || {

@@ -9,7 +9,7 @@ mod common;
 #[path = "common/exactly_once.rs"]
 mod exactly_once;
 
-use acqrel::spsc::{self, Borrowed, Heap, PopError, PushError, Queue, Storage};
+use acqrel::spsc::{self, Blocking, Borrowed, Heap, PopError, PushError, Queue, Storage};
 use common::{DropCounter, scaled};
 use exactly_once::{Book, Item, leak};
 use std::mem;
@@ -658,23 +658,41 @@ fn two_thread_stress_with_chunks_and_drop_counting() {
 #[test]
 fn blocking_calls_time_out_and_hand_the_item_back() {
     use std::time::Duration;
-    let (mut p, mut c) = spsc::bounded(1);
+    let (mut p, mut c) = spsc::bounded_blocking(1);
     assert_eq!(c.pop_blocking_timeout(Duration::from_millis(1)), Err(PopError::Empty));
+    assert_eq!(
+        c.read_chunk_blocking_timeout(1, Duration::from_millis(1)).err(),
+        Some(PopError::Empty)
+    );
+    assert!(c.read_chunk_blocking(0).unwrap().is_empty()); // nothing wanted: no wait
     p.push_blocking_timeout(1, Duration::from_millis(1)).unwrap();
     assert_eq!(p.push_blocking_timeout(2, Duration::from_millis(1)), Err(PushError::Full(2)));
+    assert_eq!(
+        p.write_chunk_blocking_timeout(1, Duration::from_millis(1)).err(),
+        Some(PushError::Full(()))
+    );
+    assert!(p.write_chunk_blocking(0).unwrap().is_empty());
+    assert_eq!(c.read_chunk_blocking_timeout(4, Duration::MAX).unwrap().len(), 1);
     assert_eq!(c.pop_blocking_timeout(Duration::MAX), Ok(1));
     drop(c);
-    p.push(3).unwrap();
+    // The queue has room, but nobody will read: the blocking calls say so.
+    assert_eq!(p.push_blocking(3), Err(PushError::Abandoned(3)));
+    assert_eq!(p.push_blocking_timeout(3, Duration::MAX), Err(PushError::Abandoned(3)));
+    assert_eq!(p.write_chunk_blocking(1).err(), Some(PushError::Abandoned(())));
+    p.push(3).unwrap(); // the non-blocking push succeeds while there is room
     assert_eq!(p.push_blocking(4), Err(PushError::Abandoned(4)));
-    let (p, mut c) = spsc::bounded::<u8>(1);
+    let (mut p, mut c) = spsc::bounded_blocking::<u8>(2);
+    p.push(7).unwrap();
     drop(p);
+    assert_eq!(c.read_chunk_blocking(2).unwrap().into_iter().collect::<Vec<_>>(), [7]);
     assert_eq!(c.pop_blocking(), Err(PopError::Abandoned));
+    assert_eq!(c.read_chunk_blocking(1).err(), Some(PopError::Abandoned));
 }
 
 #[test]
 fn blocking_two_thread_stress_loses_no_wakeup() {
     let n = scaled(200_000) as u64;
-    let (mut p, mut c) = spsc::bounded::<u64>(2);
+    let (mut p, mut c) = spsc::bounded_blocking::<u64>(2);
     thread::scope(|s| {
         s.spawn(move || {
             for i in 0..n {
@@ -690,24 +708,68 @@ fn blocking_two_thread_stress_loses_no_wakeup() {
     });
 }
 
+/// [SPSC-S9]: in `Blocking` mode every call that publishes or frees wakes a
+/// parked peer, non-blocking ones included. Each side parks in its blocking
+/// calls while the other uses only non-blocking ones (single items, slices,
+/// chunks, iterators), then the roles swap; nothing calls a wake method.
+/// Before the fix a parked `pop_blocking` slept on with items queued after a
+/// `push_slice` (loom: `non_blocking_commits_wake_a_parked_consumer`).
 #[test]
-fn plain_push_then_wake_consumer_wakes_a_parked_pop() {
+fn non_blocking_calls_wake_a_parked_peer() {
     let n = scaled(20_000) as u64;
-    let (mut p, mut c) = spsc::bounded::<u64>(4);
+    let (mut p, mut c) = spsc::bounded_blocking::<u64>(4);
     thread::scope(|s| {
         s.spawn(move || {
+            // Phase 1: the producer never blocks; the consumer parks.
             let mut spins = 0;
-            for i in 0..n {
-                while p.push(i).is_err() {
-                    p.wake_consumer();
+            let mut i = 0;
+            while i < n {
+                let pushed = match i % 3 {
+                    0 => p.push(i).is_ok() as u64,
+                    1 => p.push_slice(&[i, i + 1][..(n - i).min(2) as usize]) as u64,
+                    _ => p.write_chunk(2).fill_from_iter(i..n.min(i + 2)) as u64,
+                };
+                i += pushed;
+                if pushed == 0 {
                     wait(&mut spins);
                 }
-                p.wake_consumer();
+            }
+            // Phase 2: the producer parks; the consumer never blocks.
+            for i in n..2 * n {
+                if i % 2 == 0 {
+                    p.push_blocking(i).unwrap();
+                } else {
+                    p.write_chunk_blocking(1).unwrap().fill_from_iter([i]);
+                }
             }
         });
         for i in 0..n {
-            assert_eq!(c.pop_blocking(), Ok(i));
-            c.wake_producer();
+            let got = if i % 2 == 0 {
+                c.pop_blocking()
+            } else {
+                c.read_chunk_blocking(1).map(|chunk| chunk.into_iter().next().unwrap())
+            };
+            assert_eq!(got, Ok(i));
+        }
+        let mut spins = 0;
+        let mut i = n;
+        while i < 2 * n {
+            let got: Vec<u64> = match i % 3 {
+                0 => c.pop().into_iter().collect(),
+                1 => {
+                    let mut out = [0; 2];
+                    let k = c.pop_slice(&mut out);
+                    out[..k].to_vec()
+                }
+                _ => c.pop_iter().collect(),
+            };
+            if got.is_empty() {
+                wait(&mut spins);
+            }
+            for v in got {
+                assert_eq!(v, i);
+                i += 1;
+            }
         }
     });
 }
@@ -1274,7 +1336,7 @@ fn leaked_iterator_over_the_whole_ring_frees_it_on_the_consumers_empty_path() {
 /// its head and wakes the producer.
 #[test]
 fn leaked_iterator_over_the_whole_ring_does_not_deadlock_blocking_calls() {
-    let (mut p, mut c) = spsc::bounded::<u32>(2);
+    let (mut p, mut c) = spsc::bounded_blocking::<u32>(2);
     p.push_slice(&[1, 2]);
     let mut it = c.read_chunk(2).into_iter();
     assert_eq!(it.next(), Some(1));
@@ -1539,7 +1601,7 @@ fn empty_and_oversized_chunks() {
 
 /// Pushes its items from a thread-local destructor, then drops its producer.
 struct PushAtExit<S: Storage> {
-    producer: spsc::Producer<u64, S>,
+    producer: spsc::Producer<u64, S, Blocking>,
     n: u64,
 }
 
@@ -1551,10 +1613,8 @@ impl<S: Storage> Drop for PushAtExit<S> {
             } else {
                 while let Err(e) = self.producer.push(i) {
                     assert!(matches!(e, PushError::Full(_)));
-                    self.producer.wake_consumer();
                     thread::yield_now();
                 }
-                self.producer.wake_consumer();
             }
         }
     }
@@ -1563,7 +1623,7 @@ impl<S: Storage> Drop for PushAtExit<S> {
 /// Pops until abandonment from a thread-local destructor, then drops its
 /// consumer (the last handle: it frees the ring there).
 struct PopAtExit<S: Storage> {
-    consumer: spsc::Consumer<u64, S>,
+    consumer: spsc::Consumer<u64, S, Blocking>,
     sum: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
@@ -1594,7 +1654,7 @@ fn handles_used_and_dropped_in_thread_local_destructors() {
     let total = n * (n - 1) / 2;
 
     // The producer lives in a thread-local of a thread that ends at once.
-    let (producer, mut consumer) = spsc::bounded::<u64>(2);
+    let (producer, mut consumer) = spsc::bounded_blocking::<u64>(2);
     let t =
         thread::spawn(move || PUSHER.with(|p| *p.borrow_mut() = Some(PushAtExit { producer, n })));
     let mut sum = 0;
@@ -1605,7 +1665,7 @@ fn handles_used_and_dropped_in_thread_local_destructors() {
     assert_eq!(sum, total);
 
     // The consumer lives in a thread-local and is the last handle.
-    let (mut producer, consumer) = spsc::bounded::<u64>(2);
+    let (mut producer, consumer) = spsc::bounded_blocking::<u64>(2);
     let popped = Arc::new(AtomicU64::new(0));
     let sum = Arc::clone(&popped);
     let t =
@@ -1621,7 +1681,7 @@ fn handles_used_and_dropped_in_thread_local_destructors() {
     static mut QUEUE: Queue<u64, 2> = Queue::new();
     // SAFETY: this test is the only user of the static.
     let queue: &'static mut Queue<u64, 2> = unsafe { &mut *std::ptr::addr_of_mut!(QUEUE) };
-    let (producer, mut consumer) = queue.split();
+    let (producer, mut consumer) = queue.split_blocking();
     let t = thread::spawn(move || {
         BORROWED.with(|p| *p.borrow_mut() = Some(PushAtExit { producer, n }))
     });
@@ -1643,7 +1703,7 @@ fn handles_used_and_dropped_in_thread_local_destructors() {
 fn parked_pop_woken_by_producer_drop_then_both_ends_free() {
     use std::sync::Barrier;
     for _ in 0..scaled(10_000) {
-        let (p, mut c) = spsc::bounded::<u64>(1);
+        let (p, mut c) = spsc::bounded_blocking::<u64>(1);
         let barrier = Barrier::new(2);
         let barrier = &barrier;
         thread::scope(|s| {
@@ -1670,7 +1730,7 @@ fn both_ends_dropped_on_two_threads_at_once() {
     use std::time::Duration;
     for round in 0..scaled(4000).max(8) {
         let counter = DropCounter::new();
-        let (mut p, mut c) = spsc::bounded(2);
+        let (mut p, mut c) = spsc::bounded_blocking(2);
         p.push(counter.track(0)).unwrap();
         let barrier = Barrier::new(2);
         let (counter_ref, barrier) = (&counter, &barrier);

@@ -25,9 +25,9 @@ pub(crate) fn tour() -> Vec<Row> {
     });
     assert_eq!(sum, expected);
 
-    let (mut producer, mut consumer) = spsc::bounded::<u64>(CAPACITY);
+    let (mut producer, mut consumer) = spsc::bounded_blocking::<u64>(CAPACITY);
     let mut sum = 0;
-    let ours = Measured::time("spsc::bounded", ITEMS, || {
+    let ours = Measured::time("spsc::bounded_blocking", ITEMS, || {
         thread::scope(|s| {
             s.spawn(move || {
                 for i in 0..ITEMS {

@@ -1,6 +1,6 @@
 //! Probes for the SPSC queue (`acqrel::spsc`).
 
-use acqrel::spsc::{self, Consumer, Producer};
+use acqrel::spsc::{self, Blocking, Consumer, Heap, Producer};
 use std::hint::black_box;
 
 /// `Producer::push`: plain slot write, [SPSC-O1] Release store of `tail`;
@@ -27,12 +27,13 @@ pub fn probe_spsc_push_slice(p: &mut Producer<u64>, items: &[u64]) -> usize {
     p.push_slice(items)
 }
 
-/// `Producer::wake_consumer`: the blocking layer's [SPSC-O8] SeqCst fence,
-/// then a Relaxed load of the waiting bit.
+/// `Producer::push` in `Blocking` mode: the [SPSC-O1] Release store of
+/// `tail`, then the waker's [SPSC-O8] SeqCst fence and a Relaxed load of the
+/// waiting bit (the notification itself is the cold `Shared::notify`).
 #[unsafe(no_mangle)]
 #[inline(never)]
-pub fn probe_spsc_wake_consumer(p: &Producer<u64>) {
-    p.wake_consumer()
+pub fn probe_spsc_push_blocking_mode(p: &mut Producer<u64, Heap, Blocking>, v: u64) -> bool {
+    p.push(v).is_ok()
 }
 
 pub(crate) fn check() {
@@ -42,8 +43,11 @@ pub(crate) fn check() {
     assert!(!probe_spsc_push(&mut p, 3), "full");
     assert_eq!(probe_spsc_pop(&mut c), Some(1));
     assert_eq!(probe_spsc_push_slice(&mut p, &[3, 4]), 1);
-    probe_spsc_wake_consumer(&p);
     assert_eq!(probe_spsc_pop(&mut c), Some(2));
     assert_eq!(probe_spsc_pop(&mut c), Some(3));
     assert_eq!(probe_spsc_pop(&mut c), None, "empty");
+    let (mut p, mut c) = spsc::bounded_blocking::<u64>(black_box(1));
+    assert!(probe_spsc_push_blocking_mode(&mut p, 1));
+    assert!(!probe_spsc_push_blocking_mode(&mut p, 2), "full");
+    assert_eq!(c.pop(), Ok(1));
 }
