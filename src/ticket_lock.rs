@@ -467,6 +467,24 @@ unsafe impl lock_api::RawMutex for RawTicketLock {
     }
 }
 
+// Every unlock of a ticket lock is fair: it offers the lock to the next
+// ticket in drawing order (the passing-over rule of the module docs applies
+// as to any handoff), so `unlock_fair` is `unlock`. `bump` is the trait's
+// default, `unlock_fair` then `lock`: the lock goes to the next waiter and
+// the bumping thread draws a new ticket, behind every thread that waited;
+// with nobody waiting it takes the lock straight back.
+// SAFETY: [TICKET-I1] `unlock_fair`'s contract is `unlock`'s (held, by the
+// caller), and `unlock` grants the exclusion lock_api relies on, as for
+// `RawMutex` above.
+#[cfg(all(feature = "lock_api", not(loom)))]
+unsafe impl lock_api::RawMutexFair for RawTicketLock {
+    #[inline]
+    unsafe fn unlock_fair(&self) {
+        // SAFETY: [TICKET-I1] lock_api's contract for `unlock_fair` is `unlock`'s: held, by the caller.
+        unsafe { RawTicketLock::unlock(self) }
+    }
+}
+
 /// A FIFO-fair mutual-exclusion lock that waits by spinning and yielding.
 ///
 /// Threads take the lock in the order they called [`lock`](Self::lock),

@@ -644,4 +644,65 @@ mod with_lock_api {
         force_unlock_after_forget::<RawSpinLock>();
         force_unlock_after_forget::<RawTicketLock>();
     }
+
+    /// How many threads hold or wait for a ticket mutex, and how many were
+    /// passed over.
+    fn queue_and_skips<T>(mutex: &TicketMutex<T>) -> (u32, u32) {
+        // SAFETY: the raw lock is only read; nothing is unlocked through it.
+        let raw = unsafe { mutex.raw() };
+        (raw.queue_len(), raw.skips())
+    }
+
+    /// `unlock_fair` offers the lock to the queued waiter: the releaser, who
+    /// locks again at once, is served after it (unless the waiter was passed
+    /// over for not taking its turn, which `skips` records).
+    #[test]
+    fn unlock_fair_hands_the_ticket_lock_to_the_queued_waiter() {
+        let mutex = TicketMutex::new(Vec::new());
+        let guard = mutex.lock();
+        thread::scope(|s| {
+            s.spawn(|| mutex.lock().push("waiter"));
+            while queue_and_skips(&mutex).0 < 2 {
+                thread::yield_now();
+            }
+            lock_api::MutexGuard::unlock_fair(guard);
+            mutex.lock().push("releaser");
+        });
+        let skips = queue_and_skips(&mutex).1;
+        let order = mutex.into_inner();
+        if skips == 0 {
+            assert_eq!(order, ["waiter", "releaser"]);
+        } else {
+            assert_eq!(order, ["releaser", "waiter"], "the waiter was passed over");
+        }
+    }
+
+    /// `bump` with a waiter queued lets it run its section in between, and
+    /// the bumping thread gets the lock back afterwards (the waiter goes
+    /// after it only if it was passed over). With nobody waiting, `bump`
+    /// keeps the lock.
+    #[test]
+    fn bump_lets_the_queued_waiter_run_in_between() {
+        let mutex = TicketMutex::new(Vec::new());
+        let mut guard = mutex.lock();
+        lock_api::MutexGuard::bump(&mut guard);
+        assert_eq!(queue_and_skips(&mutex), (1, 0), "bump alone keeps the lock");
+        guard.push("before");
+        thread::scope(|s| {
+            s.spawn(|| mutex.lock().push("waiter"));
+            while queue_and_skips(&mutex).0 < 2 {
+                thread::yield_now();
+            }
+            lock_api::MutexGuard::bump(&mut guard);
+            guard.push("after");
+            drop(guard);
+        });
+        let skips = queue_and_skips(&mutex).1;
+        let order = mutex.into_inner();
+        if skips == 0 {
+            assert_eq!(order, ["before", "waiter", "after"]);
+        } else {
+            assert_eq!(order, ["before", "after", "waiter"], "the waiter was passed over");
+        }
+    }
 }
