@@ -312,6 +312,45 @@ unsafe impl lock_api::RawMutex for RawSpinLock {
     }
 }
 
+// Waiting with a deadline is `lock`'s test-and-test-and-set loop with a clock
+// check: poll the flag with loads, exchange when it reads free, and between
+// polls wait as `lock` does (`relax`: yield), until the deadline. A deadline
+// already past still gets one attempt. A timeout too long to represent as an
+// `Instant` is no deadline at all, and then this is `lock`.
+// No `RawMutexFair`: the lock keeps no queue, so it has no fair unlock to give.
+// SAFETY: [SPIN-I1] the lock is taken only by `try_lock` or `lock`, which
+// grant exclusion as for `RawMutex` above; nothing else is added.
+#[cfg(all(feature = "lock_api", feature = "std", not(loom)))]
+unsafe impl lock_api::RawMutexTimed for RawSpinLock {
+    type Duration = std::time::Duration;
+    type Instant = std::time::Instant;
+
+    fn try_lock_for(&self, timeout: Self::Duration) -> bool {
+        match Self::Instant::now().checked_add(timeout) {
+            Some(deadline) => self.try_lock_until(deadline),
+            // SAFE-CODE: [SPIN-S7] no representable deadline: wait as `lock` does, never overflow.
+            None => {
+                self.lock();
+                true
+            }
+        }
+    }
+
+    fn try_lock_until(&self, deadline: Self::Instant) -> bool {
+        let backoff = Backoff::new();
+        loop {
+            // SAFE-CODE: [SPIN-S7] an attempt before every clock check: a past deadline still tries once.
+            if !self.is_locked() && self.try_lock() {
+                return true;
+            }
+            if Self::Instant::now() >= deadline {
+                return false;
+            }
+            relax(&backoff);
+        }
+    }
+}
+
 /// A mutual-exclusion lock that waits by spinning, then yielding.
 ///
 /// For short critical sections; the [module docs](self) say when to use a

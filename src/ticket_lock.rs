@@ -485,6 +485,52 @@ unsafe impl lock_api::RawMutexFair for RawTicketLock {
     }
 }
 
+// A ticket, once drawn, cannot be given back: the lock will be offered to it,
+// and an owner that has left leaves an offer nobody claims, which costs the
+// next waiter a patience window and makes `try_lock` fail until the next
+// `lock` call. So a timed acquisition never draws one ([TICKET-S8]): it
+// repeats `try_lock`, which takes the lock only when nobody holds it or
+// waits for it, backing off (spin hints, then yields) until the deadline.
+// Under steady contention it may therefore time out although the lock
+// changes hands: it does not queue and is not served in FIFO order. A
+// timeout too long to represent as an `Instant` is no deadline at all, and
+// then the thread queues as `lock` does (a ticket it never abandons).
+// SAFETY: [TICKET-I1] the lock is taken only by `try_lock` or `lock`, which
+// grant exclusion as for `RawMutex` above; nothing else is added.
+#[cfg(all(feature = "lock_api", feature = "std", not(loom)))]
+unsafe impl lock_api::RawMutexTimed for RawTicketLock {
+    type Duration = std::time::Duration;
+    type Instant = std::time::Instant;
+
+    fn try_lock_for(&self, timeout: Self::Duration) -> bool {
+        match Self::Instant::now().checked_add(timeout) {
+            Some(deadline) => self.try_lock_until(deadline),
+            // SAFE-CODE: [TICKET-S8] no deadline, so a ticket that is never abandoned: queue as `lock`.
+            None => {
+                self.lock();
+                true
+            }
+        }
+    }
+
+    fn try_lock_until(&self, deadline: Self::Instant) -> bool {
+        let backoff = crate::loom::Backoff::new();
+        loop {
+            // `is_locked` reads the states in which `try_lock` fails, with
+            // loads only, so a poll does not take the counters' cache line
+            // away from the threads that hand the lock on.
+            // SAFE-CODE: [TICKET-S8] `try_lock` draws a ticket only to claim it at once: giving up leaves none.
+            if !self.is_locked() && self.try_lock() {
+                return true;
+            }
+            if Self::Instant::now() >= deadline {
+                return false;
+            }
+            backoff.snooze();
+        }
+    }
+}
+
 /// A FIFO-fair mutual-exclusion lock that waits by spinning and yielding.
 ///
 /// Threads take the lock in the order they called [`lock`](Self::lock),

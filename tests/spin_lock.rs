@@ -705,4 +705,141 @@ mod with_lock_api {
             assert_eq!(order, ["before", "after", "waiter"], "the waiter was passed over");
         }
     }
+
+    /// Timed locking (`RawMutexTimed`, which needs `std` for `Instant`).
+    #[cfg(feature = "std")]
+    mod timed {
+        use super::*;
+        use lock_api::{Mutex, RawMutexTimed};
+        use std::time::{Duration, Instant};
+
+        /// A timeout for attempts on a held lock: they must return `None` after it.
+        const SHORT: Duration = Duration::from_millis(10);
+
+        /// Timed attempts on a free lock succeed (also with a deadline already
+        /// past: one attempt is always made, and with a timeout too long for an
+        /// `Instant`); on a lock held here or on another thread they time out,
+        /// and they leave nothing behind: `try_lock` works after the release.
+        fn timed_attempts_fail_only_while_the_lock_is_held<R>()
+        where
+            R: RawMutexTimed<Duration = Duration, Instant = Instant> + Sync,
+        {
+            let mutex = Mutex::<R, u32>::new(0);
+            *mutex.try_lock_for(SHORT).expect("free") += 1;
+            *mutex.try_lock_until(Instant::now() + SHORT).expect("free") += 1;
+            *mutex.try_lock_until(Instant::now()).expect("free, deadline past") += 1;
+            *mutex.try_lock_for(Duration::MAX).expect("free, no deadline") += 1;
+
+            let guard = mutex.lock();
+            assert!(mutex.try_lock_for(SHORT).is_none());
+            assert!(mutex.try_lock_until(Instant::now() + SHORT).is_none());
+            assert!(mutex.try_lock_for(Duration::ZERO).is_none());
+            thread::scope(|s| {
+                s.spawn(|| {
+                    assert!(mutex.try_lock_for(SHORT).is_none());
+                    assert!(mutex.try_lock_until(Instant::now() + SHORT).is_none());
+                });
+            });
+            drop(guard);
+            assert_eq!(*mutex.try_lock().expect("the timed-out attempts left no trace"), 4);
+        }
+
+        #[test]
+        fn timed_lock_times_out_only_while_held() {
+            timed_attempts_fail_only_while_the_lock_is_held::<RawSpinLock>();
+            timed_attempts_fail_only_while_the_lock_is_held::<RawTicketLock>();
+        }
+
+        /// The ticket lock's timed attempt never draws a ticket: after one that
+        /// timed out, only the holder is counted, nobody was passed over, and the
+        /// lock is free (not offered to an abandoned ticket) once released.
+        #[test]
+        fn timed_ticket_attempt_never_draws_a_ticket() {
+            let raw = RawTicketLock::new();
+            raw.lock();
+            assert!(!RawMutexTimed::try_lock_for(&raw, SHORT));
+            assert!(!RawMutexTimed::try_lock_until(&raw, Instant::now() + SHORT));
+            assert_eq!((raw.queue_len(), raw.skips()), (1, 0));
+            // SAFETY: taken by `lock` above, on this thread.
+            unsafe { raw.unlock() };
+            assert!(!raw.is_locked(), "no ticket left behind");
+            assert!(raw.try_lock());
+            // SAFETY: taken by the successful `try_lock`.
+            unsafe { raw.unlock() };
+        }
+
+        /// A timed attempt that starts while another thread holds the lock gets
+        /// it once that thread releases (long before the deadline), and sees
+        /// what the holder wrote.
+        fn timed_attempt_takes_the_lock_released_by_another_thread<R>()
+        where
+            R: RawMutexTimed<Duration = Duration, Instant = Instant> + Sync,
+        {
+            let mutex = Mutex::<R, u32>::new(0);
+            let (queued, waiting) = std::sync::mpsc::channel();
+            let mut guard = mutex.lock();
+            thread::scope(|s| {
+                s.spawn(|| {
+                    assert!(mutex.try_lock().is_none());
+                    queued.send(()).unwrap();
+                    let mut value =
+                        mutex.try_lock_for(Duration::from_secs(60)).expect("released before that");
+                    assert_eq!(*value, 1, "the holder's write is visible");
+                    *value += 1;
+                });
+                waiting.recv().unwrap();
+                *guard += 1;
+                drop(guard);
+            });
+            assert_eq!(mutex.into_inner(), 2);
+        }
+
+        #[test]
+        fn timed_lock_waits_for_a_release_on_another_thread() {
+            timed_attempt_takes_the_lock_released_by_another_thread::<RawSpinLock>();
+            timed_attempt_takes_the_lock_released_by_another_thread::<RawTicketLock>();
+        }
+
+        /// Threads that mix `lock` and `try_lock_for` exclude each other: every
+        /// section that ran (all plain ones, the timed ones that succeeded)
+        /// counts once and sees the fields equal.
+        fn timed_and_plain_sections_exclude<R>()
+        where
+            R: RawMutexTimed<Duration = Duration, Instant = Instant> + Sync,
+        {
+            let per_thread = scaled(20_000);
+            let mutex = Mutex::<R, Pair>::new(Pair::default());
+            let sections = AtomicUsize::new(0);
+            thread::scope(|s| {
+                for t in 0..4 {
+                    let (mutex, sections) = (&mutex, &sections);
+                    s.spawn(move || {
+                        for i in 0..per_thread {
+                            let guard = if (t + i) % 2 == 0 {
+                                Some(mutex.lock())
+                            } else {
+                                mutex.try_lock_for(Duration::from_micros(50))
+                            };
+                            if let Some(mut p) = guard {
+                                assert_eq!(p.a, p.b);
+                                p.a += 1;
+                                p.b += 1;
+                                sections.fetch_add(1, SeqCst);
+                            }
+                        }
+                    });
+                }
+            });
+            let pair = mutex.into_inner();
+            let ran = sections.into_inner() as u64;
+            assert!(ran >= 2 * per_thread as u64, "every plain `lock` ran");
+            assert_eq!((pair.a, pair.b), (ran, ran));
+        }
+
+        #[test]
+        fn timed_and_plain_sections_exclude_each_other() {
+            timed_and_plain_sections_exclude::<RawSpinLock>();
+            timed_and_plain_sections_exclude::<RawTicketLock>();
+        }
+    }
 }
