@@ -61,7 +61,11 @@
 //!
 //! The algorithm lives in [`RawSpinLock`], which holds no data; [`SpinLock`]
 //! adds the protected value and an RAII guard. With the `lock_api` feature
-//! `RawSpinLock` implements `lock_api::RawMutex`.
+//! `RawSpinLock` implements `lock_api::RawMutex` and, with `std` as well,
+//! `lock_api::RawMutexTimed` (`try_lock_for`/`try_lock_until`: the loop of
+//! `lock` with a deadline, yielding between polls). It does not implement
+//! `RawMutexFair`: it keeps no queue, so there is no fair unlock to give.
+//! `acqrel::lock_api::SpinMutex<T>` names lock_api's mutex over it.
 //!
 //! # Poisoning, panics and leaked guards
 //!
@@ -110,8 +114,9 @@ use core::ops::{Deref, DerefMut};
 /// and nothing else.
 ///
 /// Use it to guard something that is not a single Rust value, or through
-/// `lock_api::Mutex<RawSpinLock, T>` (feature `lock_api`). [`SpinLock`] is
-/// built on it.
+/// lock_api's `Mutex` (feature `lock_api`: `acqrel::lock_api::SpinMutex<T>`;
+/// the [module docs](self) list the lock_api traits). [`SpinLock`] is built
+/// on it.
 ///
 /// # Examples
 ///

@@ -68,6 +68,20 @@
 //! (or its section is long), and the waiter yields the CPU on every further
 //! poll (with `std`; without it, it keeps spinning).
 //!
+//! The algorithm lives in [`RawTicketLock`], which holds no data;
+//! [`TicketLock`] adds the protected value and an RAII guard. With the
+//! `lock_api` feature `RawTicketLock` implements `lock_api::RawMutex`,
+//! `lock_api::RawMutexFair` — every unlock is fair (it offers the lock to the
+//! next ticket), so `unlock_fair` is `unlock`, and `bump` hands the lock on
+//! and queues behind every waiter — and, with `std` as well,
+//! `lock_api::RawMutexTimed`. A drawn ticket cannot be given back (the lock
+//! will be offered to it), so `try_lock_for`/`try_lock_until` never draw one:
+//! they retry [`try_lock`](RawTicketLock::try_lock) until the deadline, and
+//! succeed only at a moment when nobody holds the lock *or waits for it*.
+//! Under steady contention they may time out while the lock changes hands:
+//! a timed attempt does not queue and is not served in FIFO order.
+//! `acqrel::lock_api::TicketMutex<T>` names lock_api's mutex over it.
+//!
 //! # Fairness: what is guaranteed, exactly
 //!
 //! - Tickets are offered in the order they were drawn, each at most once.
@@ -191,8 +205,9 @@ const SPINS_BEFORE_YIELD: u32 = 1 << 7;
 
 /// The ticket lock without data.
 ///
-/// Use it through [`TicketLock`], or through
-/// `lock_api::Mutex<RawTicketLock, T>` (feature `lock_api`).
+/// Use it through [`TicketLock`], or through lock_api's `Mutex` (feature
+/// `lock_api`: `acqrel::lock_api::TicketMutex<T>`; the [module docs](self)
+/// list the lock_api traits).
 ///
 /// # Examples
 ///

@@ -569,9 +569,10 @@ fn lock_dropped_by_the_last_thread_drops_its_data_once() {
 #[cfg(all(feature = "lock_api", not(loom)))]
 mod with_lock_api {
     use super::*;
-
-    type SpinMutex<T> = lock_api::Mutex<RawSpinLock, T>;
-    type TicketMutex<T> = lock_api::Mutex<RawTicketLock, T>;
+    use acqrel::lock_api::{
+        MappedSpinMutexGuard, MappedTicketMutexGuard, Mutex, SpinMutex, SpinMutexGuard,
+        TicketMutex, TicketMutexGuard,
+    };
 
     fn counts_under_contention<R: lock_api::RawMutex + Sync>() {
         let threads = 4;
@@ -645,6 +646,41 @@ mod with_lock_api {
         force_unlock_after_forget::<RawTicketLock>();
     }
 
+    /// The aliases are lock_api's types over the raw locks, of the lock_api
+    /// acqrel depends on (the annotations would not compile otherwise), and
+    /// their guards, mapped guards and unsized data work.
+    #[test]
+    fn aliases_name_lock_api_mutexes_over_the_raw_locks() {
+        let spin: lock_api::Mutex<RawSpinLock, [u32; 2]> = SpinMutex::new([1, 2]);
+        let ticket: lock_api::Mutex<RawTicketLock, (u32, u32)> = TicketMutex::new((1, 2));
+        {
+            let guard: SpinMutexGuard<'_, [u32; 2]> = spin.lock();
+            let mut first: MappedSpinMutexGuard<'_, u32> =
+                SpinMutexGuard::map(guard, |a| &mut a[0]);
+            *first += 10;
+            assert!(spin.is_locked() && spin.try_lock().is_none(), "a mapped guard holds the lock");
+        }
+        assert!(!spin.is_locked());
+        {
+            let guard: TicketMutexGuard<'_, (u32, u32)> = ticket.lock();
+            let mut second: MappedTicketMutexGuard<'_, u32> =
+                TicketMutexGuard::map(guard, |p| &mut p.1);
+            *second += 10;
+            assert!(ticket.try_lock().is_none(), "a mapped guard holds the lock");
+            MappedTicketMutexGuard::unlock_fair(second);
+        }
+        assert!(!ticket.is_locked());
+        assert_eq!(spin.into_inner(), [11, 2]);
+        assert_eq!(ticket.into_inner(), (1, 12));
+
+        let spin_slice: &SpinMutex<[u32]> = &SpinMutex::new([1, 2, 3]);
+        spin_slice.lock()[2] = 4;
+        assert_eq!(*spin_slice.lock(), [1, 2, 4]);
+        let ticket_slice: &TicketMutex<[u32]> = &TicketMutex::new([1, 2, 3]);
+        ticket_slice.lock()[2] = 4;
+        assert_eq!(*ticket_slice.lock(), [1, 2, 4]);
+    }
+
     /// How many threads hold or wait for a ticket mutex, and how many were
     /// passed over.
     fn queue_and_skips<T>(mutex: &TicketMutex<T>) -> (u32, u32) {
@@ -665,7 +701,7 @@ mod with_lock_api {
             while queue_and_skips(&mutex).0 < 2 {
                 thread::yield_now();
             }
-            lock_api::MutexGuard::unlock_fair(guard);
+            TicketMutexGuard::unlock_fair(guard);
             mutex.lock().push("releaser");
         });
         let skips = queue_and_skips(&mutex).1;
@@ -685,7 +721,7 @@ mod with_lock_api {
     fn bump_lets_the_queued_waiter_run_in_between() {
         let mutex = TicketMutex::new(Vec::new());
         let mut guard = mutex.lock();
-        lock_api::MutexGuard::bump(&mut guard);
+        TicketMutexGuard::bump(&mut guard);
         assert_eq!(queue_and_skips(&mutex), (1, 0), "bump alone keeps the lock");
         guard.push("before");
         thread::scope(|s| {
@@ -693,7 +729,7 @@ mod with_lock_api {
             while queue_and_skips(&mutex).0 < 2 {
                 thread::yield_now();
             }
-            lock_api::MutexGuard::bump(&mut guard);
+            TicketMutexGuard::bump(&mut guard);
             guard.push("after");
             drop(guard);
         });
@@ -710,7 +746,7 @@ mod with_lock_api {
     #[cfg(feature = "std")]
     mod timed {
         use super::*;
-        use lock_api::{Mutex, RawMutexTimed};
+        use acqrel::lock_api::RawMutexTimed;
         use std::time::{Duration, Instant};
 
         /// A timeout for attempts on a held lock: they must return `None` after it.
