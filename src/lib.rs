@@ -32,9 +32,19 @@
 //!   uses `alloc`; the table above says which primitives remain. The spin
 //!   locks stay, but their waiters can no longer yield to a scheduler and
 //!   only spin.
-//! - `lock_api`: [`RawSpinLock`] and [`RawTicketLock`] implement
-//!   `lock_api::RawMutex`, so `lock_api::Mutex<RawSpinLock, T>` and lock_api's
-//!   guard types (mapped guards, `Arc` guards) work with them.
+//! - `lock_api`: [`RawSpinLock`] and [`RawTicketLock`] implement traits of
+//!   [lock_api](https://docs.rs/lock_api/0.4) 0.4, so its `Mutex` and guards
+//!   work over them. The module `acqrel::lock_api` re-exports that lock_api
+//!   with ready aliases (`SpinMutex<T>`, `TicketMutex<T>`, their guards and
+//!   mapped guards): types named through it are always of the version acqrel
+//!   implements, whichever lock_api the rest of your dependencies pull in.
+//!   The traits each lock implements:
+//!
+//!   | trait | [`RawSpinLock`] | [`RawTicketLock`] |
+//!   |---|---|---|
+//!   | `RawMutex` | yes | yes |
+//!   | `RawMutexFair` | no (no queue: nothing to be fair with) | yes (every unlock is fair) |
+//!   | `RawMutexTimed` (with `std`) | yes | yes, without queueing (it retries `try_lock`) |
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_debug_implementations)]
 
@@ -47,6 +57,8 @@ mod mutate;
 
 pub mod counter;
 pub mod disruptor;
+#[cfg(all(feature = "lock_api", not(loom)))]
+pub mod lock_api;
 #[cfg(feature = "std")]
 pub mod ms_queue;
 #[cfg(feature = "std")]

@@ -61,7 +61,11 @@
 //!
 //! The algorithm lives in [`RawSpinLock`], which holds no data; [`SpinLock`]
 //! adds the protected value and an RAII guard. With the `lock_api` feature
-//! `RawSpinLock` implements `lock_api::RawMutex`.
+//! `RawSpinLock` implements `lock_api::RawMutex` and, with `std` as well,
+//! `lock_api::RawMutexTimed` (`try_lock_for`/`try_lock_until`: the loop of
+//! `lock` with a deadline, yielding between polls). It does not implement
+//! `RawMutexFair`: it keeps no queue, so there is no fair unlock to give.
+//! `acqrel::lock_api::SpinMutex<T>` names lock_api's mutex over it.
 //!
 //! # Poisoning, panics and leaked guards
 //!
@@ -110,8 +114,9 @@ use core::ops::{Deref, DerefMut};
 /// and nothing else.
 ///
 /// Use it to guard something that is not a single Rust value, or through
-/// `lock_api::Mutex<RawSpinLock, T>` (feature `lock_api`). [`SpinLock`] is
-/// built on it.
+/// lock_api's `Mutex` (feature `lock_api`: `acqrel::lock_api::SpinMutex<T>`;
+/// the [module docs](self) list the lock_api traits). [`SpinLock`] is built
+/// on it.
 ///
 /// # Examples
 ///
@@ -309,6 +314,45 @@ unsafe impl lock_api::RawMutex for RawSpinLock {
     #[inline]
     fn is_locked(&self) -> bool {
         RawSpinLock::is_locked(self)
+    }
+}
+
+// Waiting with a deadline is `lock`'s test-and-test-and-set loop with a clock
+// check: poll the flag with loads, exchange when it reads free, and between
+// polls wait as `lock` does (`relax`: yield), until the deadline. A deadline
+// already past still gets one attempt. A timeout too long to represent as an
+// `Instant` is no deadline at all, and then this is `lock`.
+// No `RawMutexFair`: the lock keeps no queue, so it has no fair unlock to give.
+// SAFETY: [SPIN-I1] the lock is taken only by `try_lock` or `lock`, which
+// grant exclusion as for `RawMutex` above; nothing else is added.
+#[cfg(all(feature = "lock_api", feature = "std", not(loom)))]
+unsafe impl lock_api::RawMutexTimed for RawSpinLock {
+    type Duration = std::time::Duration;
+    type Instant = std::time::Instant;
+
+    fn try_lock_for(&self, timeout: Self::Duration) -> bool {
+        match Self::Instant::now().checked_add(timeout) {
+            Some(deadline) => self.try_lock_until(deadline),
+            // SAFE-CODE: [SPIN-S7] no representable deadline: wait as `lock` does, never overflow.
+            None => {
+                self.lock();
+                true
+            }
+        }
+    }
+
+    fn try_lock_until(&self, deadline: Self::Instant) -> bool {
+        let backoff = Backoff::new();
+        loop {
+            // SAFE-CODE: [SPIN-S7] an attempt before every clock check: a past deadline still tries once.
+            if !self.is_locked() && self.try_lock() {
+                return true;
+            }
+            if Self::Instant::now() >= deadline {
+                return false;
+            }
+            relax(&backoff);
+        }
     }
 }
 

@@ -68,6 +68,20 @@
 //! (or its section is long), and the waiter yields the CPU on every further
 //! poll (with `std`; without it, it keeps spinning).
 //!
+//! The algorithm lives in [`RawTicketLock`], which holds no data;
+//! [`TicketLock`] adds the protected value and an RAII guard. With the
+//! `lock_api` feature `RawTicketLock` implements `lock_api::RawMutex`,
+//! `lock_api::RawMutexFair` — every unlock is fair (it offers the lock to the
+//! next ticket), so `unlock_fair` is `unlock`, and `bump` hands the lock on
+//! and queues behind every waiter — and, with `std` as well,
+//! `lock_api::RawMutexTimed`. A drawn ticket cannot be given back (the lock
+//! will be offered to it), so `try_lock_for`/`try_lock_until` never draw one:
+//! they retry [`try_lock`](RawTicketLock::try_lock) until the deadline, and
+//! succeed only at a moment when nobody holds the lock *or waits for it*.
+//! Under steady contention they may time out while the lock changes hands:
+//! a timed attempt does not queue and is not served in FIFO order.
+//! `acqrel::lock_api::TicketMutex<T>` names lock_api's mutex over it.
+//!
 //! # Fairness: what is guaranteed, exactly
 //!
 //! - Tickets are offered in the order they were drawn, each at most once.
@@ -191,8 +205,9 @@ const SPINS_BEFORE_YIELD: u32 = 1 << 7;
 
 /// The ticket lock without data.
 ///
-/// Use it through [`TicketLock`], or through
-/// `lock_api::Mutex<RawTicketLock, T>` (feature `lock_api`).
+/// Use it through [`TicketLock`], or through lock_api's `Mutex` (feature
+/// `lock_api`: `acqrel::lock_api::TicketMutex<T>`; the [module docs](self)
+/// list the lock_api traits).
 ///
 /// # Examples
 ///
@@ -464,6 +479,70 @@ unsafe impl lock_api::RawMutex for RawTicketLock {
     #[inline]
     fn is_locked(&self) -> bool {
         RawTicketLock::is_locked(self)
+    }
+}
+
+// Every unlock of a ticket lock is fair: it offers the lock to the next
+// ticket in drawing order (the passing-over rule of the module docs applies
+// as to any handoff), so `unlock_fair` is `unlock`. `bump` is the trait's
+// default, `unlock_fair` then `lock`: the lock goes to the next waiter and
+// the bumping thread draws a new ticket, behind every thread that waited;
+// with nobody waiting it takes the lock straight back.
+// SAFETY: [TICKET-I1] `unlock_fair`'s contract is `unlock`'s (held, by the
+// caller), and `unlock` grants the exclusion lock_api relies on, as for
+// `RawMutex` above.
+#[cfg(all(feature = "lock_api", not(loom)))]
+unsafe impl lock_api::RawMutexFair for RawTicketLock {
+    #[inline]
+    unsafe fn unlock_fair(&self) {
+        // SAFETY: [TICKET-I1] lock_api's contract for `unlock_fair` is `unlock`'s: held, by the caller.
+        unsafe { RawTicketLock::unlock(self) }
+    }
+}
+
+// A ticket, once drawn, cannot be given back: the lock will be offered to it,
+// and an owner that has left leaves an offer nobody claims, which costs the
+// next waiter a patience window and makes `try_lock` fail until the next
+// `lock` call. So a timed acquisition never draws one ([TICKET-S8]): it
+// repeats `try_lock`, which takes the lock only when nobody holds it or
+// waits for it, backing off (spin hints, then yields) until the deadline.
+// Under steady contention it may therefore time out although the lock
+// changes hands: it does not queue and is not served in FIFO order. A
+// timeout too long to represent as an `Instant` is no deadline at all, and
+// then the thread queues as `lock` does (a ticket it never abandons).
+// SAFETY: [TICKET-I1] the lock is taken only by `try_lock` or `lock`, which
+// grant exclusion as for `RawMutex` above; nothing else is added.
+#[cfg(all(feature = "lock_api", feature = "std", not(loom)))]
+unsafe impl lock_api::RawMutexTimed for RawTicketLock {
+    type Duration = std::time::Duration;
+    type Instant = std::time::Instant;
+
+    fn try_lock_for(&self, timeout: Self::Duration) -> bool {
+        match Self::Instant::now().checked_add(timeout) {
+            Some(deadline) => self.try_lock_until(deadline),
+            // SAFE-CODE: [TICKET-S8] no deadline, so a ticket that is never abandoned: queue as `lock`.
+            None => {
+                self.lock();
+                true
+            }
+        }
+    }
+
+    fn try_lock_until(&self, deadline: Self::Instant) -> bool {
+        let backoff = crate::loom::Backoff::new();
+        loop {
+            // `is_locked` reads the states in which `try_lock` fails, with
+            // loads only, so a poll does not take the counters' cache line
+            // away from the threads that hand the lock on.
+            // SAFE-CODE: [TICKET-S8] `try_lock` draws a ticket only to claim it at once: giving up leaves none.
+            if !self.is_locked() && self.try_lock() {
+                return true;
+            }
+            if Self::Instant::now() >= deadline {
+                return false;
+            }
+            backoff.snooze();
+        }
     }
 }
 

@@ -569,9 +569,10 @@ fn lock_dropped_by_the_last_thread_drops_its_data_once() {
 #[cfg(all(feature = "lock_api", not(loom)))]
 mod with_lock_api {
     use super::*;
-
-    type SpinMutex<T> = lock_api::Mutex<RawSpinLock, T>;
-    type TicketMutex<T> = lock_api::Mutex<RawTicketLock, T>;
+    use acqrel::lock_api::{
+        MappedSpinMutexGuard, MappedTicketMutexGuard, Mutex, SpinMutex, SpinMutexGuard,
+        TicketMutex, TicketMutexGuard,
+    };
 
     fn counts_under_contention<R: lock_api::RawMutex + Sync>() {
         let threads = 4;
@@ -643,5 +644,238 @@ mod with_lock_api {
     fn force_unlock_releases_a_forgotten_guard() {
         force_unlock_after_forget::<RawSpinLock>();
         force_unlock_after_forget::<RawTicketLock>();
+    }
+
+    /// The aliases are lock_api's types over the raw locks, of the lock_api
+    /// acqrel depends on (the annotations would not compile otherwise), and
+    /// their guards, mapped guards and unsized data work.
+    #[test]
+    fn aliases_name_lock_api_mutexes_over_the_raw_locks() {
+        let spin: lock_api::Mutex<RawSpinLock, [u32; 2]> = SpinMutex::new([1, 2]);
+        let ticket: lock_api::Mutex<RawTicketLock, (u32, u32)> = TicketMutex::new((1, 2));
+        {
+            let guard: SpinMutexGuard<'_, [u32; 2]> = spin.lock();
+            let mut first: MappedSpinMutexGuard<'_, u32> =
+                SpinMutexGuard::map(guard, |a| &mut a[0]);
+            *first += 10;
+            assert!(spin.is_locked() && spin.try_lock().is_none(), "a mapped guard holds the lock");
+        }
+        assert!(!spin.is_locked());
+        {
+            let guard: TicketMutexGuard<'_, (u32, u32)> = ticket.lock();
+            let mut second: MappedTicketMutexGuard<'_, u32> =
+                TicketMutexGuard::map(guard, |p| &mut p.1);
+            *second += 10;
+            assert!(ticket.try_lock().is_none(), "a mapped guard holds the lock");
+            MappedTicketMutexGuard::unlock_fair(second);
+        }
+        assert!(!ticket.is_locked());
+        assert_eq!(spin.into_inner(), [11, 2]);
+        assert_eq!(ticket.into_inner(), (1, 12));
+
+        let spin_slice: &SpinMutex<[u32]> = &SpinMutex::new([1, 2, 3]);
+        spin_slice.lock()[2] = 4;
+        assert_eq!(*spin_slice.lock(), [1, 2, 4]);
+        let ticket_slice: &TicketMutex<[u32]> = &TicketMutex::new([1, 2, 3]);
+        ticket_slice.lock()[2] = 4;
+        assert_eq!(*ticket_slice.lock(), [1, 2, 4]);
+    }
+
+    /// How many threads hold or wait for a ticket mutex, and how many were
+    /// passed over.
+    fn queue_and_skips<T>(mutex: &TicketMutex<T>) -> (u32, u32) {
+        // SAFETY: the raw lock is only read; nothing is unlocked through it.
+        let raw = unsafe { mutex.raw() };
+        (raw.queue_len(), raw.skips())
+    }
+
+    /// `unlock_fair` offers the lock to the queued waiter: the releaser, who
+    /// locks again at once, is served after it (unless the waiter was passed
+    /// over for not taking its turn, which `skips` records).
+    #[test]
+    fn unlock_fair_hands_the_ticket_lock_to_the_queued_waiter() {
+        let mutex = TicketMutex::new(Vec::new());
+        let guard = mutex.lock();
+        thread::scope(|s| {
+            s.spawn(|| mutex.lock().push("waiter"));
+            while queue_and_skips(&mutex).0 < 2 {
+                thread::yield_now();
+            }
+            TicketMutexGuard::unlock_fair(guard);
+            mutex.lock().push("releaser");
+        });
+        let skips = queue_and_skips(&mutex).1;
+        let order = mutex.into_inner();
+        if skips == 0 {
+            assert_eq!(order, ["waiter", "releaser"]);
+        } else {
+            assert_eq!(order, ["releaser", "waiter"], "the waiter was passed over");
+        }
+    }
+
+    /// `bump` with a waiter queued lets it run its section in between, and
+    /// the bumping thread gets the lock back afterwards (the waiter goes
+    /// after it only if it was passed over). With nobody waiting, `bump`
+    /// keeps the lock.
+    #[test]
+    fn bump_lets_the_queued_waiter_run_in_between() {
+        let mutex = TicketMutex::new(Vec::new());
+        let mut guard = mutex.lock();
+        TicketMutexGuard::bump(&mut guard);
+        assert_eq!(queue_and_skips(&mutex), (1, 0), "bump alone keeps the lock");
+        guard.push("before");
+        thread::scope(|s| {
+            s.spawn(|| mutex.lock().push("waiter"));
+            while queue_and_skips(&mutex).0 < 2 {
+                thread::yield_now();
+            }
+            TicketMutexGuard::bump(&mut guard);
+            guard.push("after");
+            drop(guard);
+        });
+        let skips = queue_and_skips(&mutex).1;
+        let order = mutex.into_inner();
+        if skips == 0 {
+            assert_eq!(order, ["before", "waiter", "after"]);
+        } else {
+            assert_eq!(order, ["before", "after", "waiter"], "the waiter was passed over");
+        }
+    }
+
+    /// Timed locking (`RawMutexTimed`, which needs `std` for `Instant`).
+    #[cfg(feature = "std")]
+    mod timed {
+        use super::*;
+        use acqrel::lock_api::RawMutexTimed;
+        use std::time::{Duration, Instant};
+
+        /// A timeout for attempts on a held lock: they must return `None` after it.
+        const SHORT: Duration = Duration::from_millis(10);
+
+        /// Timed attempts on a free lock succeed (also with a deadline already
+        /// past: one attempt is always made, and with a timeout too long for an
+        /// `Instant`); on a lock held here or on another thread they time out,
+        /// and they leave nothing behind: `try_lock` works after the release.
+        fn timed_attempts_fail_only_while_the_lock_is_held<R>()
+        where
+            R: RawMutexTimed<Duration = Duration, Instant = Instant> + Sync,
+        {
+            let mutex = Mutex::<R, u32>::new(0);
+            *mutex.try_lock_for(SHORT).expect("free") += 1;
+            *mutex.try_lock_until(Instant::now() + SHORT).expect("free") += 1;
+            *mutex.try_lock_until(Instant::now()).expect("free, deadline past") += 1;
+            *mutex.try_lock_for(Duration::MAX).expect("free, no deadline") += 1;
+
+            let guard = mutex.lock();
+            assert!(mutex.try_lock_for(SHORT).is_none());
+            assert!(mutex.try_lock_until(Instant::now() + SHORT).is_none());
+            assert!(mutex.try_lock_for(Duration::ZERO).is_none());
+            thread::scope(|s| {
+                s.spawn(|| {
+                    assert!(mutex.try_lock_for(SHORT).is_none());
+                    assert!(mutex.try_lock_until(Instant::now() + SHORT).is_none());
+                });
+            });
+            drop(guard);
+            assert_eq!(*mutex.try_lock().expect("the timed-out attempts left no trace"), 4);
+        }
+
+        #[test]
+        fn timed_lock_times_out_only_while_held() {
+            timed_attempts_fail_only_while_the_lock_is_held::<RawSpinLock>();
+            timed_attempts_fail_only_while_the_lock_is_held::<RawTicketLock>();
+        }
+
+        /// The ticket lock's timed attempt never draws a ticket: after one that
+        /// timed out, only the holder is counted, nobody was passed over, and the
+        /// lock is free (not offered to an abandoned ticket) once released.
+        #[test]
+        fn timed_ticket_attempt_never_draws_a_ticket() {
+            let raw = RawTicketLock::new();
+            raw.lock();
+            assert!(!RawMutexTimed::try_lock_for(&raw, SHORT));
+            assert!(!RawMutexTimed::try_lock_until(&raw, Instant::now() + SHORT));
+            assert_eq!((raw.queue_len(), raw.skips()), (1, 0));
+            // SAFETY: taken by `lock` above, on this thread.
+            unsafe { raw.unlock() };
+            assert!(!raw.is_locked(), "no ticket left behind");
+            assert!(raw.try_lock());
+            // SAFETY: taken by the successful `try_lock`.
+            unsafe { raw.unlock() };
+        }
+
+        /// A timed attempt that starts while another thread holds the lock gets
+        /// it once that thread releases (long before the deadline), and sees
+        /// what the holder wrote.
+        fn timed_attempt_takes_the_lock_released_by_another_thread<R>()
+        where
+            R: RawMutexTimed<Duration = Duration, Instant = Instant> + Sync,
+        {
+            let mutex = Mutex::<R, u32>::new(0);
+            let (queued, waiting) = std::sync::mpsc::channel();
+            let mut guard = mutex.lock();
+            thread::scope(|s| {
+                s.spawn(|| {
+                    assert!(mutex.try_lock().is_none());
+                    queued.send(()).unwrap();
+                    let mut value =
+                        mutex.try_lock_for(Duration::from_secs(60)).expect("released before that");
+                    assert_eq!(*value, 1, "the holder's write is visible");
+                    *value += 1;
+                });
+                waiting.recv().unwrap();
+                *guard += 1;
+                drop(guard);
+            });
+            assert_eq!(mutex.into_inner(), 2);
+        }
+
+        #[test]
+        fn timed_lock_waits_for_a_release_on_another_thread() {
+            timed_attempt_takes_the_lock_released_by_another_thread::<RawSpinLock>();
+            timed_attempt_takes_the_lock_released_by_another_thread::<RawTicketLock>();
+        }
+
+        /// Threads that mix `lock` and `try_lock_for` exclude each other: every
+        /// section that ran (all plain ones, the timed ones that succeeded)
+        /// counts once and sees the fields equal.
+        fn timed_and_plain_sections_exclude<R>()
+        where
+            R: RawMutexTimed<Duration = Duration, Instant = Instant> + Sync,
+        {
+            let per_thread = scaled(20_000);
+            let mutex = Mutex::<R, Pair>::new(Pair::default());
+            let sections = AtomicUsize::new(0);
+            thread::scope(|s| {
+                for t in 0..4 {
+                    let (mutex, sections) = (&mutex, &sections);
+                    s.spawn(move || {
+                        for i in 0..per_thread {
+                            let guard = if (t + i) % 2 == 0 {
+                                Some(mutex.lock())
+                            } else {
+                                mutex.try_lock_for(Duration::from_micros(50))
+                            };
+                            if let Some(mut p) = guard {
+                                assert_eq!(p.a, p.b);
+                                p.a += 1;
+                                p.b += 1;
+                                sections.fetch_add(1, SeqCst);
+                            }
+                        }
+                    });
+                }
+            });
+            let pair = mutex.into_inner();
+            let ran = sections.into_inner() as u64;
+            assert!(ran >= 2 * per_thread as u64, "every plain `lock` ran");
+            assert_eq!((pair.a, pair.b), (ran, ran));
+        }
+
+        #[test]
+        fn timed_and_plain_sections_exclude_each_other() {
+            timed_and_plain_sections_exclude::<RawSpinLock>();
+            timed_and_plain_sections_exclude::<RawTicketLock>();
+        }
     }
 }
