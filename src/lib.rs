@@ -54,6 +54,8 @@ extern crate alloc;
 mod loom;
 #[cfg(acqrel_mutate)]
 mod mutate;
+#[cfg(feature = "std")]
+mod patience;
 
 pub mod counter;
 pub mod disruptor;

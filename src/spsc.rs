@@ -146,9 +146,9 @@ use core::ptr::NonNull;
 use crossbeam_utils::CachePadded;
 
 #[cfg(feature = "std")]
-use crate::loom::Backoff;
-#[cfg(feature = "std")]
 use crate::loom::atomic::{Ordering::SeqCst, fence};
+#[cfg(feature = "std")]
+use crate::patience::Patience;
 // The blocking layer's mutex and condition variable come through the switch
 // module (loom's under `--cfg loom`); clippy sees through the re-export.
 #[cfg(feature = "std")]
@@ -1669,18 +1669,6 @@ impl Shared {
     }
 }
 
-/// Whether a blocking call should retry once more before parking: a few
-/// spins and yields normally; never under loom, whose models must reach the
-/// park path (the spinning is a speed heuristic, not part of the proof).
-#[cfg(feature = "std")]
-fn spin_before_parking(backoff: &Backoff) -> bool {
-    if cfg!(loom) || backoff.is_completed() {
-        return false;
-    }
-    backoff.snooze();
-    true
-}
-
 /// A deadline `timeout` from now; none (wait without limit) if it is too far
 /// to represent.
 #[cfg(feature = "std")]
@@ -1691,8 +1679,10 @@ fn deadline(timeout: Duration) -> Option<Instant> {
 /// Blocking operations (`std`, [`Blocking`] mode: [`bounded_blocking`],
 /// [`Queue::split_blocking`]).
 ///
-/// A blocking call retries for a moment (spinning, then yielding the
-/// processor) before it parks the thread on the ring's condition variable.
+/// A blocking call keeps polling for up to about 100 µs (spinning, then
+/// yielding the processor) before it parks the thread on the ring's
+/// condition variable, so that two threads streaming through the queue do
+/// not put each other to sleep in turn.
 /// It is woken by every call of the other handle that can end its wait —
 /// each item published and each slot freed, by blocking and non-blocking
 /// calls alike — and by the other handle's drop ([SPSC-I5], [SPSC-S9]).
@@ -1825,7 +1815,7 @@ impl<T, S: Storage> Producer<T, S, Blocking> {
     /// Returns once a slot is free (`Ok`), the consumer is gone, or
     /// `deadline` passed (`Full`).
     fn wait_for_room(&mut self, deadline: Option<Instant>) -> Result<(), PushError<()>> {
-        let backoff = Backoff::new();
+        let mut patience = Patience::new();
         loop {
             if self.is_abandoned() {
                 return Err(PushError::Abandoned(()));
@@ -1833,7 +1823,7 @@ impl<T, S: Storage> Producer<T, S, Blocking> {
             if self.cached_free() > 0 || self.refresh_free() > 0 {
                 return Ok(());
             }
-            if spin_before_parking(&backoff) {
+            if patience.poll_again() {
                 continue;
             }
             let ring = self.ring;
@@ -1922,14 +1912,14 @@ impl<T, S: Storage> Consumer<T, S, Blocking> {
     /// Returns once an item is readable (`Ok`), the queue is empty with the
     /// producer gone, or `deadline` passed (`Empty`).
     fn wait_for_items(&mut self, deadline: Option<Instant>) -> Result<(), PopError> {
-        let backoff = Backoff::new();
+        let mut patience = Patience::new();
         loop {
             match self.available(1) {
                 Ok(_) => return Ok(()),
                 Err(PopError::Abandoned) => return Err(PopError::Abandoned),
                 Err(PopError::Empty) => {}
             }
-            if spin_before_parking(&backoff) {
+            if patience.poll_again() {
                 continue;
             }
             let ring = self.ring;

@@ -47,6 +47,7 @@ use crate::loom::atomic::Ordering::{Relaxed, SeqCst};
 use crate::loom::atomic::fence;
 #[allow(clippy::disallowed_types)] // the switch module's (loom-checked) Mutex and Condvar
 use crate::loom::sync::{Arc, Condvar, Mutex};
+use crate::patience::Patience;
 use core::fmt;
 use std::boxed::Box;
 use std::time::{Duration, Instant};
@@ -534,21 +535,14 @@ impl WaitStrategy for Sleeping {
     }
 }
 
-/// How many times [`Blocking`] polls before it goes to sleep. None under
-/// loom: the polls only precede the sleep protocol, which the loom model
-/// must explore without the extra scheduling points they add.
-#[cfg(not(loom))]
-const BLOCKING_SPINS: u32 = 1 << 10;
-#[cfg(loom)]
-const BLOCKING_SPINS: u32 = 0;
-
-/// Spins briefly, then sleeps on a condition variable; the producer wakes
-/// sleepers after it publishes. An idle consumer uses no CPU.
+/// Polls for up to about 100 µs (spinning, then yielding), then sleeps on a
+/// condition variable; the producer wakes sleepers after it publishes. An idle consumer uses no CPU.
 ///
 /// # Algorithm
 ///
-/// A consumer that finds nothing available after a short spin takes the mutex, counts itself in
-/// `sleepers`, issues a `SeqCst` fence, checks again, and only then waits on
+/// A consumer that finds nothing available after polling for a while (a
+/// short spin, then yields: about 100 µs in all) takes the mutex, counts
+/// itself in `sleepers`, issues a `SeqCst` fence, checks again, and only then waits on
 /// the condition variable (which releases the mutex atomically). A producer,
 /// after its `Release` publish, issues a `SeqCst` fence and reads `sleepers`;
 /// only if it is non-zero does it take the mutex and notify. The two fences
@@ -592,15 +586,18 @@ impl Blocking {
         A: Fn() -> i64,
         H: Fn() -> bool,
     {
-        // Spin briefly first: an event that is about to arrive costs neither
-        // side a sleep and a wake-up.
-        #[cfg_attr(loom, allow(clippy::reversed_empty_ranges))]
-        for _ in 0..BLOCKING_SPINS {
+        // Poll for a while first (spinning, then yielding): an event that is
+        // about to arrive costs neither side a sleep and a wake-up.
+        let mut patience = Patience::new();
+        loop {
             let seen = available();
             if seen >= sequence || alerted() {
                 return Ok(seen);
             }
-            crate::loom::spin_loop();
+            if deadline.is_some_and(|deadline| Instant::now() >= deadline) || !patience.poll_again()
+            {
+                break;
+            }
         }
         loop {
             let seen = available();
