@@ -271,7 +271,6 @@ fn read_chunk_commit_wakes_a_parked_write_chunk() {
                     chunk.commit_all();
                     break;
                 }
-                drop(chunk);
                 thread::yield_now();
             }
             c
