@@ -35,7 +35,8 @@
 //! The handles are `Send` but not `Sync`, and every method that moves items
 //! or positions takes `&mut self`: at any moment one thread pushes and one
 //! thread pops, which is what lets the queue work without read-modify-write
-//! instructions ([SPSC-I1]).
+//! instructions ([SPSC-I1]). The observers (`capacity`, `slots`, `len`,
+//! `is_empty`, `is_full`, `is_abandoned`) take `&self`.
 //!
 //! ```compile_fail
 //! // A producer cannot be shared between threads (it is not `Sync`):
@@ -139,6 +140,7 @@
 use crate::loom::UnsafeCell;
 use crate::loom::atomic::AtomicUsize;
 use crate::loom::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use core::cell::Cell;
 use core::fmt;
 use core::marker::PhantomData;
 use core::mem::MaybeUninit;
@@ -632,7 +634,7 @@ pub struct Consumer<T, S: Storage = Heap, M: Mode = Polling> {
     /// have published yet: true from `ReadChunk::into_iter` to the
     /// iterator's drop, and for good if the iterator is leaked, until the
     /// consumer next finds the queue empty ([SPSC-S1]).
-    head_unpublished: bool,
+    head_unpublished: Cell<bool>,
     _storage: PhantomData<(S, M, T)>,
 }
 
@@ -736,19 +738,41 @@ impl<T, S: Storage, M: Mode> Producer<T, S, M> {
 
     /// Free slots: how many items could be pushed now.
     ///
-    /// Reloads the consumer's position. The consumer may free more slots at
+    /// Reads the consumer's position. The consumer may free more slots at
     /// any moment, never fewer: the result is a lower bound that stays true
-    /// until this producer pushes.
+    /// until this producer pushes. An observer: it takes `&self`, and a
+    /// following `push` reads the position again itself.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut producer, mut consumer) = acqrel::spsc::bounded(4);
+    /// producer.push_slice(&[1, 2, 3]);
+    /// assert_eq!(producer.slots(), 1);
+    /// consumer.pop().unwrap();
+    /// assert_eq!(producer.slots(), 2);
+    /// ```
     #[inline]
-    pub fn slots(&mut self) -> usize {
-        self.refresh_free()
+    pub fn slots(&self) -> usize {
+        // ORDERING: [SPSC-O11] Relaxed — a count for the caller: no slot is written on its strength.
+        let head = self.ring.shared().head.load(Relaxed);
+        self.ring.distance(self.tail, self.ring.advance(head, self.ring.capacity))
     }
 
     /// Whether the queue is full (no slot is free). May turn false at any
     /// moment as the consumer pops.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut producer, _consumer) = acqrel::spsc::bounded(1);
+    /// assert!(!producer.is_full());
+    /// producer.push(1).unwrap();
+    /// assert!(producer.is_full());
+    /// ```
     #[inline]
-    pub fn is_full(&mut self) -> bool {
-        self.cached_free() == 0 && self.refresh_free() == 0
+    pub fn is_full(&self) -> bool {
+        self.cached_free() == 0 && self.slots() == 0
     }
 
     /// Whether the consumer has been dropped. Once true, stays true.
@@ -837,7 +861,13 @@ impl<T: Copy, S: Storage, M: Mode> Producer<T, S, M> {
 
 impl<T, S: Storage, M: Mode> Consumer<T, S, M> {
     fn new(ring: Ring<T>, head: usize, tail: usize) -> Self {
-        Self { ring, head, tail_cache: tail, head_unpublished: false, _storage: PhantomData }
+        Self {
+            ring,
+            head,
+            tail_cache: tail,
+            head_unpublished: Cell::new(false),
+            _storage: PhantomData,
+        }
     }
 
     /// The number of items the queue can hold.
@@ -901,19 +931,19 @@ impl<T, S: Storage, M: Mode> Consumer<T, S, M> {
     /// the leaked chunk are free again. Never called with `sleep` held (`park` re-checks with
     /// `refresh_len`, which does not come here).
     #[inline(always)]
-    fn publish_leaked_head(&mut self) {
-        if self.head_unpublished {
+    fn publish_leaked_head(&self) {
+        if self.head_unpublished.get() {
             self.publish_leaked_head_slow();
         }
     }
 
     #[cold]
     #[inline(never)]
-    fn publish_leaked_head_slow(&mut self) {
+    fn publish_leaked_head_slow(&self) {
         // SAFE-CODE: [SPSC-S1] a leaked chunk iterator never published the head it moved
         // on; without this, a ring it covered whole would look full to the producer and
         // empty to us for as long as we only poll.
-        self.head_unpublished = false;
+        self.head_unpublished.set(false);
         self.store_head();
     }
 
@@ -995,12 +1025,24 @@ impl<T, S: Storage, M: Mode> Consumer<T, S, M> {
 
     /// Readable items: how many could be popped now.
     ///
-    /// Reloads the producer's position. The producer may add more at any
+    /// Reads the producer's position. The producer may add more at any
     /// moment, never fewer: a lower bound that stays true until this consumer
-    /// pops.
+    /// pops. An observer: it takes `&self`, and a following `pop` reads the
+    /// position again itself.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut producer, consumer) = acqrel::spsc::bounded(4);
+    /// assert_eq!(consumer.slots(), 0);
+    /// producer.push_slice(&[1, 2]);
+    /// assert_eq!(consumer.slots(), 2);
+    /// ```
     #[inline]
-    pub fn slots(&mut self) -> usize {
-        let len = self.refresh_len();
+    pub fn slots(&self) -> usize {
+        // ORDERING: [SPSC-O11] Relaxed — a count for the caller: no slot is read on its strength.
+        let tail = self.ring.shared().tail.load(Relaxed);
+        let len = self.ring.distance(self.head, tail);
         if len == 0 {
             self.publish_leaked_head();
         }
@@ -1008,15 +1050,32 @@ impl<T, S: Storage, M: Mode> Consumer<T, S, M> {
     }
 
     /// The same as [`slots`](Consumer::slots): the number of queued items.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut producer, consumer) = acqrel::spsc::bounded(2);
+    /// producer.push('a').unwrap();
+    /// assert_eq!(consumer.len(), 1);
+    /// ```
     #[inline]
-    pub fn len(&mut self) -> usize {
+    pub fn len(&self) -> usize {
         self.slots()
     }
 
     /// Whether the queue is empty. May turn false at any moment as the
     /// producer pushes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut producer, consumer) = acqrel::spsc::bounded(2);
+    /// assert!(consumer.is_empty());
+    /// producer.push('a').unwrap();
+    /// assert!(!consumer.is_empty());
+    /// ```
     #[inline]
-    pub fn is_empty(&mut self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.cached_len() == 0 && self.slots() == 0
     }
 
@@ -1441,7 +1500,7 @@ impl<'c, T, S: Storage, M: Mode> ReadChunk<'c, T, S, M> {
                     self.drop_next();
                 }
                 self.consumer.store_head();
-                self.consumer.head_unpublished = false;
+                self.consumer.head_unpublished.set(false);
             }
         }
         let mut finish = Finish { consumer: self.consumer, left: n };
@@ -1493,8 +1552,8 @@ impl<'c, T, S: Storage, M: Mode> IntoIterator for ReadChunk<'c, T, S, M> {
         // should the iterator be leaked, its items are leaked too, never read
         // twice ([SPSC-I4]). Its drop puts the head right after the items it yielded.
         self.consumer.head = ring.advance(head, self.len);
-        let was_unpublished = self.consumer.head_unpublished;
-        self.consumer.head_unpublished = was_unpublished || self.len > 0;
+        let was_unpublished = self.consumer.head_unpublished.get();
+        self.consumer.head_unpublished.set(was_unpublished || self.len > 0);
         ReadChunkIter {
             consumer: self.consumer,
             head,
@@ -1585,9 +1644,9 @@ impl<T, S: Storage, M: Mode> Drop for ReadChunkIter<'_, T, S, M> {
         self.consumer.head = self.consumer.ring.advance(self.head, self.taken);
         if self.taken > 0 {
             self.consumer.store_head();
-            self.consumer.head_unpublished = false;
+            self.consumer.head_unpublished.set(false);
         } else {
-            self.consumer.head_unpublished = self.was_unpublished;
+            self.consumer.head_unpublished.set(self.was_unpublished);
         }
     }
 }

@@ -1766,3 +1766,40 @@ fn both_ends_dropped_on_two_threads_at_once() {
         assert_eq!(counter.alive(), 0, "round {round}");
     }
 }
+
+/// [SPSC-O11]: the observers work through shared references, count what is
+/// queued, and a positive count is honoured by the next pop; a consumer's
+/// observer also publishes a head a leaked chunk iterator moved on.
+#[test]
+fn observers_take_shared_references() {
+    fn counts<M: spsc::Mode>(
+        p: &spsc::Producer<u32, Heap, M>,
+        c: &spsc::Consumer<u32, Heap, M>,
+    ) -> (usize, usize, bool, bool) {
+        (p.slots(), c.len(), p.is_full(), c.is_empty())
+    }
+    let (mut p, mut c) = spsc::bounded::<u32>(3);
+    assert_eq!(counts(&p, &c), (3, 0, false, true));
+    p.push(1).unwrap();
+    assert_eq!(counts(&p, &c), (2, 1, false, false));
+    assert_eq!(p.push_slice(&[2, 3]), 2);
+    assert_eq!(counts(&p, &c), (0, 3, true, false));
+    assert!(!c.is_empty());
+    assert_eq!(c.pop(), Ok(1));
+    assert_eq!(counts(&p, &c), (1, 2, false, false));
+
+    // A leaked iterator over both items: the consumer's own count sees the
+    // queue empty and publishes its head, so the producer sees the slots free.
+    let mut it = c.pop_iter();
+    assert_eq!(it.next(), Some(2));
+    mem::forget(it);
+    assert_eq!(p.slots(), 1, "the leaked iterator's head is not published yet");
+    assert_eq!(c.len(), 0);
+    assert_eq!(p.slots(), 3);
+    assert!(c.is_empty() && !p.is_full());
+
+    // Blocking mode: the same observers.
+    let (mut p, c) = spsc::bounded_blocking::<u32>(1);
+    p.push(9).unwrap();
+    assert_eq!(counts(&p, &c), (0, 1, true, false));
+}
