@@ -857,6 +857,50 @@ impl<T: Copy, S: Storage, M: Mode> Producer<T, S, M> {
         unsafe { chunk.commit(n) };
         n
     }
+
+    /// Copies all of `items`, in order, publishing them at once — or, if
+    /// fewer slots than `items.len()` are free, nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`PushError::Full`] when they do not all fit now (nothing is pushed);
+    /// [`PushError::Abandoned`] when they do not fit and the consumer is
+    /// gone, so they never will.
+    ///
+    /// # Panics
+    ///
+    /// If `items` is longer than the queue's capacity: it could never fit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::spsc::{self, PushError};
+    ///
+    /// let (mut producer, mut consumer) = spsc::bounded::<u8>(4);
+    /// assert_eq!(producer.push_exact(b"abc"), Ok(()));
+    /// assert_eq!(producer.push_exact(b"de"), Err(PushError::Full(()))); // one slot free
+    /// assert_eq!(consumer.len(), 3); // nothing of "de" was pushed
+    /// ```
+    pub fn push_exact(&mut self, items: &[T]) -> Result<(), PushError<()>> {
+        assert!(
+            items.len() <= self.capacity(),
+            "push_exact of {} items into an SPSC queue of capacity {}: they can never fit",
+            items.len(),
+            self.capacity()
+        );
+        let mut chunk = self.write_chunk(items.len());
+        if chunk.len < items.len() {
+            return Err(if self.is_abandoned() {
+                PushError::Abandoned(())
+            } else {
+                PushError::Full(())
+            });
+        }
+        chunk.copy_from(items);
+        // SAFETY: [SPSC-I2] `copy_from` initialised all `items.len()` slots of the chunk.
+        unsafe { chunk.commit(items.len()) };
+        Ok(())
+    }
 }
 
 impl<T, S: Storage, M: Mode> Consumer<T, S, M> {
@@ -1143,6 +1187,56 @@ impl<T: Copy, S: Storage, M: Mode> Consumer<T, S, M> {
         chunk.commit_all();
         n
     }
+
+    /// Fills all of `out` with the oldest items and removes them — or, if
+    /// fewer than `out.len()` are readable, removes nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`PopError::Empty`] when fewer items are queued (nothing is
+    /// removed); [`PopError::Abandoned`] when fewer are queued and the
+    /// producer is gone, so no more will come.
+    ///
+    /// # Panics
+    ///
+    /// If `out` is longer than the queue's capacity: it could never be
+    /// filled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::spsc::{self, PopError};
+    ///
+    /// let (mut producer, mut consumer) = spsc::bounded::<u8>(4);
+    /// producer.push_slice(b"abc");
+    /// let mut pair = [0; 2];
+    /// assert_eq!(consumer.pop_exact(&mut pair), Ok(()));
+    /// assert_eq!(&pair, b"ab");
+    /// assert_eq!(consumer.pop_exact(&mut pair), Err(PopError::Empty)); // only "c" is left
+    /// assert_eq!(consumer.pop(), Ok(b'c'));
+    /// ```
+    pub fn pop_exact(&mut self, out: &mut [T]) -> Result<(), PopError> {
+        assert!(
+            out.len() <= self.capacity(),
+            "pop_exact of {} items from an SPSC queue of capacity {}: it can never hold them",
+            out.len(),
+            self.capacity()
+        );
+        if self.read_chunk(out.len()).len < out.len() {
+            if !self.is_abandoned() {
+                return Err(PopError::Empty);
+            }
+            // Abandoned: the producer's last push happens-before the flag we
+            // acquired ([SPSC-O6]), so this look is final.
+            if self.read_chunk(out.len()).len < out.len() {
+                return Err(PopError::Abandoned);
+            }
+        }
+        let chunk = self.read_chunk(out.len());
+        chunk.copy_to(out);
+        chunk.commit_all();
+        Ok(())
+    }
 }
 
 /// Which handle is leaving: its `GONE` and `DONE` bits, and the other
@@ -1388,6 +1482,62 @@ impl<T, S: Storage, M: Mode> WriteChunk<'_, T, S, M> {
             // SAFETY: [SPSC-I2] a free slot of the chunk, owned by the producer.
             self.producer.ring.slot(pos).with_mut(|p| unsafe { (*p).write(*item) });
         }
+    }
+}
+
+// Not under loom: its slot cells hand out no slices (as for `as_mut_slices`).
+#[cfg(not(loom))]
+impl<T: Copy + Default, S: Storage, M: Mode> WriteChunk<'_, T, S, M> {
+    /// Writes the chunk in place without `unsafe`: every slot is first set
+    /// to `T::default()`, `fill` gets them as two slices (in queue order:
+    /// the first, then the second, which is empty unless the chunk wraps
+    /// around the end of the ring) and returns how many slots, from the
+    /// start, it wants published; those are published at once. Returns that
+    /// number.
+    ///
+    /// If `fill` panics, nothing is published.
+    ///
+    /// # Panics
+    ///
+    /// If `fill` returns more than the chunk's length (nothing is published
+    /// then).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // An audio callback rendering straight into the queue.
+    /// let (mut producer, mut consumer) = acqrel::spsc::bounded::<f32>(256);
+    /// let mut phase = 0.0f32;
+    /// let written = producer.write_chunk(128).fill_in_place(|first, second| {
+    ///     for sample in first.iter_mut().chain(second.iter_mut()) {
+    ///         *sample = phase.sin();
+    ///         phase += 0.1;
+    ///     }
+    ///     first.len() + second.len()
+    /// });
+    /// assert_eq!(written, 128);
+    /// assert_eq!(consumer.len(), 128);
+    /// ```
+    pub fn fill_in_place(mut self, fill: impl FnOnce(&mut [T], &mut [T]) -> usize) -> usize {
+        let len = self.len;
+        let (first, second) = self.as_mut_slices();
+        for slot in first.iter_mut().chain(second.iter_mut()) {
+            slot.write(T::default());
+        }
+        // SAFETY: [SPSC-I2] every slot of both slices was initialised just above, and
+        // `MaybeUninit<T>` has `T`'s layout; the slices stay borrowed from this chunk.
+        let (first, second) = unsafe {
+            (
+                &mut *(core::ptr::from_mut(first) as *mut [T]),
+                &mut *(core::ptr::from_mut(second) as *mut [T]),
+            )
+        };
+        // SAFE-CODE: [SPSC-S10] the count is the user's answer: checked, never trusted.
+        let n = fill(first, second);
+        assert!(n <= len, "fill_in_place: `fill` reported {n} slots written in a chunk of {len}");
+        // SAFETY: [SPSC-I2] all `len` slots hold initialised values and `n <= len`.
+        unsafe { self.commit(n) };
+        n
     }
 }
 
@@ -1725,6 +1875,118 @@ impl Shared {
         self.state.fetch_and(!waiting, Relaxed);
         drop(guard);
         result
+    }
+}
+
+/// Bytes in, as a non-blocking writer: a write copies as many bytes as fit
+/// and fails with [`WouldBlock`](std::io::ErrorKind::WouldBlock) when none
+/// do, and with [`BrokenPipe`](std::io::ErrorKind::BrokenPipe) once the
+/// consumer is gone (checked first: no byte is written for nobody). `flush`
+/// has nothing to do: every write is published when it returns.
+///
+/// # Examples
+///
+/// ```
+/// use std::io::{Read, Write};
+///
+/// let (mut producer, mut consumer) = acqrel::spsc::bounded::<u8>(8);
+/// write!(producer, "{}-{}", 4, 2).unwrap();
+/// let mut text = String::new();
+/// drop(producer); // end of stream
+/// consumer.read_to_string(&mut text).unwrap();
+/// assert_eq!(text, "4-2");
+/// ```
+#[cfg(feature = "std")]
+impl<S: Storage> std::io::Write for Producer<u8, S, Polling> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.is_abandoned() {
+            return Err(std::io::ErrorKind::BrokenPipe.into());
+        }
+        match self.push_slice(buf) {
+            0 if !buf.is_empty() => Err(std::io::ErrorKind::WouldBlock.into()),
+            n => Ok(n),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Bytes in, as a blocking writer: a write parks until at least one byte
+/// fits, then copies as many as fit; it fails with
+/// [`BrokenPipe`](std::io::ErrorKind::BrokenPipe) once the consumer is gone.
+///
+/// # Examples
+///
+/// ```
+/// use std::io::{BufRead, BufReader, Write};
+///
+/// let (mut producer, consumer) = acqrel::spsc::bounded_blocking::<u8>(4);
+/// let reader = std::thread::spawn(move || {
+///     BufReader::new(consumer).lines().map(Result::unwrap).collect::<Vec<_>>()
+/// });
+/// writeln!(producer, "first line, longer than the queue").unwrap();
+/// writeln!(producer, "second").unwrap();
+/// drop(producer);
+/// assert_eq!(reader.join().unwrap(), ["first line, longer than the queue", "second"]);
+/// ```
+#[cfg(feature = "std")]
+impl<S: Storage> std::io::Write for Producer<u8, S, Blocking> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut chunk = self
+            .write_chunk_blocking(buf.len())
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))?;
+        let n = chunk.len;
+        chunk.copy_from(&buf[..n]);
+        // SAFETY: [SPSC-I2] `copy_from` initialised all `n` slots of the chunk.
+        unsafe { chunk.commit(n) };
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Bytes out, as a non-blocking reader: a read copies as many bytes as are
+/// queued and fit, returns `Ok(0)` (end of stream) once the queue is empty
+/// and the producer gone, and fails with
+/// [`WouldBlock`](std::io::ErrorKind::WouldBlock) when it is empty but the
+/// producer may still write.
+#[cfg(feature = "std")]
+impl<S: Storage> std::io::Read for Consumer<u8, S, Polling> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.pop_slice(buf) {
+            0 if !buf.is_empty() => {
+                if !self.is_abandoned() {
+                    return Err(std::io::ErrorKind::WouldBlock.into());
+                }
+                // Abandoned: every byte the producer wrote is visible now
+                // ([SPSC-O6]); zero from here on is the end of the stream.
+                Ok(self.pop_slice(buf))
+            }
+            n => Ok(n),
+        }
+    }
+}
+
+/// Bytes out, as a blocking reader: a read parks until at least one byte is
+/// queued, then copies as many as fit; `Ok(0)` is the end of the stream
+/// (empty, and the producer gone).
+#[cfg(feature = "std")]
+impl<S: Storage> std::io::Read for Consumer<u8, S, Blocking> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.read_chunk_blocking(buf.len()) {
+            Ok(chunk) => {
+                let n = chunk.len;
+                chunk.copy_to(&mut buf[..n]);
+                chunk.commit_all();
+                Ok(n)
+            }
+            Err(PopError::Abandoned) => Ok(0),
+            Err(PopError::Empty) => unreachable!("a wait without a deadline does not time out"),
+        }
     }
 }
 

@@ -1803,3 +1803,131 @@ fn observers_take_shared_references() {
     p.push(9).unwrap();
     assert_eq!(counts(&p, &c), (0, 1, true, false));
 }
+
+/// [SPSC-S10]: `fill_in_place` publishes what the closure reports, checks the
+/// report, publishes nothing when the closure panics or lies, and lets the
+/// closure pop through the consumer.
+#[test]
+fn fill_in_place_trusts_nothing_of_the_closure() {
+    let (mut p, mut c) = spsc::bounded::<u32>(4);
+    // Wrap the ring so the chunk comes in two slices.
+    assert_eq!(p.push_slice(&[1, 2, 3]), 3);
+    assert_eq!(c.pop_slice(&mut [0; 3]), 3);
+    let n = p.write_chunk(4).fill_in_place(|a, b| {
+        assert_eq!((a.len(), b.len()), (1, 3));
+        assert!(a.iter().chain(b.iter()).all(|&v| v == 0), "slots start as T::default()");
+        a[0] = 10;
+        b[0] = 11;
+        2
+    });
+    assert_eq!(n, 2);
+    assert_eq!(c.pop_iter().collect::<Vec<_>>(), [10, 11]);
+
+    // A count beyond the chunk: a panic, and nothing published.
+    let lie = catch_unwind(AssertUnwindSafe(|| p.write_chunk(2).fill_in_place(|_, _| 3)));
+    assert!(lie.is_err());
+    assert!(c.is_empty());
+    // A panicking closure: nothing published.
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        p.write_chunk(2).fill_in_place(|a, _| {
+            a[0] = 7;
+            panic!("render failed")
+        })
+    }));
+    assert!(panicked.is_err());
+    assert!(c.is_empty());
+    // Fewer than written: only the reported prefix goes out.
+    assert_eq!(
+        p.write_chunk(3).fill_in_place(|a, b| {
+            for (v, x) in a.iter_mut().chain(b.iter_mut()).zip(20..) {
+                *v = x;
+            }
+            1
+        }),
+        1
+    );
+    assert_eq!(c.pop_iter().collect::<Vec<_>>(), [20]);
+    // Re-entry through the consumer: it sees what was published before.
+    p.push(30).unwrap();
+    assert_eq!(
+        p.write_chunk(1).fill_in_place(|a, _| {
+            assert_eq!(c.pop(), Ok(30));
+            assert_eq!(c.pop(), Err(PopError::Empty));
+            a[0] = 31;
+            1
+        }),
+        1
+    );
+    assert_eq!(c.pop(), Ok(31));
+}
+
+/// All-or-nothing slices: a push or pop that does not fit moves nothing;
+/// over-long slices panic; the errors tell full/empty from abandoned.
+#[test]
+fn exact_slices_move_all_or_nothing() {
+    let (mut p, mut c) = spsc::bounded::<u8>(4);
+    assert_eq!(p.push_exact(b"abc"), Ok(()));
+    assert_eq!(p.push_exact(b"de"), Err(PushError::Full(())));
+    assert_eq!(c.len(), 3);
+    let mut two = [0; 2];
+    assert_eq!(c.pop_exact(&mut two), Ok(()));
+    assert_eq!(&two, b"ab");
+    assert_eq!(c.pop_exact(&mut two), Err(PopError::Empty));
+    assert_eq!(c.len(), 1);
+    assert_eq!(p.push_exact(b"de"), Ok(())); // wraps around the end of the ring
+    assert_eq!(c.pop_exact(&mut [0; 3]), Ok(()));
+    assert!(catch_unwind(AssertUnwindSafe(|| p.push_exact(b"12345"))).is_err());
+    assert!(catch_unwind(AssertUnwindSafe(|| c.pop_exact(&mut [0; 5]))).is_err());
+    assert_eq!(p.push_exact(b"xy"), Ok(()));
+    drop(p);
+    let mut three = [0; 3];
+    assert_eq!(c.pop_exact(&mut three), Err(PopError::Abandoned));
+    assert_eq!(c.pop_exact(&mut two), Ok(()));
+    assert_eq!(&two, b"xy");
+    let (mut p, c) = spsc::bounded::<u8>(2);
+    p.push(1).unwrap();
+    drop(c);
+    assert_eq!(p.push_exact(b"ab"), Err(PushError::Abandoned(())));
+}
+
+/// `std::io` on byte queues: non-blocking `WouldBlock`, end of stream,
+/// `BrokenPipe`; the blocking forms stream more than the capacity.
+#[test]
+fn byte_queues_are_readers_and_writers() {
+    use std::io::{ErrorKind, Read, Write};
+    let (mut p, mut c) = spsc::bounded::<u8>(4);
+    let mut buf = [0; 8];
+    assert_eq!(c.read(&mut buf).unwrap_err().kind(), ErrorKind::WouldBlock);
+    assert_eq!(p.write(b"hello").unwrap(), 4);
+    assert_eq!(p.write(b"o").unwrap_err().kind(), ErrorKind::WouldBlock);
+    assert_eq!(p.write(b"").unwrap(), 0);
+    p.flush().unwrap();
+    assert_eq!(c.read(&mut buf).unwrap(), 4);
+    assert_eq!(&buf[..4], b"hell");
+    p.write_all(b"o!").unwrap();
+    drop(p);
+    let mut rest = Vec::new();
+    c.read_to_end(&mut rest).unwrap();
+    assert_eq!(rest, b"o!");
+    assert_eq!(c.read(&mut buf).unwrap(), 0, "end of stream");
+    let (mut p, c) = spsc::bounded::<u8>(4);
+    drop(c);
+    assert_eq!(p.write(b"x").unwrap_err().kind(), ErrorKind::BrokenPipe);
+
+    // Blocking: a stream of scaled() bytes through 4 slots, byte for byte.
+    let n = scaled(100_000).max(64);
+    let (mut p, mut c) = spsc::bounded_blocking::<u8>(4);
+    let reader = thread::spawn(move || {
+        let mut got = Vec::new();
+        c.read_to_end(&mut got).unwrap();
+        got
+    });
+    let data: Vec<u8> = (0..n).map(|i| (i * 7 % 251) as u8).collect();
+    p.write_all(&data).unwrap();
+    drop(p);
+    assert_eq!(reader.join().unwrap(), data);
+    let (mut p, c) = spsc::bounded_blocking::<u8>(1);
+    p.write_all(b"a").unwrap();
+    drop(c);
+    assert_eq!(p.write(b"b").unwrap_err().kind(), ErrorKind::BrokenPipe);
+}
