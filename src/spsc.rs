@@ -138,8 +138,8 @@
 //! and frees the ring ([SPSC-I3]).
 
 use crate::loom::UnsafeCell;
-use crate::loom::atomic::AtomicUsize;
 use crate::loom::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use crate::loom::atomic::{AtomicBool, AtomicUsize};
 use core::cell::Cell;
 use core::fmt;
 use core::marker::PhantomData;
@@ -2307,35 +2307,36 @@ impl<T, S: Storage> Consumer<T, S, Blocking> {
 /// ```
 pub struct Queue<T, const N: usize> {
     shared: Shared,
+    /// Set by the one [`split_static`](Queue::split_static) that succeeds.
+    claimed: AtomicBool,
     slots: [Slot<T>; N],
 }
 
 impl<T, const N: usize> Queue<T, N> {
-    /// Creates an empty queue.
+    /// Creates an empty queue; usable in a `const` or `static`.
     ///
-    /// # Panics
+    /// A capacity of 0 does not compile:
     ///
-    /// If `N` is 0.
+    /// ```compile_fail
+    /// let queue: acqrel::spsc::Queue<u8, 0> = acqrel::spsc::Queue::new();
+    /// ```
     #[cfg(not(loom))]
     pub const fn new() -> Self {
-        assert!(N > 0, "spsc queue capacity must be at least 1");
-        assert!(N <= usize::MAX / 2, "spsc queue capacity overflow");
+        const { assert!(N > 0, "spsc queue capacity must be at least 1") };
         Self {
             shared: Shared::new(NO_HANDLES),
+            claimed: AtomicBool::new(false),
             slots: [const { UnsafeCell::new(MaybeUninit::uninit()) }; N],
         }
     }
 
     /// Creates an empty queue.
-    ///
-    /// # Panics
-    ///
-    /// If `N` is 0.
     #[cfg(loom)]
     pub fn new() -> Self {
-        assert!(N > 0, "spsc queue capacity must be at least 1");
+        const { assert!(N > 0, "spsc queue capacity must be at least 1") };
         Self {
             shared: Shared::new(NO_HANDLES),
+            claimed: AtomicBool::new(false),
             slots: core::array::from_fn(|_| UnsafeCell::new(MaybeUninit::uninit())),
         }
     }
@@ -2391,6 +2392,94 @@ impl<T, const N: usize> Queue<T, N> {
         &mut self,
     ) -> (Producer<T, Borrowed<'_>, Blocking>, Consumer<T, Borrowed<'_>, Blocking>) {
         self.split_in()
+    }
+
+    /// The two ends of a queue that lives for the whole program (a plain
+    /// `static`, or a leaked box), once: the first call gets them, every
+    /// later call `None`. No `unsafe`, no `static mut`.
+    ///
+    /// Items left queued by the handles of an earlier
+    /// [`split`](Queue::split) are still there, unless that split's consumer
+    /// was leaked (see the type's docs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::spsc::Queue;
+    ///
+    /// static EVENTS: Queue<u32, 64> = Queue::new();
+    ///
+    /// let (mut producer, mut consumer) = EVENTS.split_static().unwrap();
+    /// assert!(EVENTS.split_static().is_none()); // only once
+    /// let t = std::thread::spawn(move || producer.push(7).unwrap());
+    /// t.join().unwrap();
+    /// assert_eq!(consumer.pop(), Ok(7));
+    /// ```
+    #[allow(clippy::type_complexity)]
+    pub fn split_static(
+        &'static self,
+    ) -> Option<(Producer<T, Borrowed<'static>>, Consumer<T, Borrowed<'static>>)> {
+        self.split_static_in()
+    }
+
+    /// As [`split_static`](Queue::split_static), in [`Blocking`] mode (`std`
+    /// only).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::spsc::Queue;
+    ///
+    /// static LINES: Queue<u8, 16> = Queue::new();
+    ///
+    /// let (mut producer, mut consumer) = LINES.split_static_blocking().unwrap();
+    /// let t = std::thread::spawn(move || (0..100).for_each(|i| producer.push_blocking(i).unwrap()));
+    /// let mut sum = 0u32;
+    /// while let Ok(i) = consumer.pop_blocking() {
+    ///     sum += u32::from(i);
+    /// }
+    /// t.join().unwrap();
+    /// assert_eq!(sum, 4950);
+    /// ```
+    #[cfg(feature = "std")]
+    #[allow(clippy::type_complexity)]
+    pub fn split_static_blocking(
+        &'static self,
+    ) -> Option<(Producer<T, Borrowed<'static>, Blocking>, Consumer<T, Borrowed<'static>, Blocking>)>
+    {
+        self.split_static_in()
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn split_static_in<M: Mode>(
+        &'static self,
+    ) -> Option<(Producer<T, Borrowed<'static>, M>, Consumer<T, Borrowed<'static>, M>)> {
+        // SAFE-CODE: [SPSC-S11] one claim ever: the queue is shared (`&'static`), so
+        // only this read-modify-write's atomicity keeps two pairs of handles apart.
+        // ORDERING: [SPSC-O12] Relaxed — uniqueness is the read-modify-write's atomicity; every earlier access to the queue happens-before us already.
+        if self.claimed.swap(true, Relaxed) {
+            return None;
+        }
+        // We hold the only claim and `&'static self` excludes any `&mut`:
+        // nobody else touches the ring until we hand out the handles.
+        // ORDERING: [SPSC-O12] Relaxed — as above: the last `split`'s handles were done before the `&'static` borrow began.
+        let consumer_dropped = self.shared.state.load(Relaxed) & CONSUMER_DONE != 0;
+        // ORDERING: [SPSC-O12] Relaxed — as above.
+        let tail = self.shared.tail.load(Relaxed);
+        let head = if consumer_dropped {
+            // ORDERING: [SPSC-O12] Relaxed — as above.
+            self.shared.head.load(Relaxed)
+        } else {
+            // SAFE-CODE: [SPSC-S2] as in `settle`: a leaked consumer's head may be stale;
+            // what is left is leaked, never handed out again.
+            // ORDERING: [SPSC-O12] Relaxed — as above.
+            self.shared.head.store(tail, Relaxed);
+            tail
+        };
+        // ORDERING: [SPSC-O12] Relaxed — the handles reach other threads only through whatever sends them, which orders this store first.
+        self.shared.state.store(0, Relaxed);
+        let ring = self.ring();
+        Some((Producer::new(ring, tail, head), Consumer::new(ring, head, tail)))
     }
 
     fn split_in<M: Mode>(

@@ -1575,13 +1575,6 @@ fn read_chunk_commit_of_more_than_its_length_panics_and_removes_nothing() {
     assert_eq!(p.slots(), 4);
 }
 
-#[test]
-#[should_panic(expected = "capacity must be at least 1")]
-fn queue_of_capacity_zero_panics() {
-    let queue = std::hint::black_box(Queue::<u8, 0>::new);
-    let _ = queue();
-}
-
 /// [SPSC-S8]: empty chunks, and chunks asked for more than the capacity.
 #[test]
 fn empty_and_oversized_chunks() {
@@ -1930,4 +1923,71 @@ fn byte_queues_are_readers_and_writers() {
     p.write_all(b"a").unwrap();
     drop(c);
     assert_eq!(p.write(b"b").unwrap_err().kind(), ErrorKind::BrokenPipe);
+}
+
+/// [SPSC-S11]: a static queue is split once, whichever thread asks first;
+/// the handles work across threads and every item arrives once, in order.
+#[test]
+fn a_static_queue_splits_once() {
+    static QUEUE: Queue<u64, 8> = Queue::new();
+    let winners: Vec<_> = thread::scope(|s| {
+        let tries: Vec<_> = (0..4).map(|_| s.spawn(|| QUEUE.split_static())).collect();
+        tries.into_iter().filter_map(|t| t.join().unwrap()).collect()
+    });
+    assert_eq!(winners.len(), 1, "exactly one split");
+    assert!(QUEUE.split_static().is_none());
+    assert!(QUEUE.split_static_blocking().is_none());
+    let (mut p, mut c) = winners.into_iter().next().unwrap();
+    let n = scaled(10_000) as u64;
+    let producer = thread::spawn(move || {
+        for i in 0..n {
+            while p.push(i).is_err() {
+                std::hint::spin_loop();
+            }
+        }
+    });
+    let mut next = 0;
+    while next < n {
+        if let Ok(i) = c.pop() {
+            assert_eq!(i, next);
+            next += 1;
+        }
+    }
+    producer.join().unwrap();
+    assert_eq!(c.pop(), Err(PopError::Abandoned));
+}
+
+/// [SPSC-S11]: a queue split with `&mut` first, then leaked and split for
+/// good: the items the first pair left are still there; a leaked consumer's
+/// items are leaked, never handed out again.
+#[test]
+fn split_static_after_split_keeps_or_leaks_like_split() {
+    // The leaked queues stay reachable from here, for Miri's leak check.
+    static KEEP: std::sync::Mutex<Vec<&'static Queue<u32, 4>>> = std::sync::Mutex::new(Vec::new());
+    let queue: &'static mut Queue<u32, 4> = Box::leak(Box::new(Queue::new()));
+    {
+        let (mut p, mut c) = queue.split();
+        p.push_slice(&[1, 2, 3]);
+        assert_eq!(c.pop(), Ok(1));
+    }
+    let queue: &'static Queue<u32, 4> = queue;
+    KEEP.lock().unwrap().push(queue);
+    let (_p, mut c) = queue.split_static().unwrap();
+    assert_eq!(c.pop_iter().collect::<Vec<_>>(), [2, 3]);
+
+    let queue: &'static mut Queue<u32, 4> = Box::leak(Box::new(Queue::new()));
+    {
+        let (mut p, mut c) = queue.split();
+        p.push_slice(&[1, 2, 3]);
+        let mut it = c.pop_iter();
+        assert_eq!(it.next(), Some(1));
+        mem::forget(it);
+        mem::forget(c);
+    }
+    let queue: &'static Queue<u32, 4> = queue;
+    KEEP.lock().unwrap().push(queue);
+    let (mut p, mut c) = queue.split_static().unwrap();
+    assert_eq!(c.pop(), Err(PopError::Empty), "the leaked consumer's items are not handed out");
+    assert_eq!(p.push_slice(&[4, 5, 6, 7]), 4);
+    assert_eq!(c.pop_iter().collect::<Vec<_>>(), [4, 5, 6, 7]);
 }
