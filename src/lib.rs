@@ -59,6 +59,8 @@ mod patience;
 
 pub mod counter;
 pub mod disruptor;
+#[cfg(feature = "std")]
+pub mod epoch;
 #[cfg(all(feature = "lock_api", not(loom)))]
 pub mod lock_api;
 #[cfg(feature = "std")]

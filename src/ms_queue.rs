@@ -65,11 +65,11 @@
 //! reaches it through `tail` or `head` reads it. `pop`'s load of `tail` is
 //! only compared ([MSQ-O7]). The tags name entries in SAFETY.md.
 
+use crate::epoch::check_guard;
 use crate::loom::Backoff;
 use crate::loom::UnsafeCell;
 use crate::loom::atomic::Ordering::{Acquire, Relaxed, Release};
 use crate::loom::atomic::site;
-use crate::treiber_stack::check_guard;
 use core::fmt;
 use core::marker::PhantomData;
 use core::mem::MaybeUninit;
@@ -202,7 +202,7 @@ impl<T> MsQueue<T> {
     ///
     /// # Panics
     ///
-    /// If `guard` does not come from [`crossbeam_epoch::pin`] (the default
+    /// If `guard` does not come from [`acqrel::epoch::pin`](crate::epoch::pin) (the default
     /// collector).
     ///
     /// # Examples
@@ -211,7 +211,7 @@ impl<T> MsQueue<T> {
     /// use acqrel::MsQueue;
     ///
     /// let queue = MsQueue::new();
-    /// let guard = crossbeam_epoch::pin();
+    /// let guard = acqrel::epoch::pin();
     /// for i in 0..10 {
     ///     queue.push_with(i, &guard);
     /// }
@@ -293,7 +293,7 @@ impl<T> MsQueue<T> {
     ///
     /// # Panics
     ///
-    /// If `guard` does not come from [`crossbeam_epoch::pin`] (the default
+    /// If `guard` does not come from [`acqrel::epoch::pin`](crate::epoch::pin) (the default
     /// collector).
     pub fn pop_with(&self, guard: &Guard) -> Option<T> {
         check_guard(guard, "queue");

@@ -79,6 +79,7 @@
 //! `Acquire` ([TRB-O4]). `is_empty` is a `Relaxed` snapshot ([TRB-O5]). The tags name entries in
 //! SAFETY.md.
 
+use crate::epoch::check_guard;
 use crate::loom::Backoff;
 use crate::loom::UnsafeCell;
 use crate::loom::atomic::Ordering::{Acquire, Relaxed, Release};
@@ -185,20 +186,6 @@ impl<T> fmt::Debug for TreiberStack<T> {
     }
 }
 
-/// Panics unless `guard` pins the default collector, the one every other
-/// operation on the container pins; `container` names it in the message.
-#[inline]
-#[track_caller]
-pub(crate) fn check_guard(guard: &Guard, container: &str) {
-    // SAFE-CODE: [TRB-S5] [MSQ-S3] a guard of another collector (or `unprotected()`)
-    // would not hold back the default collector's frees: refuse it before any load.
-    assert!(
-        guard.collector() == Some(epoch::default_collector()),
-        "the guard must come from crossbeam_epoch::pin() (the default collector); \
-         a guard of another collector, or `unprotected()`, does not protect the {container}'s nodes"
-    );
-}
-
 impl<T> TreiberStack<T> {
     /// Creates an empty stack. Allocates nothing.
     #[cfg(not(loom))]
@@ -229,7 +216,7 @@ impl<T> TreiberStack<T> {
     ///
     /// # Panics
     ///
-    /// If `guard` does not come from [`crossbeam_epoch::pin`] (the default
+    /// If `guard` does not come from [`acqrel::epoch::pin`](crate::epoch::pin) (the default
     /// collector), for example a guard of a custom `Collector` or
     /// `crossbeam_epoch::unprotected()`.
     ///
@@ -239,7 +226,7 @@ impl<T> TreiberStack<T> {
     /// use acqrel::TreiberStack;
     ///
     /// let stack = TreiberStack::new();
-    /// let mut guard = crossbeam_epoch::pin();
+    /// let mut guard = acqrel::epoch::pin();
     /// for i in 0..1000 {
     ///     stack.push_with(i, &guard);
     ///     if i % 128 == 127 {
@@ -351,7 +338,7 @@ impl<T> TreiberStack<T> {
     ///
     /// # Panics
     ///
-    /// If `guard` does not come from [`crossbeam_epoch::pin`] (the default
+    /// If `guard` does not come from [`acqrel::epoch::pin`](crate::epoch::pin) (the default
     /// collector).
     pub fn pop_with(&self, guard: &Guard) -> Option<T> {
         check_guard(guard, "stack");
