@@ -140,6 +140,10 @@ mod event_poller;
 #[cfg(feature = "std")]
 mod processor;
 #[cfg(feature = "std")]
+mod producer;
+#[cfg(feature = "std")]
+mod shared;
+#[cfg(feature = "std")]
 mod wait_strategy;
 
 #[cfg(feature = "std")]
@@ -150,11 +154,13 @@ pub use sequence::Sequence;
 pub use single_producer::SingleProducerSequencer;
 
 #[cfg(feature = "std")]
-pub use builder::{Builder, Claim, Consumers, Producer};
+pub use builder::{Builder, Consumers};
 #[cfg(feature = "std")]
 pub use event_poller::{EventPoller, Polled};
 #[cfg(feature = "std")]
 pub use processor::{EventHandler, PanicPayload};
+#[cfg(feature = "std")]
+pub use producer::{Claim, Producer};
 #[cfg(feature = "std")]
 pub use wait_strategy::{Blocking, BusySpin, Sleeping, Timed, Timeout, WaitStrategy, Yielding};
 

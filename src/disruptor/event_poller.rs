@@ -2,8 +2,8 @@
 
 use super::Cursor;
 use super::barrier::SequenceBarrier;
-use super::builder::Shared;
 use super::sequence::Sequence;
+use super::shared::Shared;
 use super::wait_strategy::{Timeout, WaitStrategy};
 use crate::loom::sync::Arc;
 use core::fmt;

@@ -1,0 +1,374 @@
+//! [`Producer`] claims slots, writes events in place and publishes them;
+//! [`Claim`] is one claimed slot.
+
+use super::multi_producer::MultiProducerSequencer;
+use super::processor::PanicPayload;
+use super::shared::Shared;
+use super::wait_strategy::WaitStrategy;
+use super::wait_strategy::{Signals, Yielding, catching, resume};
+use super::{Halted, Sequencer, TryPublishError};
+use crate::loom::atomic::Ordering::{AcqRel, Relaxed};
+use crate::loom::sync::Arc;
+use core::fmt;
+use core::ops::{Deref, DerefMut};
+
+/// A producer handle: claims slots, writes events in place, publishes.
+///
+/// `Producer<E, SingleProducerSequencer, W>` is the only producer of its
+/// Disruptor and is not `Clone`; `Producer<E, MultiProducerSequencer, W>`
+/// clones into one handle per producer thread. Dropping the last handle
+/// shuts the Disruptor down (see [`Consumers`](super::Consumers)).
+///
+/// A single producer cannot be cloned:
+///
+/// ```compile_fail
+/// use acqrel::disruptor::{Builder, BusySpin};
+///
+/// let (producer, _consumers) = Builder::single_producer(8, || 0u64, BusySpin).build();
+/// let second = producer.clone(); // one producer only: no `Clone`
+/// ```
+///
+/// and events must be shareable between threads (`E: Send + Sync`):
+///
+/// ```compile_fail
+/// use acqrel::disruptor::{Builder, BusySpin};
+/// use std::cell::Cell;
+///
+/// let _ = Builder::single_producer(8, || Cell::new(0u64), BusySpin);
+/// ```
+///
+/// # Panics in the writing closure
+///
+/// A claimed slot is always published, even when the closure writing it
+/// panics: consumers never stall on it. The slot is first reset to a fresh
+/// event from the factory, so consumers see a blank event rather than a
+/// half-written one (give the factory a recognisable "empty" value if they
+/// must tell). The panic then continues to unwind in the producer. Should
+/// the factory itself panic there, the slot is published as the writer
+/// left it.
+///
+/// # Leaks
+///
+/// A leaked [`Claim`] (`mem::forget`) is published by its producer at the
+/// producer's next claim or when the producer is dropped, reset to a fresh
+/// factory event like the slot of a panicking writer: consumers never see
+/// the slot's old event as a new one, nor a gap that stops them for good.
+/// Until then they wait at that sequence, as for a claim still held. A
+/// leaked `Producer` handle is like a leaked sender of a channel: the
+/// Disruptor never shuts down, so consumers keep waiting and
+/// [`Consumers::join`](super::Consumers::join) does not return; everything published is still
+/// delivered exactly once.
+pub struct Producer<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy = Yielding> {
+    pub(crate) shared: Arc<Shared<E, S::Cursor, W>>,
+    pub(crate) sequencer: S,
+    /// The graph's sleeping strategies, signalled after each publish.
+    pub(crate) signals: Signals,
+    /// How this producer waits on a full ring.
+    pub(crate) wait: Arc<P>,
+    /// The sequence of the [`Claim`] that [`claim`](Producer::claim)
+    /// handed out, until that claim's drop publishes it; [`NO_CLAIM`]
+    /// otherwise. Still set at the next claim (or at the producer's drop)
+    /// only if the claim was leaked; the producer then publishes it itself
+    /// ([`publish_leaked_claim`](Producer::publish_leaked_claim)).
+    pub(crate) guarded: i64,
+}
+
+/// `Producer::guarded` when no [`Claim`] is out.
+pub(crate) const NO_CLAIM: i64 = i64::MIN;
+
+impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Producer<E, S, W, P> {
+    /// Claims the next slot (waiting while the ring is full), lets `write`
+    /// fill the event in place, and publishes it. Returns its sequence.
+    ///
+    /// # Errors
+    ///
+    /// [`Halted`] when a handler panicked and the Disruptor stopped: the
+    /// event is not published (`write` is not called).
+    ///
+    /// # Panics
+    ///
+    /// If `write` panics; the slot is published reset, see
+    /// [the type docs](Producer#panics-in-the-writing-closure).
+    #[inline]
+    pub fn publish(&mut self, write: impl FnOnce(&mut E)) -> Result<i64, Halted> {
+        let hi = self.claim_range(1)?;
+        self.write_and_publish(hi, write);
+        Ok(hi)
+    }
+
+    /// Lets `write` fill the claimed slot `hi`, then publishes it (reset, if
+    /// `write` panics). No guard state is kept on the normal path.
+    #[inline]
+    pub(crate) fn write_and_publish(&mut self, hi: i64, write: impl FnOnce(&mut E)) {
+        let on_unwind = ResetOnUnwind { producer: self, lo: hi, hi };
+        // SAFETY: [DSR-I1] `hi` is claimed by the caller and unpublished: nobody else touches the slot.
+        write(unsafe { on_unwind.producer.shared.ring.get_mut(hi) });
+        // Disarmed: `write` returned, the slot holds what it wrote.
+        core::mem::forget(on_unwind);
+        self.sequencer.publish(hi, hi);
+        // [DSR-I8] wake whatever sleeps on the cursor.
+        self.signals.signal(&self.shared.wait);
+    }
+
+    /// Like [`publish`](Producer::publish), but refuses instead of waiting
+    /// when the ring is full.
+    ///
+    /// # Errors
+    ///
+    /// [`TryPublishError::Full`] when the slowest consumer is a whole ring
+    /// behind (nothing is claimed; `write` is not called);
+    /// [`TryPublishError::Halted`] after a handler panic.
+    #[inline]
+    pub fn try_publish(&mut self, write: impl FnOnce(&mut E)) -> Result<i64, TryPublishError> {
+        if self.guarded != NO_CLAIM {
+            resume(self.publish_leaked_claim());
+        }
+        if self.shared.control.is_halted() {
+            return Err(TryPublishError::Halted);
+        }
+        let hi = self.sequencer.try_claim(1).map_err(|_| TryPublishError::Full)?;
+        self.write_and_publish(hi, write);
+        Ok(hi)
+    }
+
+    /// Claims `n` consecutive slots, calls `write(event, i)` for `i` in
+    /// `0..n`, and publishes all of them with one store (multi-producer:
+    /// one per slot). Returns the last sequence.
+    ///
+    /// # Errors
+    ///
+    /// [`Halted`] as for [`publish`](Producer::publish).
+    ///
+    /// # Panics
+    ///
+    /// If `n` is zero or larger than the ring, or if `write` panics (the
+    /// slots it did not finish are reset, and all `n` are published).
+    pub fn publish_batch(
+        &mut self,
+        n: usize,
+        mut write: impl FnMut(&mut E, usize),
+    ) -> Result<i64, Halted> {
+        let hi = self.claim_range(n)?;
+        let lo = hi - n as i64 + 1;
+        let mut guard = Claim::new(self, lo, hi);
+        for i in 0..n {
+            let s = lo + i as i64;
+            // SAFETY: [DSR-I1] `s` is in the range this guard claimed and has not published; no other reference to the slot exists.
+            write(unsafe { guard.producer.shared.ring.get_mut(s) }, i);
+            guard.written = s;
+        }
+        Ok(hi)
+    }
+
+    /// Claims the next slot and returns a guard that derefs to its event and
+    /// publishes it when dropped. A guard that is leaked instead
+    /// (`mem::forget`) is published by the producer at its next claim or
+    /// its drop, reset to a fresh factory event (see
+    /// [Leaks](Producer#leaks)).
+    ///
+    /// # Errors
+    ///
+    /// [`Halted`] as for [`publish`](Producer::publish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, Yielding};
+    ///
+    /// let (mut producer, consumers) = Builder::single_producer(8, || 0u32, Yielding)
+    ///     .handle_events_with(|e: &u32, _, _| assert_eq!(*e, 7))
+    ///     .build();
+    /// {
+    ///     let mut event = producer.claim().unwrap();
+    ///     *event = 7;
+    /// } // published here
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// ```
+    #[inline]
+    pub fn claim(&mut self) -> Result<Claim<'_, E, S, W, P>, Halted> {
+        let hi = self.claim_range(1)?;
+        // SAFE-CODE: [DSR-S3] recorded before the guard exists: if the guard is leaked, the producer still knows `hi` is unpublished. (`publish_batch`'s guard never reaches user code, so it cannot be leaked and is not recorded.)
+        self.guarded = hi;
+        Ok(Claim::new(self, hi, hi))
+    }
+
+    #[inline]
+    pub(crate) fn claim_range(&mut self, n: usize) -> Result<i64, Halted> {
+        if self.guarded != NO_CLAIM {
+            resume(self.publish_leaked_claim());
+        }
+        let control = &self.shared.control;
+        if control.is_halted() {
+            return Err(Halted);
+        }
+        self.sequencer.claim_with(n, &*self.wait, || control.is_halted()).ok_or(Halted)
+    }
+
+    /// Publishes the sequence of a [`Claim`] that was leaked (its drop,
+    /// which publishes and clears `guarded`, never ran), reset to a fresh
+    /// factory event. Returns a panic of the factory or of a strategy's
+    /// `signal`, caught so that the sequence is published and signalled
+    /// first.
+    #[cold]
+    pub(crate) fn publish_leaked_claim(&mut self) -> Option<PanicPayload> {
+        let s = core::mem::replace(&mut self.guarded, NO_CLAIM);
+        if s == NO_CLAIM {
+            return None;
+        }
+        // SAFE-CODE: [DSR-S3] the claim was leaked: its drop did not publish `s`, so the producer does, after resetting it (the slot may hold a half-written event or the previous lap's).
+        // SAFETY: [DSR-I1] [DSR-I6] `s` was claimed by this producer and not published; the leaked guard borrowed the producer mutably, and we hold `&mut self` again, so no reference to the slot is left.
+        let panic = unsafe { self.shared.reset(s) };
+        self.sequencer.publish(s, s);
+        // [DSR-I8] wake whatever sleeps on the cursor.
+        panic.or(catching(|| self.signals.signal(&self.shared.wait)))
+    }
+}
+
+impl<E, W: WaitStrategy, P: WaitStrategy> Clone for Producer<E, MultiProducerSequencer, W, P> {
+    fn clone(&self) -> Self {
+        // ORDERING: [DSR-O8] Relaxed — a new handle is made from a live one, so the count cannot reach zero meanwhile (as in `Arc::clone`).
+        self.shared.control.producers.fetch_add(1, Relaxed);
+        Self {
+            shared: Arc::clone(&self.shared),
+            sequencer: self.sequencer.clone(),
+            signals: self.signals.clone(),
+            wait: Arc::clone(&self.wait),
+            guarded: NO_CLAIM,
+        }
+    }
+}
+
+impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Drop for Producer<E, S, W, P> {
+    fn drop(&mut self) {
+        // SAFE-CODE: [DSR-S3] a leaked claim is published before the handle goes, so that shutdown's `end` covers only published sequences ([DSR-I5]).
+        let mut panic = self.publish_leaked_claim();
+        // SAFE-CODE: [DSR-S4] the only way to shut down: a leaked handle never decrements, so the Disruptor stays open (and keeps `shared` alive), which is all a leak can do.
+        // ORDERING: [DSR-O8] AcqRel — Release: this handle's claims happen-before the last handle's drop; Acquire (in the last): so its read of the claim counter sees every handle's claims.
+        if self.shared.control.producers.fetch_sub(1, AcqRel) == 1 {
+            self.shared.control.close(self.sequencer.claimed());
+            // SAFE-CODE: [DSR-S2] a strategy's panic is caught until the count and `end` are settled.
+            panic = panic.or(catching(|| self.signals.signal(&self.shared.wait)));
+        }
+        resume(panic);
+    }
+}
+
+impl<E, S: Sequencer + fmt::Debug, W: WaitStrategy, P: WaitStrategy> fmt::Debug
+    for Producer<E, S, W, P>
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Producer").field("sequencer", &self.sequencer).finish_non_exhaustive()
+    }
+}
+
+/// Publishes a claimed range whose writer panicked, reset to fresh factory
+/// events ([DSR-I6]); forgotten when the writer returns normally.
+pub(crate) struct ResetOnUnwind<'a, E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> {
+    pub(crate) producer: &'a mut Producer<E, S, W, P>,
+    pub(crate) lo: i64,
+    pub(crate) hi: i64,
+}
+
+impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Drop for ResetOnUnwind<'_, E, S, W, P> {
+    /// Runs only while the writer's panic unwinds, so every panic of user
+    /// code here is dropped (a second one escaping would abort).
+    #[cold]
+    fn drop(&mut self) {
+        let shared = &self.producer.shared;
+        for s in self.lo..=self.hi {
+            // SAFETY: [DSR-I1] still claimed and unpublished by the unwinding writer, whose `&mut E` is gone.
+            let _ = unsafe { shared.reset(s) };
+        }
+        self.producer.sequencer.publish(self.lo, self.hi);
+        self.producer.signals.signal_from_drop(&shared.wait);
+    }
+}
+
+/// A claimed, not yet published slot; publishes when dropped.
+///
+/// Derefs to the event (the first of the range for batches). If the
+/// guard is dropped while a panic unwinds from the code that held it, the
+/// event is reset to a fresh factory event before it is published. If it
+/// is leaked, its producer publishes it later, reset the same way (see
+/// [Leaks](Producer#leaks)).
+///
+/// `Claim` is `Send` and `Sync` (events are `Send + Sync`): a shared
+/// `&Claim` gives only `&E`, and `&mut E` needs `&mut Claim`.
+pub struct Claim<'a, E, S: Sequencer, W: WaitStrategy, P: WaitStrategy = Yielding> {
+    pub(crate) producer: &'a mut Producer<E, S, W, P>,
+    pub(crate) lo: i64,
+    pub(crate) hi: i64,
+    /// The last sequence of the range fully written (batches).
+    pub(crate) written: i64,
+    pub(crate) panicking_at_claim: bool,
+}
+
+impl<'a, E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Claim<'a, E, S, W, P> {
+    pub(crate) fn new(producer: &'a mut Producer<E, S, W, P>, lo: i64, hi: i64) -> Self {
+        // SAFE-CODE: [DSR-S6] `thread::panicking` is the only per-thread state the Disruptor reads; std answers it in thread-local destructors too.
+        Self { producer, lo, hi, written: lo - 1, panicking_at_claim: std::thread::panicking() }
+    }
+
+    /// The sequence of the claimed event.
+    pub fn sequence(&self) -> i64 {
+        self.lo
+    }
+}
+
+impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Deref for Claim<'_, E, S, W, P> {
+    type Target = E;
+    fn deref(&self) -> &E {
+        // SAFETY: [DSR-I1] the slot is claimed by this guard and unpublished: nobody else touches it, and a `&mut E` to it exists only while `&mut self` is borrowed, so none lives now.
+        unsafe { self.producer.shared.ring.get(self.lo) }
+    }
+}
+
+impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> DerefMut for Claim<'_, E, S, W, P> {
+    fn deref_mut(&mut self) -> &mut E {
+        // SAFETY: [DSR-I1] as in `deref`; `&mut self` keeps this the only reference.
+        unsafe { self.producer.shared.ring.get_mut(self.lo) }
+    }
+}
+
+impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Drop for Claim<'_, E, S, W, P> {
+    fn drop(&mut self) {
+        // SAFE-CODE: [DSR-S3] published below: nothing left for the producer to settle.
+        self.producer.guarded = NO_CLAIM;
+        if std::thread::panicking() {
+            // The fields by value: the guard itself need not be in memory.
+            let unfinished = if self.panicking_at_claim { self.hi + 1 } else { self.written + 1 };
+            return publish_while_unwinding(self.producer, self.lo, unfinished, self.hi);
+        }
+        self.producer.sequencer.publish(self.lo, self.hi);
+        // [DSR-I8] wake whatever sleeps on the cursor.
+        self.producer.signals.signal(&self.producer.shared.wait);
+    }
+}
+
+/// The drop of a claim of `lo..=hi` while the thread unwinds: resets
+/// `unfinished..=hi`, publishes, signals. Every panic of user code is
+/// dropped here (a second one escaping would abort).
+#[cold]
+pub(crate) fn publish_while_unwinding<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy>(
+    producer: &mut Producer<E, S, W, P>,
+    lo: i64,
+    unfinished: i64,
+    hi: i64,
+) {
+    let shared = &producer.shared;
+    // [DSR-I6] never leave a half-written event: reset what the writer did
+    // not finish, then publish anyway.
+    for s in unfinished..=hi {
+        // SAFETY: [DSR-I1] still claimed and unpublished by the guard being dropped, so no reference to the slot is left.
+        let _ = unsafe { shared.reset(s) };
+    }
+    producer.sequencer.publish(lo, hi);
+    producer.signals.signal_from_drop(&shared.wait);
+}
+
+impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> fmt::Debug for Claim<'_, E, S, W, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Claim").field("lo", &self.lo).field("hi", &self.hi).finish_non_exhaustive()
+    }
+}
