@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-const EVENTS: u64 = 2_000_000;
+const EVENTS: u64 = 1_000_000;
 const CAPACITY: usize = 1024;
 
 /// The handler's state: what it has seen, reported when it is dropped (the

@@ -163,10 +163,10 @@ pub(crate) fn tour() -> Vec<Done> {
             }),
         ],
         describe: items_and_sum,
-        if_slower: "both commit a whole chunk with one index store; rtrb fills its chunk \
-                    through uninitialised slots in a tighter loop (one thread filling and \
-                    draining: 4.1 against 3.2 G items/s in the README), so rtrb's chunk API \
-                    is the faster copy path where that gap matters.",
+        if_slower: "both publish a whole chunk with one index store, and on a quiet machine \
+                    they ran level (README: 1.59 against 1.64 G items/s); the wider gap that \
+                    runs on a loaded machine show is not explained yet, so where chunk \
+                    throughput matters most rtrb's chunk API is the faster pick today.",
     }
     .run();
 
