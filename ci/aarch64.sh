@@ -10,4 +10,4 @@ target=aarch64-unknown-linux-gnu
 log "tests on $target (qemu)"
 cargo test --target $target --target-dir target/cross --lib --tests
 log "benches as tests on $target (qemu; figures meaningless)"
-cargo test --target $target --target-dir target/cross --benches
+cargo test --target $target --target-dir target/cross -p acqrel-bench --benches

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Clippy with warnings denied: default features, no_std, and the loom build.
+# Clippy with warnings denied: the whole workspace (the library and the bench
+# package) with default features, then no_std, and the loom build (the
+# library alone: the benches' peers do not build under loom).
 source "$(dirname "$0")/lib.sh"
 ensure_component stable clippy
 log "clippy (std)"
-cargo clippy --all-targets -- -D warnings
+cargo clippy --workspace --all-targets -- -D warnings
 log "clippy (no_std + alloc)"
 cargo clippy --lib --no-default-features -- -D warnings
 log "clippy (--cfg loom)"

@@ -1,25 +1,49 @@
 //! Spin locks: a small shared histogram updated under a lock by several
-//! threads, next to `std::sync::Mutex` doing the same.
-use crate::{Measured, Row};
+//! threads, one sample per critical section. The tally is the histogram's
+//! total and its bucket-weighted sum, against the same samples counted on
+//! one thread.
+use crate::{Contender, Done, Row, Tally};
 use acqrel::{SpinLock, TicketLock};
 use std::sync::Mutex;
 use std::thread;
 
 const BUCKETS: usize = 16;
-const PER_THREAD: u64 = 2_000_000;
+const SAMPLES: u64 = 2_000_000;
+
+type Histogram = [u64; BUCKETS];
 
 /// The bucket for sample `i` of thread `t`: cheap, deterministic, spread out.
 fn bucket(t: u64, i: u64) -> usize {
     ((i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ t) >> 60) as usize % BUCKETS
 }
 
-/// Runs `threads` threads recording `PER_THREAD` samples each through `record`.
+fn tally(h: &Histogram) -> Tally {
+    Tally {
+        items: h.iter().sum(),
+        sum: h.iter().enumerate().map(|(b, n)| b as u64 * n).sum(),
+        in_order: true,
+    }
+}
+
+/// The histogram of `threads` threads' samples, counted on this thread.
+fn expected(threads: u64) -> Tally {
+    let mut h = [0; BUCKETS];
+    for t in 0..threads {
+        for i in 0..SAMPLES / threads {
+            h[bucket(t, i)] += 1;
+        }
+    }
+    tally(&h)
+}
+
+/// `threads` threads record `SAMPLES / threads` samples each through
+/// `record`; returns the histogram read back by `read`.
 fn run(threads: u64, record: impl Fn(usize) + Sync) {
     thread::scope(|s| {
         for t in 0..threads {
             let record = &record;
             s.spawn(move || {
-                for i in 0..PER_THREAD {
+                for i in 0..SAMPLES / threads {
                     record(bucket(t, i));
                 }
             });
@@ -27,39 +51,83 @@ fn run(threads: u64, record: impl Fn(usize) + Sync) {
     });
 }
 
-fn row(
-    primitive: &'static str,
-    threads: u64,
-    ours_name: &'static str,
-    ours: impl Fn(usize) + Sync,
-) -> Row {
-    let total = threads * PER_THREAD;
-    let mutex = Mutex::new([0u64; BUCKETS]);
-    let baseline =
-        Measured::time("Mutex", total, || run(threads, |b| mutex.lock().unwrap()[b] += 1));
-    assert_eq!(mutex.lock().unwrap().iter().sum::<u64>(), total);
-    let ours = Measured::time(ours_name, total, || run(threads, &ours));
-    let workload = if threads > 2 {
-        format!("histogram, {threads} threads on 2 cores")
-    } else {
-        format!("histogram, {threads} threads")
-    };
-    Row { primitive, workload, ours, baseline }
+fn std_mutex(threads: u64) -> Contender<'static> {
+    Contender::new("std", "std::sync::Mutex", move || {
+        let h = Mutex::new([0; BUCKETS]);
+        run(threads, |b| h.lock().unwrap()[b] += 1);
+        tally(&h.lock().unwrap())
+    })
 }
 
-pub(crate) fn tour() -> Vec<Row> {
-    println!("spin locks: a {BUCKETS}-bucket histogram, {PER_THREAD} samples per thread");
-    let mut rows = Vec::new();
+fn parking_lot_mutex(threads: u64) -> Contender<'static> {
+    Contender::new("parking_lot", "parking_lot::Mutex", move || {
+        let h = parking_lot::Mutex::new([0; BUCKETS]);
+        run(threads, |b| h.lock()[b] += 1);
+        tally(&h.lock())
+    })
+}
+
+fn words(t: &Tally) -> String {
+    format!("{} samples in the histogram, bucket-weighted sum {}", t.items, t.sum)
+}
+
+const SPIN_SLOWER: &str = "SpinLock's waiters keep polling (yielding between polls) instead of \
+                           sleeping, which pays only for sections of tens of ns with no more \
+                           threads than cores; for longer sections or more threads than cores \
+                           parking_lot::Mutex, which parks waiters, is the faster lock.";
+
+pub(crate) fn tour() -> Vec<Done> {
+    let mut done = Vec::new();
     for threads in [2u64, 4] {
-        let spin = SpinLock::new([0u64; BUCKETS]);
-        rows.push(row("SpinLock", threads, "SpinLock", |b| spin.lock()[b] += 1));
-        assert_eq!(spin.lock().iter().sum::<u64>(), threads * PER_THREAD);
+        done.push(
+            Row {
+                primitive: "SpinLock",
+                workload: "16-bucket histogram, lock per sample".into(),
+                threads: threads as usize,
+                ops: SAMPLES / threads * threads,
+                expected: expected(threads),
+                order: "",
+                contenders: vec![
+                    Contender::new("acqrel", "SpinLock", move || {
+                        let h = SpinLock::new([0; BUCKETS]);
+                        run(threads, |b| h.lock()[b] += 1);
+                        tally(&h.lock())
+                    }),
+                    std_mutex(threads),
+                    parking_lot_mutex(threads),
+                ],
+                describe: words,
+                if_slower: SPIN_SLOWER,
+            }
+            .run(),
+        );
     }
-    // Two threads only: a fair lock hands the lock to one specific thread,
-    // and on a busy machine that thread is often not running (see the
-    // bench for the oversubscribed case).
-    let ticket = TicketLock::new([0u64; BUCKETS]);
-    rows.push(row("TicketLock", 2, "TicketLock", |b| ticket.lock()[b] += 1));
-    assert_eq!(ticket.lock().iter().sum::<u64>(), 2 * PER_THREAD);
-    rows
+    // Two threads only: a fair lock hands the lock to one particular thread,
+    // and with more threads than cores that thread is often not running
+    // (the criterion bench measures that case).
+    done.push(
+        Row {
+            primitive: "TicketLock",
+            workload: "16-bucket histogram, lock per sample".into(),
+            threads: 2,
+            ops: SAMPLES,
+            expected: expected(2),
+            order: "",
+            contenders: vec![
+                Contender::new("acqrel", "TicketLock", || {
+                    let h = TicketLock::new([0; BUCKETS]);
+                    run(2, |b| h.lock()[b] += 1);
+                    tally(&h.lock())
+                }),
+                std_mutex(2),
+                parking_lot_mutex(2),
+            ],
+            describe: words,
+            if_slower: "TicketLock serves waiters in arrival order, so every release waits for \
+                        one particular thread to take its turn; for throughput use SpinLock \
+                        (unfair), and parking_lot::Mutex where waiters should sleep.",
+        }
+        .run(),
+    );
+    done
 }
