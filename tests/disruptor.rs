@@ -2152,3 +2152,44 @@ fn a_timeout_too_long_for_an_instant_waits_without_a_deadline() {
     consumers.join().unwrap();
     assert_eq!(count.load(Relaxed), 1);
 }
+
+/// A bounded poll hands over the oldest events up to its limit, in order,
+/// marks the last one handed over as the end of the batch, and leaves the
+/// rest for the next poll; `has_available` follows; a limit of 0 only
+/// reports the state. With a second stage behind the poller, that stage
+/// sees exactly the events the bounded polls consumed.
+#[test]
+fn bounded_polls_hand_over_at_most_their_limit() {
+    let (builder, mut poller) = Builder::single_producer(16, || 0u64, BusySpin).poller();
+    let seen_after = Arc::new(Mutex::new(Vec::new()));
+    let after = Arc::clone(&seen_after);
+    let (mut producer, consumers) =
+        builder.then(move |e: &u64, _, _| after.lock().unwrap().push(*e)).build();
+    assert!(!poller.has_available());
+    assert_eq!(poller.poll_at_most(4, |_, _, _| panic!("nothing published")), Polled::Idle);
+    for i in 0..10 {
+        producer.publish(|e| *e = i).unwrap();
+    }
+    assert!(poller.has_available());
+    assert_eq!(poller.poll_at_most(0, |_, _, _| panic!("limit 0")), Polled::Idle);
+    let mut got = Vec::new();
+    for limit in [3, 1, 4] {
+        let mut ends = Vec::new();
+        let polled = poller.poll_at_most(limit, |e, _, end| {
+            got.push(*e);
+            ends.push(end);
+        });
+        assert_eq!(polled, Polled::Events(limit as u64));
+        assert_eq!(ends.iter().filter(|&&e| e).count(), 1);
+        assert_eq!(ends.last(), Some(&true));
+    }
+    assert_eq!(got, (0..8).collect::<Vec<_>>());
+    assert_eq!(poller.poll_at_most(100, |e, _, _| got.push(*e)), Polled::Events(2));
+    assert_eq!(got, (0..10).collect::<Vec<_>>());
+    assert!(!poller.has_available());
+    drop(producer);
+    assert_eq!(poller.poll_at_most(5, |_, _, _| {}), Polled::Shutdown);
+    drop(poller);
+    consumers.join().unwrap();
+    assert_eq!(*seen_after.lock().unwrap(), (0..10).collect::<Vec<_>>());
+}

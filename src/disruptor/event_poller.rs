@@ -87,9 +87,43 @@ impl<E, C: Cursor, W: WaitStrategy, V: WaitStrategy> EventPoller<E, C, W, V> {
     /// If `handler` panics. The events it returned from stay consumed; the
     /// one it panicked in, and those after it, are offered again by the
     /// next poll (or drop the poller, which halts the Disruptor).
-    pub fn poll(&mut self, mut handler: impl FnMut(&E, i64, bool)) -> Polled {
+    pub fn poll(&mut self, handler: impl FnMut(&E, i64, bool)) -> Polled {
+        self.poll_at_most(usize::MAX, handler)
+    }
+
+    /// Like [`poll`](EventPoller::poll), but hands over at most `max` events
+    /// (the oldest available); the rest wait for the next poll. `end_of_batch`
+    /// is true for the last event handed over. With `max == 0` nothing is
+    /// handed over and the result says only whether the Disruptor shut down
+    /// or halted.
+    ///
+    /// # Panics
+    ///
+    /// If `handler` panics, as for [`poll`](EventPoller::poll).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, BusySpin, Polled};
+    ///
+    /// let (builder, mut poller) = Builder::single_producer(8, || 0u32, BusySpin).poller();
+    /// let (mut producer, consumers) = builder.build();
+    /// for i in 0..5 {
+    ///     producer.publish(|e| *e = i).unwrap();
+    /// }
+    /// let mut seen = Vec::new();
+    /// assert_eq!(poller.poll_at_most(2, |e, _, _| seen.push(*e)), Polled::Events(2));
+    /// assert!(poller.has_available());
+    /// assert_eq!(poller.poll(|e, _, _| seen.push(*e)), Polled::Events(3));
+    /// assert_eq!(seen, [0, 1, 2, 3, 4]);
+    /// assert!(!poller.has_available());
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// ```
+    pub fn poll_at_most(&mut self, max: usize, mut handler: impl FnMut(&E, i64, bool)) -> Polled {
         let next = self.sequence.get() + 1;
-        let hi = self.barrier.available(next);
+        let limit = next.saturating_add(i64::try_from(max).unwrap_or(i64::MAX)) - 1;
+        let hi = self.barrier.available(next).min(limit);
         if hi >= next {
             // SAFE-CODE: [DSR-S2] a panicking handler: the guard commits the events it returned from, and only those.
             let mut commit = Commit {
@@ -114,6 +148,15 @@ impl<E, C: Cursor, W: WaitStrategy, V: WaitStrategy> EventPoller<E, C, W, V> {
             return Polled::Shutdown;
         }
         Polled::Idle
+    }
+
+    /// Whether at least one event is available to this poller now: the next
+    /// [`poll`](EventPoller::poll) would hand over something. A snapshot: more
+    /// may be published at any moment, never fewer (only this poller consumes
+    /// them).
+    pub fn has_available(&self) -> bool {
+        let next = self.sequence.get() + 1;
+        self.barrier.available(next) >= next
     }
 
     /// Like [`poll`](EventPoller::poll), but when nothing is available waits
