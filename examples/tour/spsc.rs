@@ -163,10 +163,10 @@ pub(crate) fn tour() -> Vec<Done> {
             }),
         ],
         describe: items_and_sum,
-        if_slower: "both publish a whole chunk with one index store, and on a quiet machine \
-                    they ran level (README: 1.59 against 1.64 G items/s); the wider gap that \
-                    runs on a loaded machine show is not explained yet, so where chunk \
-                    throughput matters most rtrb's chunk API is the faster pick today.",
+        if_slower: "both publish a whole chunk with one index store and run level when \
+                    measured back to back in one vCPU placement (269 against 254 M items/s \
+                    far apart, 1.59 against 1.64 G near); a wider gap here means the two \
+                    threads moved between vCPU placements during the row — run it again.",
     }
     .run();
 
