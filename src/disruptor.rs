@@ -44,8 +44,11 @@
 //! longer and those transfers rarer (the "temporal slipping" of
 //! FastForward, Giacomoni et al., PPoPP 2008). The price is latency inside a
 //! stream: an event published during the slip waits for its end. After a
-//! batch shorter than 8 (request/response traffic) and with a sleeping
-//! strategy there is no slip, and an [`EventPoller`] never slips.
+//! batch shorter than 8 (request/response traffic) there is no slip, and an
+//! [`EventPoller`] never slips. A consumer with a sleeping strategy
+//! ([`Blocking`]) slips too: there the producer pays a fence after every
+//! publish ([DSR-O7]), which waits for the cursor's line, so the transfers
+//! the slip saves cost it more than they cost a spinning one.
 //!
 //! With one producer the published cursor is the only shared write on the
 //! producer's side. With several, a producer publishes each slot by writing

@@ -144,7 +144,7 @@ where
                 unsafe {
                     shared.ring.read_batch(next, hi, |e, s, end| handler.on_event(e, s, end))
                 };
-                slip = hi - next + 1 >= SLIP_BATCH && !wait.sleeps();
+                slip = hi - next + 1 >= SLIP_BATCH;
                 // [DSR-O1] Release: our reads of the batch happen-before the
                 // producer's overwrite and the next stage's reads.
                 sequence.set(hi);
