@@ -163,7 +163,7 @@ pub use event_poller::{EventPoller, Polled};
 #[cfg(feature = "std")]
 pub use processor::{EventHandler, PanicPayload};
 #[cfg(feature = "std")]
-pub use producer::{Claim, Producer};
+pub use producer::{Claim, MultiProducer, Producer, SingleProducer};
 #[cfg(feature = "std")]
 pub use wait_strategy::{Blocking, BusySpin, Sleeping, Timed, Timeout, WaitStrategy, Yielding};
 

@@ -4,6 +4,7 @@
 use super::multi_producer::MultiProducerSequencer;
 use super::processor::PanicPayload;
 use super::shared::Shared;
+use super::single_producer::SingleProducerSequencer;
 use super::wait_strategy::WaitStrategy;
 use super::wait_strategy::{Signals, Yielding, catching, resume};
 use super::{Halted, Sequencer, TryPublishError};
@@ -11,6 +12,38 @@ use crate::loom::atomic::Ordering::{AcqRel, Relaxed};
 use crate::loom::sync::Arc;
 use core::fmt;
 use core::ops::{Deref, DerefMut};
+
+/// The producer of a Disruptor made with [`Builder::single_producer`](super::Builder::single_producer):
+/// `E` the event, `W` the consumers' default wait strategy, `P` the
+/// producer's ([`Yielding`] unless [`producer_wait`](super::Builder::producer_wait) set one).
+///
+/// # Examples
+///
+/// A struct that keeps its producer:
+///
+/// ```
+/// use acqrel::disruptor::{Blocking, Builder, SingleProducer};
+///
+/// struct Feed {
+///     out: SingleProducer<u64, Blocking, Blocking>,
+/// }
+///
+/// let (out, consumers) = Builder::single_producer(64, || 0u64, Blocking::new())
+///     .producer_wait(Blocking::new())
+///     .handle_events_with(|_: &u64, _, _| {})
+///     .build();
+/// let mut feed = Feed { out };
+/// feed.out.publish(|e| *e = 1).unwrap();
+/// drop(feed);
+/// consumers.join().unwrap();
+/// ```
+pub type SingleProducer<E, W, P = Yielding> = Producer<E, SingleProducerSequencer, W, P>;
+
+/// A producer of a Disruptor made with [`Builder::multi_producer`](super::Builder::multi_producer)
+/// (cloned once per producer thread): `E` the event, `W` the consumers'
+/// default wait strategy, `P` the producer's ([`Yielding`] unless
+/// [`producer_wait`](super::Builder::producer_wait) set one).
+pub type MultiProducer<E, W, P = Yielding> = Producer<E, MultiProducerSequencer, W, P>;
 
 /// A producer handle: claims slots, writes events in place, publishes.
 ///
