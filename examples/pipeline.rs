@@ -150,10 +150,14 @@ fn main() {
     let result = Arc::new(Mutex::new(None));
     let (mut receiver, consumers) =
         Builder::single_producer(4096, OrderEvent::default, Blocking::new())
-            .handle_events_with(Decoder { decoded: 0 })
-            .then(Journal { hash: 0xcbf2_9ce4_8422_2325, count: 0, report: Arc::clone(&report) })
-            .and(Replicator { pending: 0, sent: 0, count: 0, report: Arc::clone(&report) })
-            .then(Positions {
+            .handle_events_with_handler(Decoder { decoded: 0 })
+            .then_handler(Journal {
+                hash: 0xcbf2_9ce4_8422_2325,
+                count: 0,
+                report: Arc::clone(&report),
+            })
+            .and_handler(Replicator { pending: 0, sent: 0, count: 0, report: Arc::clone(&report) })
+            .then_handler(Positions {
                 positions: HashMap::new(),
                 notional: 0,
                 next_id: 0,

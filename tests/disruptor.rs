@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 /// A handler that checks events arrive as `0, 1, 2, ...` (value == sequence)
 /// and counts them.
-fn in_order(count: Arc<AtomicU64>) -> impl EventHandler<u64> {
+fn in_order(count: Arc<AtomicU64>) -> impl FnMut(&u64, i64, bool) + Send + 'static {
     let mut expected = 0u64;
     move |e: &u64, seq: i64, _end: bool| {
         assert_eq!(seq as u64, expected, "sequence skipped or repeated");
@@ -391,7 +391,7 @@ impl EventHandler<u64> for Hooks {
 fn hooks_run_and_the_last_event_ends_a_batch() {
     let log = Arc::new(Mutex::new(Vec::new()));
     let (mut producer, consumers) = Builder::single_producer(16, || 0u64, BusySpin)
-        .handle_events_with(Hooks { log: Arc::clone(&log) })
+        .handle_events_with_handler(Hooks { log: Arc::clone(&log) })
         .build();
     producer.publish_batch(5, |e, i| *e = i as u64).unwrap();
     drop(producer);
@@ -1741,7 +1741,7 @@ fn leaked_consumers_still_drain_at_shutdown() {
         }
     }
     let (mut producer, consumers) = Builder::single_producer(4, || 0u64, Blocking::new())
-        .handle_events_with(Report(seen, 0))
+        .handle_events_with_handler(Report(seen, 0))
         .build();
     let consumers = std::mem::ManuallyDrop::new(consumers);
     for i in 1..=10 {
@@ -2192,4 +2192,69 @@ fn bounded_polls_hand_over_at_most_their_limit() {
     drop(poller);
     consumers.join().unwrap();
     assert_eq!(*seen_after.lock().unwrap(), (0..10).collect::<Vec<_>>());
+}
+
+/// Handler closures need no type annotations, in every stage position.
+#[test]
+fn handler_closures_infer_their_argument_types() {
+    let total = Arc::new(AtomicU64::new(0));
+    let t = Arc::clone(&total);
+    let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+        .handle_events_with(|e, _, _| assert!(*e <= 10))
+        .and(|_, seq, _| assert!(seq >= 0))
+        .then(move |e, _, _| {
+            t.fetch_add(*e, Relaxed);
+        })
+        .build();
+    for i in 1..=10 {
+        producer.publish(|e| *e = i).unwrap();
+    }
+    drop(producer);
+    consumers.join().unwrap();
+    assert_eq!(total.load(Relaxed), 55);
+}
+
+/// A handler made by a factory on its consumer thread need not be `Send`;
+/// it sees every event, and a factory that panics halts the Disruptor like
+/// a handler that panics.
+#[test]
+fn handlers_made_on_their_thread_need_not_be_send() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    let total = Arc::new(AtomicU64::new(0));
+    let t = Arc::clone(&total);
+    let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+        .handle_events_from(move || {
+            let local = Rc::new(Cell::new(0u64)); // not Send
+            move |e: &u64, _: i64, end: bool| {
+                local.set(local.get() + *e);
+                if end {
+                    t.store(local.get(), Relaxed);
+                }
+            }
+        })
+        .then_from(|| |_: &u64, _: i64, _: bool| {})
+        .build();
+    for i in 1..=10 {
+        producer.publish(|e| *e = i).unwrap();
+    }
+    drop(producer);
+    consumers.join().unwrap();
+    assert_eq!(total.load(Relaxed), 55);
+
+    let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+        .handle_events_from(|| -> fn(&u64, i64, bool) { panic!("no connection") })
+        .build();
+    // The stage halted before handling anything: publishing ends in `Halted`
+    // once the ring is full, and `join` reports the factory's panic.
+    let mut halted = false;
+    for i in 0..100 {
+        if producer.publish(|e| *e = i).is_err() {
+            halted = true;
+            break;
+        }
+    }
+    assert!(halted, "a halted Disruptor refuses publishes");
+    drop(producer);
+    assert!(consumers.join().is_err());
 }

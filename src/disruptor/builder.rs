@@ -223,15 +223,90 @@ where
         }
     }
 
-    /// Adds a handler to the current stage (the first stage at first): it
-    /// sees every event, in parallel with the stage's other handlers.
-    pub fn handle_events_with(self, handler: impl EventHandler<E>) -> Self {
-        self.and(handler)
+    /// Adds a handler closure to the current stage (the first stage at
+    /// first): `handler(event, sequence, end_of_batch)` sees every event, in
+    /// parallel with the stage's other handlers. The closure's argument
+    /// types are inferred (`|e, _, _|`); a handler with start, shutdown or
+    /// timeout hooks is an [`EventHandler`] for
+    /// [`handle_events_with_handler`](Builder::handle_events_with_handler).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, BusySpin};
+    ///
+    /// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+    ///     .handle_events_with(|e, _, _| assert!(*e < 100))
+    ///     .build();
+    /// producer.publish(|e| *e = 7).unwrap();
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// ```
+    pub fn handle_events_with<F>(self, handler: F) -> Self
+    where
+        F: FnMut(&E, i64, bool) + Send + 'static,
+    {
+        self.and_handler(handler)
     }
 
-    /// Adds a handler to the current stage; same as
+    /// Adds an [`EventHandler`] (a type with hooks, or state of its own) to
+    /// the current stage, as [`handle_events_with`](Builder::handle_events_with)
+    /// does a closure.
+    pub fn handle_events_with_handler(self, handler: impl EventHandler<E> + Send) -> Self {
+        self.and_handler(handler)
+    }
+
+    /// Adds a handler made on its consumer thread to the current stage:
+    /// `make` runs there, before the first event, so the handler itself need
+    /// not be `Send` (a thread-local buffer, an `Rc`, a non-`Send` client).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, BusySpin};
+    /// use std::rc::Rc;
+    /// use std::cell::Cell;
+    ///
+    /// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+    ///     .handle_events_from(|| {
+    ///         let seen = Rc::new(Cell::new(0)); // not Send: made on the consumer thread
+    ///         move |e: &u64, _: i64, _: bool| seen.set(seen.get() + *e)
+    ///     })
+    ///     .build();
+    /// producer.publish(|e| *e = 7).unwrap();
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// ```
+    pub fn handle_events_from<H, M>(self, make: M) -> Self
+    where
+        H: EventHandler<E>,
+        M: FnOnce() -> H + Send + 'static,
+    {
+        self.and_from(make)
+    }
+
+    /// Adds a handler closure to the current stage; the same as
     /// [`handle_events_with`](Builder::handle_events_with).
-    pub fn and(mut self, handler: impl EventHandler<E>) -> Self {
+    pub fn and<F>(self, handler: F) -> Self
+    where
+        F: FnMut(&E, i64, bool) + Send + 'static,
+    {
+        self.and_handler(handler)
+    }
+
+    /// Adds an [`EventHandler`] to the current stage; the same as
+    /// [`handle_events_with_handler`](Builder::handle_events_with_handler).
+    pub fn and_handler(self, handler: impl EventHandler<E> + Send) -> Self {
+        self.and_from(move || handler)
+    }
+
+    /// Adds a handler made on its consumer thread to the current stage; the
+    /// same as [`handle_events_from`](Builder::handle_events_from).
+    pub fn and_from<H, M>(mut self, make: M) -> Self
+    where
+        H: EventHandler<E>,
+        M: FnOnce() -> H + Send + 'static,
+    {
         let sequence = Arc::new(Sequence::new());
         let barrier =
             SequenceBarrier::new(Arc::clone(&self.shared.cursor), self.stage_dependencies.clone());
@@ -239,7 +314,7 @@ where
         let mine = Arc::clone(&sequence);
         self.pending.push(Box::new(move |signals| {
             let wait: &W = &shared.wait;
-            run(&shared, barrier, mine, handler, wait, signals)
+            run(&shared, barrier, mine, make, wait, signals)
         }));
         self.stage.push(sequence);
         self
@@ -277,7 +352,7 @@ where
     /// ```
     pub fn handle_events_with_wait<V: WaitStrategy>(
         mut self,
-        handler: impl EventHandler<E>,
+        handler: impl EventHandler<E> + Send,
         wait: V,
     ) -> Self {
         let wait = self.own_strategy(wait);
@@ -286,8 +361,9 @@ where
             SequenceBarrier::new(Arc::clone(&self.shared.cursor), self.stage_dependencies.clone());
         let shared = Arc::clone(&self.shared);
         let mine = Arc::clone(&sequence);
-        self.pending
-            .push(Box::new(move |signals| run(&shared, barrier, mine, handler, &*wait, signals)));
+        self.pending.push(Box::new(move |signals| {
+            run(&shared, barrier, mine, move || handler, &*wait, signals)
+        }));
         self.stage.push(sequence);
         self
     }
@@ -312,7 +388,10 @@ where
     /// # Panics
     ///
     /// If `workers` is empty.
-    pub fn work_pool<H: EventHandler<E>>(self, workers: impl IntoIterator<Item = H>) -> Self {
+    pub fn work_pool<H: EventHandler<E> + Send>(
+        self,
+        workers: impl IntoIterator<Item = H>,
+    ) -> Self {
         self.add_work_pool(workers, None::<Arc<W>>)
     }
 
@@ -349,7 +428,7 @@ where
     /// consumers.join().unwrap();
     /// assert_eq!(handled.load(Ordering::Relaxed), 100);
     /// ```
-    pub fn work_pool_with_wait<H: EventHandler<E>, V: WaitStrategy>(
+    pub fn work_pool_with_wait<H: EventHandler<E> + Send, V: WaitStrategy>(
         mut self,
         workers: impl IntoIterator<Item = H>,
         wait: V,
@@ -358,7 +437,7 @@ where
         self.add_work_pool(workers, Some(wait))
     }
 
-    fn add_work_pool<H: EventHandler<E>, V: WaitStrategy>(
+    fn add_work_pool<H: EventHandler<E> + Send, V: WaitStrategy>(
         mut self,
         workers: impl IntoIterator<Item = H>,
         wait: Option<Arc<V>>,
@@ -443,10 +522,38 @@ where
     /// # Panics
     ///
     /// If the current stage has no handler yet.
-    pub fn then(mut self, handler: impl EventHandler<E>) -> Self {
+    pub fn then<F>(self, handler: F) -> Self
+    where
+        F: FnMut(&E, i64, bool) + Send + 'static,
+    {
+        self.then_handler(handler)
+    }
+
+    /// Starts a new stage with an [`EventHandler`], as [`then`](Builder::then)
+    /// does with a closure.
+    ///
+    /// # Panics
+    ///
+    /// If the current stage has no handler yet.
+    pub fn then_handler(self, handler: impl EventHandler<E> + Send) -> Self {
+        self.then_from(move || handler)
+    }
+
+    /// Starts a new stage with a handler made on its consumer thread, as
+    /// [`handle_events_from`](Builder::handle_events_from) does in the
+    /// current stage.
+    ///
+    /// # Panics
+    ///
+    /// If the current stage has no handler yet.
+    pub fn then_from<H, M>(mut self, make: M) -> Self
+    where
+        H: EventHandler<E>,
+        M: FnOnce() -> H + Send + 'static,
+    {
         assert!(!self.stage.is_empty(), "`then` needs a handler before it");
         self.stage_dependencies = core::mem::take(&mut self.stage);
-        self.and(handler)
+        self.and_from(make)
     }
 
     fn finish<S: Sequencer<Cursor = C>>(

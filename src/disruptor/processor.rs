@@ -16,7 +16,13 @@ pub type PanicPayload = Box<dyn Any + Send + 'static>;
 
 /// A consumer of events, run by the Disruptor on a thread of its own.
 ///
-/// Any `FnMut(&E, i64, bool) + Send + 'static` closure is an `EventHandler`.
+/// Any `FnMut(&E, i64, bool) + 'static` closure is an `EventHandler`; pass
+/// closures to [`Builder::handle_events_with`](super::Builder::handle_events_with),
+/// [`and`](super::Builder::and) and [`then`](super::Builder::then) (their
+/// argument types are inferred), and types with hooks to the `_handler`
+/// forms. A handler given to the builder must be `Send` (it moves to its
+/// thread); one made there by a factory
+/// ([`handle_events_from`](super::Builder::handle_events_from)) need not be.
 ///
 /// # Examples
 ///
@@ -34,14 +40,14 @@ pub type PanicPayload = Box<dyn Any + Send + 'static>;
 /// }
 ///
 /// let (mut producer, consumers) =
-///     Builder::single_producer(64, || 0u64, BusySpin).handle_events_with(Sum(0)).build();
+///     Builder::single_producer(64, || 0u64, BusySpin).handle_events_with_handler(Sum(0)).build();
 /// for i in 0..100 {
 ///     producer.publish(|e| *e = i).unwrap();
 /// }
 /// drop(producer); // shutdown: the consumer drains all 100, then stops
 /// consumers.join().unwrap();
 /// ```
-pub trait EventHandler<E>: Send + 'static {
+pub trait EventHandler<E>: 'static {
     /// Handles the event of `sequence`. `end_of_batch` is true for the last
     /// event currently available: a good moment to flush.
     fn on_event(&mut self, event: &E, sequence: i64, end_of_batch: bool);
@@ -64,7 +70,7 @@ pub trait EventHandler<E>: Send + 'static {
 
 impl<E, F> EventHandler<E> for F
 where
-    F: FnMut(&E, i64, bool) + Send + 'static,
+    F: FnMut(&E, i64, bool) + 'static,
 {
     #[inline]
     fn on_event(&mut self, event: &E, sequence: i64, end_of_batch: bool) {
@@ -115,7 +121,7 @@ pub(crate) fn run<E, C, W, V, H>(
     shared: &Shared<E, C, W>,
     barrier: SequenceBarrier<C>,
     sequence: Arc<Sequence>,
-    handler: H,
+    make: impl FnOnce() -> H,
     wait: &V,
     signals: Signals,
 ) -> Result<(), PanicPayload>
@@ -125,11 +131,12 @@ where
     V: WaitStrategy,
     H: EventHandler<E>,
 {
-    // The handler arrives inside the boxed thread body, on the heap next to
-    // whatever was allocated around it; its state is written once per event,
-    // so it runs from this thread's stack, on cache lines of its own.
-    let mut handler = CachePadded::new(handler);
     let outcome = catch_unwind(AssertUnwindSafe(|| {
+        // SAFE-CODE: [DSR-S2] the handler is made here, on its own thread, inside the
+        // catch: a panicking factory halts the Disruptor like a panicking handler.
+        // Its state is written once per event, so it lives on this thread's
+        // stack, on cache lines of its own.
+        let mut handler = CachePadded::new(make());
         handler.on_start();
         let mut next = sequence.get() + 1;
         // The last batch was long: the producer is streaming (see `SLIP_BATCH`).
