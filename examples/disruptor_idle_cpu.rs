@@ -27,8 +27,11 @@ fn process_cpu_ns() -> Option<u64> {
 /// handle a few events, then measures one idle second. Returns the CPU used
 /// as a percentage of one core.
 fn idle_percent<W: WaitStrategy>(make: impl Fn() -> W, consumers: usize) -> Option<f64> {
-    let mut builder = Builder::single_producer(64, || 0u64, BusySpin);
-    for _ in 0..consumers {
+    // The first consumer makes the builder buildable (its type says so);
+    // the rest join the same stage.
+    let mut builder = Builder::single_producer(64, || 0u64, BusySpin)
+        .handle_events_with_wait(|_: &u64, _, _| {}, make());
+    for _ in 1..consumers {
         builder = builder.handle_events_with_wait(|_: &u64, _, _| {}, make());
     }
     let (mut producer, joined) = builder.producer_wait(Blocking::new()).build();

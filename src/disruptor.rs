@@ -157,7 +157,7 @@ pub use sequence::Sequence;
 pub use single_producer::SingleProducerSequencer;
 
 #[cfg(feature = "std")]
-pub use builder::{Builder, Consumers};
+pub use builder::{Builder, Consumers, HasConsumer, NoConsumer, Wired};
 #[cfg(feature = "std")]
 pub use event_poller::{EventPoller, Polled};
 #[cfg(feature = "std")]

@@ -15,6 +15,7 @@ use super::{Cursor, Sequencer};
 use crate::loom::sync::Arc;
 use crate::loom::thread::{self, JoinHandle};
 use core::fmt;
+use core::marker::PhantomData;
 use std::boxed::Box;
 use std::vec::Vec;
 
@@ -61,7 +62,28 @@ type Pending = Box<dyn FnOnce(Signals) -> Result<(), PanicPayload> + Send>;
 /// consumers.join().unwrap();
 /// assert_eq!(applied.load(Ordering::Relaxed), 55);
 /// ```
-pub struct Builder<E, C, W: WaitStrategy, P: WaitStrategy = Yielding> {
+///
+/// Wiring mistakes do not compile. `build` with no consumer (it would
+/// publish into nothing):
+///
+/// ```compile_fail
+/// use acqrel::disruptor::{Builder, BusySpin};
+///
+/// let (producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin).build();
+/// ```
+///
+/// and `then` before any handler (there is nothing for the new stage to
+/// follow):
+///
+/// ```compile_fail
+/// use acqrel::disruptor::{Builder, BusySpin};
+///
+/// let builder = Builder::single_producer(8, || 0u64, BusySpin).then(|_, _, _| {});
+/// ```
+///
+/// Both report "this Disruptor has no consumer yet" and name the calls that
+/// add one.
+pub struct Builder<E, C, W: WaitStrategy, P: WaitStrategy = Yielding, S = NoConsumer> {
     shared: Arc<Shared<E, C, W>>,
     /// What the current stage's handlers wait for (empty: the cursor).
     stage_dependencies: Vec<Arc<Sequence>>,
@@ -74,7 +96,36 @@ pub struct Builder<E, C, W: WaitStrategy, P: WaitStrategy = Yielding> {
     /// How producers wait on a full ring.
     producer_wait: Arc<P>,
     built: bool,
+    /// [`NoConsumer`] until a consumer is added, then [`Wired`].
+    _state: PhantomData<S>,
 }
+
+/// A [`Builder`] state: no consumer added yet, so neither
+/// [`build`](Builder::build) nor [`then`](Builder::then) is available.
+#[derive(Debug)]
+pub struct NoConsumer(());
+
+/// A [`Builder`] state: at least one consumer (handler, work pool or poller)
+/// was added.
+#[derive(Debug)]
+pub struct Wired(());
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Wired {}
+}
+
+/// The [`Builder`] states in which the graph has a consumer: what `build`
+/// and `then` ask for. Only [`Wired`] is one.
+#[diagnostic::on_unimplemented(
+    message = "this Disruptor has no consumer yet",
+    label = "add a consumer first",
+    note = "add one with `handle_events_with`, `handle_events_with_handler`, `work_pool` or `poller` \
+            before `build` or `then`: a Disruptor without consumers would publish into nothing"
+)]
+pub trait HasConsumer: sealed::Sealed {}
+
+impl HasConsumer for Wired {}
 
 impl<E, W> Builder<E, Sequence, W>
 where
@@ -116,7 +167,7 @@ where
     }
 }
 
-impl<E, W, P> Builder<E, Sequence, W, P>
+impl<E, W, P, S> Builder<E, Sequence, W, P, S>
 where
     E: Send + Sync + 'static,
     W: WaitStrategy,
@@ -124,7 +175,10 @@ where
 {
     /// Finishes the graph and starts the consumer threads: the producer
     /// handle, and the consumers to join.
-    pub fn build(mut self) -> (Producer<E, SingleProducerSequencer, W, P>, Consumers) {
+    pub fn build(mut self) -> (Producer<E, SingleProducerSequencer, W, P>, Consumers)
+    where
+        S: HasConsumer,
+    {
         let gating = core::mem::take(&mut self.stage);
         let sequencer = SingleProducerSequencer::new(
             Arc::clone(&self.shared.cursor),
@@ -135,7 +189,7 @@ where
     }
 }
 
-impl<E, W, P> Builder<E, MultiProducerCursor, W, P>
+impl<E, W, P, S> Builder<E, MultiProducerCursor, W, P, S>
 where
     E: Send + Sync + 'static,
     W: WaitStrategy,
@@ -143,7 +197,10 @@ where
 {
     /// Finishes the graph and starts the consumer threads: the first
     /// producer handle (clone it for more), and the consumers to join.
-    pub fn build(mut self) -> (Producer<E, MultiProducerSequencer, W, P>, Consumers) {
+    pub fn build(mut self) -> (Producer<E, MultiProducerSequencer, W, P>, Consumers)
+    where
+        S: HasConsumer,
+    {
         let gating = core::mem::take(&mut self.stage);
         let sequencer = MultiProducerSequencer::new(Arc::clone(&self.shared.cursor), gating);
         self.finish(sequencer)
@@ -179,11 +236,12 @@ where
             sleepers: Vec::new(),
             producer_wait: Arc::new(Yielding),
             built: false,
+            _state: PhantomData,
         }
     }
 }
 
-impl<E, C, W, P> Builder<E, C, W, P>
+impl<E, C, W, P, S> Builder<E, C, W, P, S>
 where
     E: Send + Sync + 'static,
     C: Cursor + 'static,
@@ -210,7 +268,13 @@ where
     /// drop(producer);
     /// consumers.join().unwrap();
     /// ```
-    pub fn producer_wait<Q: WaitStrategy>(mut self, wait: Q) -> Builder<E, C, W, Q> {
+    pub fn producer_wait<Q: WaitStrategy>(self, wait: Q) -> Builder<E, C, W, Q, S> {
+        self.retype(Arc::new(wait))
+    }
+
+    /// The same builder, as another type: its producers' strategy or its
+    /// state changes.
+    fn retype<Q: WaitStrategy, T>(mut self, producer_wait: Arc<Q>) -> Builder<E, C, W, Q, T> {
         self.built = true; // moved into the new builder
         Builder {
             shared: Arc::clone(&self.shared),
@@ -218,9 +282,16 @@ where
             stage: core::mem::take(&mut self.stage),
             pending: core::mem::take(&mut self.pending),
             sleepers: core::mem::take(&mut self.sleepers),
-            producer_wait: Arc::new(wait),
+            producer_wait,
             built: false,
+            _state: PhantomData,
         }
+    }
+
+    /// The builder once a consumer was added.
+    fn wired(self) -> Builder<E, C, W, P, Wired> {
+        let producer_wait = Arc::clone(&self.producer_wait);
+        self.retype(producer_wait)
     }
 
     /// Adds a handler closure to the current stage (the first stage at
@@ -242,7 +313,7 @@ where
     /// drop(producer);
     /// consumers.join().unwrap();
     /// ```
-    pub fn handle_events_with<F>(self, handler: F) -> Self
+    pub fn handle_events_with<F>(self, handler: F) -> Builder<E, C, W, P, Wired>
     where
         F: FnMut(&E, i64, bool) + Send + 'static,
     {
@@ -252,7 +323,10 @@ where
     /// Adds an [`EventHandler`] (a type with hooks, or state of its own) to
     /// the current stage, as [`handle_events_with`](Builder::handle_events_with)
     /// does a closure.
-    pub fn handle_events_with_handler(self, handler: impl EventHandler<E> + Send) -> Self {
+    pub fn handle_events_with_handler(
+        self,
+        handler: impl EventHandler<E> + Send,
+    ) -> Builder<E, C, W, P, Wired> {
         self.and_handler(handler)
     }
 
@@ -277,7 +351,7 @@ where
     /// drop(producer);
     /// consumers.join().unwrap();
     /// ```
-    pub fn handle_events_from<H, M>(self, make: M) -> Self
+    pub fn handle_events_from<H, M>(self, make: M) -> Builder<E, C, W, P, Wired>
     where
         H: EventHandler<E>,
         M: FnOnce() -> H + Send + 'static,
@@ -287,7 +361,7 @@ where
 
     /// Adds a handler closure to the current stage; the same as
     /// [`handle_events_with`](Builder::handle_events_with).
-    pub fn and<F>(self, handler: F) -> Self
+    pub fn and<F>(self, handler: F) -> Builder<E, C, W, P, Wired>
     where
         F: FnMut(&E, i64, bool) + Send + 'static,
     {
@@ -296,13 +370,13 @@ where
 
     /// Adds an [`EventHandler`] to the current stage; the same as
     /// [`handle_events_with_handler`](Builder::handle_events_with_handler).
-    pub fn and_handler(self, handler: impl EventHandler<E> + Send) -> Self {
+    pub fn and_handler(self, handler: impl EventHandler<E> + Send) -> Builder<E, C, W, P, Wired> {
         self.and_from(move || handler)
     }
 
     /// Adds a handler made on its consumer thread to the current stage; the
     /// same as [`handle_events_from`](Builder::handle_events_from).
-    pub fn and_from<H, M>(mut self, make: M) -> Self
+    pub fn and_from<H, M>(mut self, make: M) -> Builder<E, C, W, P, Wired>
     where
         H: EventHandler<E>,
         M: FnOnce() -> H + Send + 'static,
@@ -317,7 +391,7 @@ where
             run(&shared, barrier, mine, make, wait, signals)
         }));
         self.stage.push(sequence);
-        self
+        self.wired()
     }
 
     /// Adds a handler to the current stage that waits with its own strategy
@@ -354,7 +428,7 @@ where
         mut self,
         handler: impl EventHandler<E> + Send,
         wait: V,
-    ) -> Self {
+    ) -> Builder<E, C, W, P, Wired> {
         let wait = self.own_strategy(wait);
         let sequence = Arc::new(Sequence::new());
         let barrier =
@@ -365,7 +439,7 @@ where
             run(&shared, barrier, mine, move || handler, &*wait, signals)
         }));
         self.stage.push(sequence);
-        self
+        self.wired()
     }
 
     /// Registers a consumer's own strategy: if it sleeps, every party
@@ -391,7 +465,7 @@ where
     pub fn work_pool<H: EventHandler<E> + Send>(
         self,
         workers: impl IntoIterator<Item = H>,
-    ) -> Self {
+    ) -> Builder<E, C, W, P, Wired> {
         self.add_work_pool(workers, None::<Arc<W>>)
     }
 
@@ -432,7 +506,7 @@ where
         mut self,
         workers: impl IntoIterator<Item = H>,
         wait: V,
-    ) -> Self {
+    ) -> Builder<E, C, W, P, Wired> {
         let wait = self.own_strategy(wait);
         self.add_work_pool(workers, Some(wait))
     }
@@ -441,7 +515,7 @@ where
         mut self,
         workers: impl IntoIterator<Item = H>,
         wait: Option<Arc<V>>,
-    ) -> Self {
+    ) -> Builder<E, C, W, P, Wired> {
         let work = Arc::new(WorkSequence::new());
         let before = self.stage.len();
         for handler in workers {
@@ -460,7 +534,7 @@ where
             self.stage.push(sequence);
         }
         assert!(self.stage.len() > before, "a work pool needs at least one worker");
-        self
+        self.wired()
     }
 
     /// Adds an [`EventPoller`] to the current stage: a consumer the caller
@@ -468,7 +542,8 @@ where
     ///
     /// The poller waits (in [`poll_timeout`](EventPoller::poll_timeout))
     /// with the Disruptor's default strategy.
-    pub fn poller(self) -> (Self, EventPoller<E, C, W>) {
+    #[allow(clippy::type_complexity)]
+    pub fn poller(self) -> (Builder<E, C, W, P, Wired>, EventPoller<E, C, W>) {
         self.add_poller(None)
     }
 
@@ -498,33 +573,38 @@ where
     /// assert_eq!(poller.poll(|_, _, _| {}), Polled::Shutdown);
     /// consumers.join().unwrap();
     /// ```
-    pub fn poller_with_wait<V: WaitStrategy>(mut self, wait: V) -> (Self, EventPoller<E, C, W, V>) {
+    #[allow(clippy::type_complexity)]
+    pub fn poller_with_wait<V: WaitStrategy>(
+        mut self,
+        wait: V,
+    ) -> (Builder<E, C, W, P, Wired>, EventPoller<E, C, W, V>) {
         let wait = self.own_strategy(wait);
         self.add_poller(Some(wait))
     }
 
+    #[allow(clippy::type_complexity)]
     fn add_poller<V: WaitStrategy>(
         mut self,
         wait: Option<Arc<V>>,
-    ) -> (Self, EventPoller<E, C, W, V>) {
+    ) -> (Builder<E, C, W, P, Wired>, EventPoller<E, C, W, V>) {
         let sequence = Arc::new(Sequence::new());
         let barrier =
             SequenceBarrier::new(Arc::clone(&self.shared.cursor), self.stage_dependencies.clone());
         let poller =
             EventPoller::new(Arc::clone(&self.shared), barrier, Arc::clone(&sequence), wait);
         self.stage.push(sequence);
-        (self, poller)
+        (self.wired(), poller)
     }
 
     /// Starts a new stage after the current one and adds `handler` to it: it
     /// sees an event only after every handler added so far has handled it.
     ///
-    /// # Panics
-    ///
-    /// If the current stage has no handler yet.
-    pub fn then<F>(self, handler: F) -> Self
+    /// Only a builder with a consumer has it: `then` first is a compile
+    /// error ([`HasConsumer`]).
+    pub fn then<F>(self, handler: F) -> Builder<E, C, W, P, Wired>
     where
         F: FnMut(&E, i64, bool) + Send + 'static,
+        S: HasConsumer,
     {
         self.then_handler(handler)
     }
@@ -532,10 +612,12 @@ where
     /// Starts a new stage with an [`EventHandler`], as [`then`](Builder::then)
     /// does with a closure.
     ///
-    /// # Panics
-    ///
-    /// If the current stage has no handler yet.
-    pub fn then_handler(self, handler: impl EventHandler<E> + Send) -> Self {
+    /// Only a builder with a consumer has it: `then` first is a compile
+    /// error ([`HasConsumer`]).
+    pub fn then_handler(self, handler: impl EventHandler<E> + Send) -> Builder<E, C, W, P, Wired>
+    where
+        S: HasConsumer,
+    {
         self.then_from(move || handler)
     }
 
@@ -543,23 +625,22 @@ where
     /// [`handle_events_from`](Builder::handle_events_from) does in the
     /// current stage.
     ///
-    /// # Panics
-    ///
-    /// If the current stage has no handler yet.
-    pub fn then_from<H, M>(mut self, make: M) -> Self
+    /// Only a builder with a consumer has it: `then` first is a compile
+    /// error ([`HasConsumer`]).
+    pub fn then_from<H, M>(mut self, make: M) -> Builder<E, C, W, P, Wired>
     where
         H: EventHandler<E>,
         M: FnOnce() -> H + Send + 'static,
+        S: HasConsumer,
     {
-        assert!(!self.stage.is_empty(), "`then` needs a handler before it");
         self.stage_dependencies = core::mem::take(&mut self.stage);
         self.and_from(make)
     }
 
-    fn finish<S: Sequencer<Cursor = C>>(
+    fn finish<Q: Sequencer<Cursor = C>>(
         mut self,
-        sequencer: S,
-    ) -> (Producer<E, S, W, P>, Consumers) {
+        sequencer: Q,
+    ) -> (Producer<E, Q, W, P>, Consumers) {
         self.built = true;
         let mut sleepers = core::mem::take(&mut self.sleepers);
         if self.producer_wait.sleeps() {
@@ -584,7 +665,7 @@ where
     }
 }
 
-impl<E, C, W: WaitStrategy, P: WaitStrategy> Drop for Builder<E, C, W, P> {
+impl<E, C, W: WaitStrategy, P: WaitStrategy, S> Drop for Builder<E, C, W, P, S> {
     /// A builder dropped before `build` starts no thread; its pollers see
     /// a shut-down Disruptor.
     fn drop(&mut self) {
@@ -595,7 +676,7 @@ impl<E, C, W: WaitStrategy, P: WaitStrategy> Drop for Builder<E, C, W, P> {
     }
 }
 
-impl<E, C, W: WaitStrategy, P: WaitStrategy> fmt::Debug for Builder<E, C, W, P> {
+impl<E, C, W: WaitStrategy, P: WaitStrategy, S> fmt::Debug for Builder<E, C, W, P, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Builder").field("handlers", &self.pending.len()).finish_non_exhaustive()
     }
