@@ -214,6 +214,28 @@ pub(crate) mod thread {
     pub(crate) use loom::thread::{JoinHandle, Thread, current, park, spawn, yield_now};
     #[cfg(not(loom))]
     pub(crate) use std::thread::{JoinHandle, Thread, current, park, spawn, yield_now};
+
+    /// `spawn`, naming the thread (loom's threads have no names: under loom
+    /// the name is dropped).
+    ///
+    /// # Panics
+    ///
+    /// If the operating system refuses the thread, as `spawn` does.
+    pub(crate) fn spawn_named<F, T>(name: std::string::String, f: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        #[cfg(loom)]
+        {
+            drop(name);
+            spawn(f)
+        }
+        #[cfg(not(loom))]
+        {
+            std::thread::Builder::new().name(name).spawn(f).expect("failed to spawn thread")
+        }
+    }
 }
 
 /// Hint that the caller is busy-waiting.

@@ -2258,3 +2258,59 @@ fn handlers_made_on_their_thread_need_not_be_send() {
     drop(producer);
     assert!(consumers.join().is_err());
 }
+
+/// Consumer threads carry the configured names and run the start hook
+/// once each, with their index; a panicking hook halts the Disruptor and
+/// `join` returns it.
+#[test]
+fn consumer_threads_are_named_and_run_the_start_hook() {
+    let started = Arc::new(Mutex::new(Vec::new()));
+    let s = Arc::clone(&started);
+    let names = Arc::new(Mutex::new(Vec::new()));
+    let (n0, n1) = (Arc::clone(&names), Arc::clone(&names));
+    let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+        .thread_name("feed")
+        .on_thread_start(move |i| {
+            s.lock().unwrap().push((i, thread::current().name().map(str::to_owned)))
+        })
+        .handle_events_with(move |_, _, end| {
+            if end {
+                n0.lock().unwrap().push(thread::current().name().unwrap().to_owned());
+            }
+        })
+        .then(move |_, _, end| {
+            if end {
+                n1.lock().unwrap().push(thread::current().name().unwrap().to_owned());
+            }
+        })
+        .build();
+    producer.publish(|e| *e = 1).unwrap();
+    drop(producer);
+    consumers.join().unwrap();
+    let mut started = started.lock().unwrap().clone();
+    started.sort();
+    assert_eq!(
+        started,
+        [(0, Some("feed-0".to_owned())), (1, Some("feed-1".to_owned()))],
+        "each thread ran the hook once, named"
+    );
+    let mut names = names.lock().unwrap().clone();
+    names.sort();
+    names.dedup();
+    assert_eq!(names, ["feed-0", "feed-1"]);
+
+    let (mut producer, consumers) = Builder::single_producer(4, || 0u64, BusySpin)
+        .on_thread_start(|_| panic!("no such core"))
+        .handle_events_with(|_, _, _| {})
+        .build();
+    let mut refused = false;
+    for i in 0..100 {
+        if producer.publish(|e| *e = i).is_err() {
+            refused = true;
+            break;
+        }
+    }
+    assert!(refused, "a Disruptor halted by its start hook refuses publishes");
+    drop(producer);
+    assert!(consumers.join().is_err());
+}

@@ -10,7 +10,7 @@ use super::sequence::Sequence;
 use super::shared::{Control, Shared};
 use super::single_producer::SingleProducerSequencer;
 use super::wait_strategy::WaitStrategy;
-use super::wait_strategy::{Signal, Signals, Yielding};
+use super::wait_strategy::{Signal, Signals, Yielding, catching};
 use super::{Cursor, Sequencer};
 use crate::loom::sync::Arc;
 use crate::loom::thread::{self, JoinHandle};
@@ -21,6 +21,11 @@ use std::vec::Vec;
 
 /// A consumer thread's body, waiting for the graph's [`Signals`] to start.
 type Pending = Box<dyn FnOnce(Signals) -> Result<(), PanicPayload> + Send>;
+
+/// The user's hook for each consumer thread's start, given its index.
+/// std's `Arc`, not the switch module's: it only hands the hook to the
+/// threads (loom's `Arc` cannot hold an unsized value).
+type StartHook = std::sync::Arc<dyn Fn(usize) + Send + Sync>;
 
 /// Builds a Disruptor: ring, sequencer, wait strategy and consumer graph.
 ///
@@ -95,6 +100,10 @@ pub struct Builder<E, C, W: WaitStrategy, P: WaitStrategy = Yielding, S = NoCons
     sleepers: Vec<Box<dyn Signal>>,
     /// How producers wait on a full ring.
     producer_wait: Arc<P>,
+    /// The consumer threads' name prefix, if set.
+    thread_name: Option<std::sync::Arc<str>>,
+    /// Runs first on each consumer thread, if set.
+    on_thread_start: Option<StartHook>,
     built: bool,
     /// [`NoConsumer`] until a consumer is added, then [`Wired`].
     _state: PhantomData<S>,
@@ -235,6 +244,8 @@ where
             pending: Vec::new(),
             sleepers: Vec::new(),
             producer_wait: Arc::new(Yielding),
+            thread_name: None,
+            on_thread_start: None,
             built: false,
             _state: PhantomData,
         }
@@ -272,6 +283,59 @@ where
         self.retype(Arc::new(wait))
     }
 
+    /// Names the consumer threads `{prefix}-0`, `{prefix}-1`, … in the
+    /// order the consumers were added (each work-pool worker is one), as
+    /// debuggers, profilers and panic messages show them. Unnamed otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, BusySpin};
+    ///
+    /// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+    ///     .thread_name("md")
+    ///     .handle_events_with(|_, _, _| assert_eq!(std::thread::current().name(), Some("md-0")))
+    ///     .build();
+    /// producer.publish(|e| *e = 1).unwrap();
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// ```
+    pub fn thread_name(mut self, prefix: &str) -> Self {
+        self.thread_name = Some(std::sync::Arc::from(prefix));
+        self
+    }
+
+    /// Runs `hook(index)` first on each consumer thread, before its handler
+    /// is made (`index` counts the consumers in the order they were added):
+    /// the place to pin the thread to a core, raise its priority or set up
+    /// thread-local state. A panic in the hook halts the Disruptor, as a
+    /// handler's panic does, and [`Consumers::join`] returns it.
+    ///
+    /// # Examples
+    ///
+    /// Pinning each consumer to a core with the `core_affinity` crate:
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, BusySpin};
+    ///
+    /// let cores = core_affinity::get_core_ids().unwrap_or_default();
+    /// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+    ///     .on_thread_start(move |index| {
+    ///         if let Some(core) = cores.get(index % cores.len().max(1)) {
+    ///             core_affinity::set_for_current(*core);
+    ///         }
+    ///     })
+    ///     .handle_events_with(|_, _, _| {})
+    ///     .build();
+    /// producer.publish(|e| *e = 1).unwrap();
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// ```
+    pub fn on_thread_start(mut self, hook: impl Fn(usize) + Send + Sync + 'static) -> Self {
+        self.on_thread_start = Some(std::sync::Arc::new(hook));
+        self
+    }
+
     /// The same builder, as another type: its producers' strategy or its
     /// state changes.
     fn retype<Q: WaitStrategy, T>(mut self, producer_wait: Arc<Q>) -> Builder<E, C, W, Q, T> {
@@ -283,6 +347,8 @@ where
             pending: core::mem::take(&mut self.pending),
             sleepers: core::mem::take(&mut self.sleepers),
             producer_wait,
+            thread_name: self.thread_name.take(),
+            on_thread_start: self.on_thread_start.take(),
             built: false,
             _state: PhantomData,
         }
@@ -652,10 +718,29 @@ where
         let _ = self.shared.signals.set(signals.clone());
         let threads = core::mem::take(&mut self.pending)
             .into_iter()
-            .map(|body| {
+            .enumerate()
+            .map(|(index, body)| {
                 let signals = signals.clone();
+                let hook = self.on_thread_start.clone();
+                let shared = Arc::clone(&self.shared);
+                let run = move || {
+                    if let Some(hook) = hook {
+                        // SAFE-CODE: [DSR-S2] the start hook is user code: its panic halts
+                        // the Disruptor before this consumer handles anything, so nobody
+                        // waits for a consumer that will never advance.
+                        if let Some(panic) = catching(|| hook(index)) {
+                            shared.control.halt();
+                            shared.signal_from_drop();
+                            return Err(panic);
+                        }
+                    }
+                    body(signals)
+                };
                 #[allow(clippy::disallowed_methods)] // the switch module's spawn
-                thread::spawn(move || body(signals))
+                match &self.thread_name {
+                    Some(prefix) => thread::spawn_named(format!("{prefix}-{index}"), run),
+                    None => thread::spawn(run),
+                }
             })
             .collect();
         let shared = Arc::clone(&self.shared);
