@@ -161,7 +161,7 @@ pub use builder::{Builder, Consumers, HasConsumer, NoConsumer, Wired};
 #[cfg(feature = "std")]
 pub use event_poller::{EventPoller, Polled};
 #[cfg(feature = "std")]
-pub use processor::{EventHandler, PanicPayload};
+pub use processor::{ContinueOnPanic, EventHandler, PanicPayload};
 #[cfg(feature = "std")]
 pub use producer::{Claim, MultiProducer, Producer, SingleProducer};
 #[cfg(feature = "std")]

@@ -6,10 +6,10 @@
 mod common;
 
 use acqrel::disruptor::{
-    Blocking, Builder, BusySpin, Cursor, EventHandler, EventPoller, Halted, InsufficientCapacity,
-    MultiProducerCursor, MultiProducerSequencer, Polled, RingBuffer, Sequence, SequenceBarrier,
-    Sequencer, SingleProducerSequencer, Sleeping, Timed, Timeout, TryPublishError, WaitStrategy,
-    Yielding,
+    Blocking, Builder, BusySpin, ContinueOnPanic, Cursor, EventHandler, EventPoller, Halted,
+    InsufficientCapacity, MultiProducerCursor, MultiProducerSequencer, PanicPayload, Polled,
+    RingBuffer, Sequence, SequenceBarrier, Sequencer, SingleProducerSequencer, Sleeping, Timed,
+    Timeout, TryPublishError, WaitStrategy, Yielding,
 };
 use common::{DropCounter, scaled};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -336,6 +336,42 @@ fn a_panicking_writer_still_publishes_a_reset_slot() {
     consumers.join().unwrap();
     let m = u64::MAX;
     assert_eq!(*values.lock().unwrap(), vec![1, m, m, 3, 10, m, m, m, 4]);
+}
+
+/// `ContinueOnPanic`: a panicking event is reported with its sequence and
+/// payload, every other event still reaches the stage and the stage after
+/// it, and nothing halts.
+#[test]
+fn continue_on_panic_reports_the_failed_event_and_goes_on() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let failed = Arc::new(Mutex::new(Vec::new()));
+    let after = Arc::new(Mutex::new(Vec::new()));
+    let (s, f, a) = (Arc::clone(&seen), Arc::clone(&failed), Arc::clone(&after));
+    let (mut producer, consumers) = Builder::single_producer(4, || 0u64, Blocking::new())
+        .handle_events_with_handler(ContinueOnPanic::reporting(
+            move |e: &u64, _: i64, _: bool| {
+                assert!(*e % 5 != 3, "rejects {e}");
+                s.lock().unwrap().push(*e);
+            },
+            move |sequence, panic: &PanicPayload| {
+                let msg = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+                f.lock().unwrap().push((sequence, msg));
+            },
+        ))
+        .then(move |e: &u64, _, _| a.lock().unwrap().push(*e))
+        .build();
+    for i in 0..20u64 {
+        producer.publish(|e| *e = i).expect("a ContinueOnPanic stage never halts");
+    }
+    drop(producer);
+    consumers.join().expect("no panic reaches join");
+    let expected: Vec<u64> = (0..20).filter(|i| i % 5 != 3).collect();
+    assert_eq!(*seen.lock().unwrap(), expected);
+    assert_eq!(
+        *failed.lock().unwrap(),
+        [3i64, 8, 13, 18].map(|i| (i, format!("rejects {i}"))).to_vec()
+    );
+    assert_eq!(*after.lock().unwrap(), (0..20).collect::<Vec<_>>());
 }
 
 #[test]

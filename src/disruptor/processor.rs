@@ -78,6 +78,100 @@ where
     }
 }
 
+/// A panic policy for a stage that can tolerate a failed event: wraps a
+/// handler so that a panic in `on_event` is caught, reported, and the
+/// consumer goes on with the next event, where a bare handler's panic halts
+/// the whole Disruptor.
+///
+/// The panic message itself is printed by the panic hook as usual; `report`
+/// (if given) gets the event's sequence and the panic's payload, for a
+/// metric or a dead-letter log. What the handler's state holds after a
+/// panic is whatever the panic left (the wrapper asserts unwind safety for
+/// it): use it where a half-handled event does no harm, such as a
+/// best-effort replicator or a metrics stage. Panics in `on_start`,
+/// `on_shutdown` and `on_timeout` still halt.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{Builder, BusySpin, ContinueOnPanic};
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicU64, Ordering};
+///
+/// let failed = Arc::new(AtomicU64::new(0));
+/// let f = Arc::clone(&failed);
+/// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+///     .handle_events_with_handler(ContinueOnPanic::reporting(
+///         |e: &u64, _: i64, _: bool| assert!(*e != 3, "cannot ship order 3"),
+///         move |_sequence, _panic| { f.fetch_add(1, Ordering::Relaxed); },
+///     ))
+///     .build();
+/// for i in 0..6 {
+///     producer.publish(|e| *e = i).unwrap(); // never Halted
+/// }
+/// drop(producer);
+/// consumers.join().unwrap(); // Ok: the stage went on
+/// assert_eq!(failed.load(Ordering::Relaxed), 1);
+/// ```
+pub struct ContinueOnPanic<H, R = fn(i64, &PanicPayload)> {
+    inner: H,
+    report: R,
+}
+
+impl<H> ContinueOnPanic<H> {
+    /// Wraps `inner`; a panic in its `on_event` is printed by the panic hook
+    /// and otherwise ignored.
+    pub fn new(inner: H) -> Self {
+        Self { inner, report: |_, _| {} }
+    }
+}
+
+impl<H, R> ContinueOnPanic<H, R> {
+    /// Wraps `inner`; after a panic in its `on_event`, `report(sequence,
+    /// &payload)` runs, then the consumer goes on. A panic in `report`
+    /// itself halts the Disruptor.
+    pub fn reporting(inner: H, report: R) -> Self
+    where
+        R: FnMut(i64, &PanicPayload),
+    {
+        Self { inner, report }
+    }
+}
+
+impl<E, H, R> EventHandler<E> for ContinueOnPanic<H, R>
+where
+    H: EventHandler<E>,
+    R: FnMut(i64, &PanicPayload) + 'static,
+{
+    #[inline]
+    fn on_event(&mut self, event: &E, sequence: i64, end_of_batch: bool) {
+        // SAFE-CODE: [DSR-S2] the user asked for this stage to go on after a panic: the handler's state is as the panic left it, which is theirs to judge; the Disruptor's own bookkeeping is outside the catch.
+        let handled =
+            catch_unwind(AssertUnwindSafe(|| self.inner.on_event(event, sequence, end_of_batch)));
+        if let Err(panic) = handled {
+            (self.report)(sequence, &panic);
+        }
+    }
+
+    fn on_start(&mut self) {
+        self.inner.on_start();
+    }
+
+    fn on_shutdown(&mut self) {
+        self.inner.on_shutdown();
+    }
+
+    fn on_timeout(&mut self, sequence: i64) {
+        self.inner.on_timeout(sequence);
+    }
+}
+
+impl<H, R> core::fmt::Debug for ContinueOnPanic<H, R> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ContinueOnPanic").finish_non_exhaustive()
+    }
+}
+
 /// Waits through `wait` for `next`; `Err(Timeout)` only when `wait` has a
 /// [`timeout`](WaitStrategy::timeout) and it passed. With `slip`, a consumer
 /// that finds nothing new first lets the producer run ahead for
