@@ -391,3 +391,31 @@ impl fmt::Debug for Counter {
     }
 }
 
+/// With the `metrics` feature, a `Counter` can back a [`metrics::Counter`]:
+/// `increment` is [`Counter::fetch_add`], and `absolute` ("at least this
+/// much") is [`Counter::fetch_max`], so a late report of an older, smaller
+/// total changes nothing. Both are `Relaxed`, like the methods.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::Counter;
+/// use std::sync::Arc;
+///
+/// let requests = Arc::new(Counter::new(0));
+/// let handle = metrics::Counter::from_arc(Arc::clone(&requests));
+/// handle.increment(3);
+/// handle.absolute(10);
+/// handle.absolute(4); // older report: ignored
+/// assert_eq!(requests.get(), 10);
+/// ```
+#[cfg(feature = "metrics")]
+impl metrics::CounterFn for Counter {
+    fn increment(&self, value: u64) {
+        self.fetch_add(value);
+    }
+
+    fn absolute(&self, value: u64) {
+        self.fetch_max(value);
+    }
+}

@@ -535,6 +535,35 @@ impl fmt::Debug for ShardedCounter {
     }
 }
 
+/// With the `metrics` feature, a `ShardedCounter` can back a
+/// [`metrics::Counter`]: `increment` is [`ShardedCounter::add`], and
+/// `absolute` ("at least this much") is [`ShardedCounter::raise_to`], so a
+/// late report of an older, smaller total changes nothing.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::ShardedCounter;
+/// use std::sync::Arc;
+///
+/// let bytes = Arc::new(ShardedCounter::new());
+/// let handle = metrics::Counter::from_arc(Arc::clone(&bytes));
+/// handle.increment(512);
+/// handle.absolute(2048);
+/// handle.absolute(1024); // older report: ignored
+/// assert_eq!(bytes.sum(), 2048);
+/// ```
+#[cfg(feature = "metrics")]
+impl metrics::CounterFn for ShardedCounter {
+    fn increment(&self, value: u64) {
+        self.add(value);
+    }
+
+    fn absolute(&self, value: u64) {
+        let _added = self.raise_to(value);
+    }
+}
+
 /// The calling thread's cell of a [`ShardedCounter`], from
 /// [`ShardedCounter::local`].
 ///
