@@ -321,6 +321,30 @@ fn raise_racing_a_take_reaches_its_target() {
     }
 }
 
+/// A raise made after a take on another thread, seen only through a
+/// `Relaxed` flag (so nothing orders the take's cell reads before ours): the
+/// raise must still read cells at least as new as the baseline it reads, or
+/// `cells - baseline` wraps, looks above the target, and the raise is lost.
+#[test]
+fn raise_after_an_unordered_take_reaches_its_target() {
+    for _ in 0..scaled(16_000).min(300) {
+        let c = ShardedCounter::new();
+        let done = AtomicBool::new(false);
+        thread::scope(|s| {
+            s.spawn(|| {
+                c.inc();
+                assert_eq!(c.take(), 1);
+                done.store(true, Relaxed);
+            });
+            while !done.load(Relaxed) {
+                thread::yield_now();
+            }
+            assert_eq!(c.raise_to(5), 5, "the raise judged a wrapped value above its target");
+        });
+        assert_eq!(c.sum(), 5);
+    }
+}
+
 /// `raise_to` from several threads with values in any order: the counter
 /// ends at the largest value exactly, never above it (raises do not add up),
 /// and what the raises report they added sums to that value.
