@@ -2,12 +2,15 @@
 //!
 //! # Progress
 //!
-//! `add`, `sub`, `increment`, `take`, `fetch_max`, `fetch_min` and `get` are
-//! single atomic instructions: wait-free wherever the target has a native
-//! atomic add/swap (x86-64 `lock xadd`/`xchg`; aarch64 `ldadd`/`swp` with LSE,
-//! or an exclusive-monitor loop without it, which is lock-free). The checked
-//! and bounded additions are compare-exchange loops: lock-free (a retry means
-//! another thread's update succeeded).
+//! `fetch_add`/`add`, `fetch_sub`/`sub`, `increment`, `swap`/`set`, `take`,
+//! `fetch_max`, `fetch_min` and `get` are single atomic instructions:
+//! wait-free wherever the target has a native atomic add/swap (x86-64
+//! `lock xadd`/`xchg`; aarch64 `ldadd`/`swp` with LSE, or an
+//! exclusive-monitor loop without it, which is lock-free). The names follow
+//! `std`'s atomics: the `fetch_` forms and `swap` return the previous value,
+//! and so do the short forms `add`, `sub` and `set`, which are the same
+//! operations. The checked and bounded additions are compare-exchange loops:
+//! lock-free (a retry means another thread's update succeeded).
 //!
 //! # Arithmetic
 //!
@@ -88,29 +91,76 @@ impl Counter {
         Self { value: AtomicU64::new(value) }
     }
 
-    /// Adds `n` (wrapping) and returns the previous value.
+    /// Adds `n` (wrapping) and returns the previous value: std's name for
+    /// [`add`](Counter::add).
+    ///
+    /// # Memory ordering
+    ///
+    /// `Relaxed`: no addition is ever lost and all threads see the counter's
+    /// values in one order, but the call orders no other memory. To publish
+    /// work with the count, use [`add_release`](Counter::add_release).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let c = acqrel::Counter::new(u64::MAX);
+    /// assert_eq!(c.fetch_add(2), u64::MAX);
+    /// assert_eq!(c.get(), 1); // wrapped
+    /// ```
+    #[inline]
+    pub fn fetch_add(&self, n: u64) -> u64 {
+        // ORDERING: [CTR-O1] Relaxed — the read-modify-write is atomic at any ordering; no other memory is published.
+        self.value.fetch_add(n, Relaxed)
+    }
+
+    /// Adds `n` (wrapping) and returns the previous value; the same as
+    /// [`fetch_add`](Counter::fetch_add).
     ///
     /// # Memory ordering
     ///
     /// `Relaxed`: orders nothing but the counter itself.
     #[inline]
     pub fn add(&self, n: u64) -> u64 {
-        // ORDERING: [CTR-O1] Relaxed — the read-modify-write is atomic at any ordering; no other memory is published.
-        self.value.fetch_add(n, Relaxed)
+        self.fetch_add(n)
     }
 
     /// Adds one (wrapping) and returns the previous value: a unique ticket
     /// among all `increment`s until the counter wraps.
+    ///
+    /// # Memory ordering
+    ///
+    /// `Relaxed`, like [`fetch_add`](Counter::fetch_add).
     #[inline]
     pub fn increment(&self) -> u64 {
-        self.add(1)
+        self.fetch_add(1)
     }
 
-    /// Subtracts `n` (wrapping) and returns the previous value.
+    /// Subtracts `n` (wrapping) and returns the previous value: std's name
+    /// for [`sub`](Counter::sub).
+    ///
+    /// # Memory ordering
+    ///
+    /// `Relaxed`: atomic on the counter, ordering no other memory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let in_use = acqrel::Counter::new(3);
+    /// assert_eq!(in_use.fetch_sub(1), 3);
+    /// assert_eq!(in_use.fetch_sub(2), 2);
+    /// assert_eq!(in_use.get(), 0);
+    /// ```
     #[inline]
-    pub fn sub(&self, n: u64) -> u64 {
+    pub fn fetch_sub(&self, n: u64) -> u64 {
         // ORDERING: [CTR-O1] Relaxed — atomic read-modify-write; publishes nothing else.
         self.value.fetch_sub(n, Relaxed)
+    }
+
+    /// Subtracts `n` (wrapping) and returns the previous value; the same as
+    /// [`fetch_sub`](Counter::fetch_sub).
+    #[inline]
+    pub fn sub(&self, n: u64) -> u64 {
+        self.fetch_sub(n)
     }
 
     /// Reads the current value.
@@ -118,17 +168,43 @@ impl Counter {
     /// Concurrent updates may land just before or after the read; the value
     /// is one the counter really held, never older than a value this thread
     /// already observed.
+    ///
+    /// # Memory ordering
+    ///
+    /// `Relaxed`: seeing a value says nothing about other memory the counting
+    /// threads wrote; for that, [`get_acquire`](Counter::get_acquire).
     #[inline]
     pub fn get(&self) -> u64 {
         // ORDERING: [CTR-O2] Relaxed — coherence alone keeps reads of one location monotonic.
         self.value.load(Relaxed)
     }
 
-    /// Sets the value to `value` and returns the previous one.
+    /// Stores `value` and returns the previous value, in one atomic step:
+    /// std's name for [`set`](Counter::set).
+    ///
+    /// # Memory ordering
+    ///
+    /// `Relaxed`: every addition lands either in the returned value or after
+    /// the new one, never in neither; no other memory is ordered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let epoch = acqrel::Counter::new(7);
+    /// assert_eq!(epoch.swap(100), 7);
+    /// assert_eq!(epoch.get(), 100);
+    /// ```
     #[inline]
-    pub fn set(&self, value: u64) -> u64 {
+    pub fn swap(&self, value: u64) -> u64 {
         // ORDERING: [CTR-O1] Relaxed — an atomic swap; nothing else is published.
         self.value.swap(value, Relaxed)
+    }
+
+    /// Sets the value to `value` and returns the previous one; the same as
+    /// [`swap`](Counter::swap).
+    #[inline]
+    pub fn set(&self, value: u64) -> u64 {
+        self.swap(value)
     }
 
     /// Reads the value and resets it to zero in one atomic step.
@@ -151,10 +227,23 @@ impl Counter {
     /// ```
     #[inline]
     pub fn take(&self) -> u64 {
-        self.set(0)
+        self.swap(0)
     }
 
     /// Raises the value to `value` if it is larger; returns the previous value.
+    ///
+    /// # Memory ordering
+    ///
+    /// `Relaxed`: atomic on the counter, ordering no other memory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let peak = acqrel::Counter::new(0);
+    /// peak.fetch_max(12);
+    /// assert_eq!(peak.fetch_max(5), 12); // 5 is lower: no change
+    /// assert_eq!(peak.get(), 12);
+    /// ```
     #[inline]
     pub fn fetch_max(&self, value: u64) -> u64 {
         // ORDERING: [CTR-O1] Relaxed — atomic read-modify-write on the counter only.
@@ -162,6 +251,10 @@ impl Counter {
     }
 
     /// Lowers the value to `value` if it is smaller; returns the previous value.
+    ///
+    /// # Memory ordering
+    ///
+    /// `Relaxed`: atomic on the counter, ordering no other memory.
     #[inline]
     pub fn fetch_min(&self, value: u64) -> u64 {
         // ORDERING: [CTR-O1] Relaxed — atomic read-modify-write on the counter only.
@@ -295,5 +388,34 @@ impl From<u64> for Counter {
 impl fmt::Debug for Counter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Counter").field(&self.get()).finish()
+    }
+}
+
+/// With the `metrics` feature, a `Counter` can back a [`metrics::Counter`]:
+/// `increment` is [`Counter::fetch_add`], and `absolute` ("at least this
+/// much") is [`Counter::fetch_max`], so a late report of an older, smaller
+/// total changes nothing. Both are `Relaxed`, like the methods.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::Counter;
+/// use std::sync::Arc;
+///
+/// let requests = Arc::new(Counter::new(0));
+/// let handle = metrics::Counter::from_arc(Arc::clone(&requests));
+/// handle.increment(3);
+/// handle.absolute(10);
+/// handle.absolute(4); // older report: ignored
+/// assert_eq!(requests.get(), 10);
+/// ```
+#[cfg(feature = "metrics")]
+impl metrics::CounterFn for Counter {
+    fn increment(&self, value: u64) {
+        self.fetch_add(value);
+    }
+
+    fn absolute(&self, value: u64) {
+        self.fetch_max(value);
     }
 }

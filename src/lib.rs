@@ -45,6 +45,11 @@
 //!   | `RawMutex` | yes | yes |
 //!   | `RawMutexFair` | no (no queue: nothing to be fair with) | yes (every unlock is fair) |
 //!   | `RawMutexTimed` (with `std`) | yes | yes, without queueing (it retries `try_lock`) |
+//! - `metrics` (implies `std`): [`Counter`] and [`ShardedCounter`] implement
+//!   `CounterFn` of [metrics](https://docs.rs/metrics/0.24) 0.24, so either
+//!   can back a `metrics::Counter` (`metrics::Counter::from_arc`) that a
+//!   recorder hands out. `increment` adds; `absolute` raises the value to at
+//!   least the one given (`Counter::fetch_max`, `ShardedCounter::raise_to`).
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_debug_implementations)]
 

@@ -14,6 +14,8 @@
 //! counter keeps a `taken` baseline: `take` sums the cells and moves the
 //! baseline up to that sum with one compare-exchange, returning the
 //! difference. The value of the counter is `sum(cells) + spill - taken`.
+//! [`ShardedCounter::raise_to`] moves the same baseline down, with the same
+//! compare-exchange, to raise the value to at least a given total.
 //!
 //! | state                | written by                                        | read by       |
 //! |----------------------|---------------------------------------------------|---------------|
@@ -21,7 +23,8 @@
 //! | bucket pointer *b*   | the first thread to count with an index in *b* (compare-exchange, [SHC-O5]) | everyone |
 //! | scan limit           | raised (`fetch_max`) before a bucket is published ([SHC-O8]) | `sum`, `take`, `shards` |
 //! | `spill`              | threads that have exited (`fetch_add`, [SHC-O6])  | `sum`, `take` |
-//! | `taken`              | `take` (compare-exchange)                         | `sum`, `take` |
+//! | `taken`              | `take` (raised), `raise_to` (lowered); compare-exchange ([SHC-O4]) | `sum`, `take`, `raise_to` |
+//! | `id`                 | installed once, on the first count (compare-exchange from `NO_ID`, [SHC-O9]) | `inc`, `add` (the cache key) |
 //!
 //! # Thread indices
 //!
@@ -88,7 +91,12 @@
 //! without that a concurrent `sum` could go "below zero" and wrap. Buckets
 //! are published `Release` and read `Acquire` ([SHC-O5]); readers scan only
 //! below a limit raised before each publication ([SHC-O8]). The hand-over of
-//! an index from one thread to the next goes through the pool's mutex.
+//! an index from one thread to the next goes through the pool's mutex. The
+//! cache is keyed by the counter's id, which the counter's first count takes
+//! from a process-wide source that never wraps ([SHC-O7]) and installs with a
+//! `Relaxed` compare-exchange ([SHC-O9]): the id names the counter and
+//! publishes nothing, so `new` is a `const fn` and a counter can be a
+//! `static`.
 //!
 //! Requires the `std` feature (thread-locals and a mutex).
 
@@ -149,8 +157,10 @@ pub struct ShardedCounter {
     /// One more than the highest bucket allocated (or being allocated):
     /// `sum`, `take` and `shards` look at the buckets below it only ([SHC-O8]).
     scan_limit: AtomicUsize,
-    /// Process-unique, never reused: the key of the per-thread cache ([SHC-I2]).
-    id: u64,
+    /// Process-unique, never reused: the key of the per-thread cache
+    /// ([SHC-I2]). `NO_ID` until the counter's first count installs one
+    /// ([SHC-O9]), so that `new` can be a `const fn`.
+    id: AtomicU64,
     /// What threads added at exit, after their guard was dropped ([SHC-S1]).
     spill: CachePadded<AtomicU64>,
     /// The part of `sum(cells) + spill` already handed out by [`ShardedCounter::take`].
@@ -159,21 +169,63 @@ pub struct ShardedCounter {
 
 impl ShardedCounter {
     /// Creates a counter at zero. No cell is allocated until a thread counts.
-    pub fn new() -> Self {
-        crate::loom::global! {
-            /// Source of counter ids; 0 is never handed out (it marks an empty cache).
-            fn counter_ids() -> AtomicU64 = AtomicU64::new(1);
+    ///
+    /// A `const fn`: a counter can be a `static`. Nothing is set up until the
+    /// first count, which also gives the counter its process-unique id.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::ShardedCounter;
+    ///
+    /// static REQUESTS: ShardedCounter = ShardedCounter::new();
+    ///
+    /// std::thread::scope(|s| {
+    ///     for _ in 0..2 {
+    ///         s.spawn(|| REQUESTS.inc());
+    ///     }
+    /// });
+    /// assert_eq!(REQUESTS.sum(), 2);
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn new() -> Self {
+        Self {
+            buckets: [const { AtomicPtr::new(ptr::null_mut()) }; BUCKETS],
+            scan_limit: AtomicUsize::new(0),
+            id: AtomicU64::new(registry::NO_ID),
+            spill: CachePadded::new(AtomicU64::new(0)),
+            taken: CachePadded::new(AtomicU64::new(0)),
         }
-        // SAFE-CODE: [SHC-S4] ids are never reused: a cache entry left by a dropped counter
-        // never matches a later counter, even one at the same address.
-        // ORDERING: [SHC-O7] Relaxed — only uniqueness is needed, which the read-modify-write gives at any ordering.
-        let id = counter_ids().fetch_add(1, Relaxed);
+    }
+
+    /// Creates a counter at zero (loom's atomics cannot be made in a `const fn`).
+    #[cfg(loom)]
+    pub fn new() -> Self {
         Self {
             buckets: core::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
             scan_limit: AtomicUsize::new(0),
-            id,
+            id: AtomicU64::new(registry::NO_ID),
             spill: CachePadded::new(AtomicU64::new(0)),
             taken: CachePadded::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// The counter's id, installed by the first thread to ask; `None` only if
+    /// the process has used up every id, and then the counter is never cached.
+    #[cold]
+    fn id(&self) -> Option<u64> {
+        // ORDERING: [SHC-O9] Relaxed — the id names the counter and publishes no memory.
+        let id = self.id.load(Relaxed);
+        if id != registry::NO_ID {
+            return Some(id);
+        }
+        let fresh = registry::new_id()?;
+        // SAFE-CODE: [SHC-S4] the id is installed once: a thread that loses the race takes the
+        // winner's, and its own fresh id is never used by anyone.
+        // ORDERING: [SHC-O9] Relaxed/Relaxed — only one exchange from `NO_ID` can succeed, at any ordering; the id publishes no memory.
+        match self.id.compare_exchange(registry::NO_ID, fresh, Relaxed, Relaxed) {
+            Ok(_) => Some(fresh),
+            Err(winner) => Some(winner),
         }
     }
 
@@ -201,7 +253,8 @@ impl ShardedCounter {
     /// all the same.
     #[inline]
     pub fn add(&self, n: u64) {
-        match registry::cached(self.id) {
+        // ORDERING: [SHC-O9] Relaxed — the id names the counter and publishes no memory; `NO_ID` never hits.
+        match registry::cached(self.id.load(Relaxed)) {
             // SAFETY: [SHC-I2] a cache hit is this counter's cell of the index this thread holds; `&self` keeps it alive.
             Some(cell) => add_to_own_cell(unsafe { &*cell }, n),
             None => self.add_slow(n),
@@ -214,7 +267,9 @@ impl ShardedCounter {
     fn add_slow(&self, n: u64) {
         let owned = registry::with_index(|index| {
             let cell = self.cell(index);
-            registry::cache(self.id, cell);
+            if let Some(id) = self.id() {
+                registry::cache(id, cell);
+            }
             add_to_own_cell(cell, n);
         });
         if owned.is_none() {
@@ -260,7 +315,7 @@ impl ShardedCounter {
     /// ```
     pub fn local(&self) -> LocalCounter<'_> {
         let lease = registry::lease();
-        LocalCounter { cell: self.cell(lease.index()), _lease: lease }
+        LocalCounter { cell: self.cell(lease.index()), lease }
     }
 
     /// Reads the value: the sum of the cells (and of `spill`, what threads
@@ -301,6 +356,53 @@ impl ShardedCounter {
             // Acquire on failure — the value read becomes our baseline, so its cell reads must happen-before ours.
             match self.taken.compare_exchange(taken, total, Release, Acquire) {
                 Ok(_) => return total.wrapping_sub(taken),
+                Err(actual) => taken = actual,
+            }
+        }
+    }
+
+    /// Raises the value to at least `value` and returns how much it added:
+    /// leaves it (and returns 0) if it is already that high, and otherwise
+    /// adds the difference, in one atomic step against
+    /// concurrent `take`s and `raise_to`s (both only ever move the baseline
+    /// with a compare-exchange). Increments running concurrently land on top.
+    ///
+    /// This is how a counter follows an external total that only grows and
+    /// that several threads report, possibly out of order: a report older
+    /// than the value already reached changes nothing. It is what the
+    /// `metrics` feature's `CounterFn::absolute` does.
+    ///
+    /// Like `sum`, it compares `value` with a sum of cells read one after
+    /// another: an increment running concurrently may or may not count
+    /// towards `value`; either way the value afterwards is at least `value`,
+    /// and no increment is lost.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::ShardedCounter;
+    ///
+    /// let bytes = ShardedCounter::new();
+    /// assert_eq!(bytes.raise_to(100), 100); // the external total was 100
+    /// assert_eq!(bytes.raise_to(80), 0);    // a late, older report: no change
+    /// assert_eq!(bytes.sum(), 100);
+    /// bytes.add(5);
+    /// assert_eq!(bytes.take(), 105);
+    /// ```
+    pub fn raise_to(&self, value: u64) -> u64 {
+        // ORDERING: [SHC-O3] Acquire — pairs with [SHC-O4]: the cell reads behind this baseline happen-before our cell reads.
+        let mut taken = self.taken.load(Acquire);
+        loop {
+            let total = self.sum_cells();
+            let current = total.wrapping_sub(taken);
+            if current >= value {
+                return 0;
+            }
+            // The baseline moves down, so that `total - baseline == value`.
+            // ORDERING: [SHC-O4] Release on success — pairs with [SHC-O3]: publishes the cell reads behind `total`;
+            // Acquire on failure — the value read becomes our baseline, so its cell reads must happen-before ours.
+            match self.taken.compare_exchange(taken, total.wrapping_sub(value), Release, Acquire) {
+                Ok(_) => return value - current,
                 Err(actual) => taken = actual,
             }
         }
@@ -433,6 +535,35 @@ impl fmt::Debug for ShardedCounter {
     }
 }
 
+/// With the `metrics` feature, a `ShardedCounter` can back a
+/// [`metrics::Counter`]: `increment` is [`ShardedCounter::add`], and
+/// `absolute` ("at least this much") is [`ShardedCounter::raise_to`], so a
+/// late report of an older, smaller total changes nothing.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::ShardedCounter;
+/// use std::sync::Arc;
+///
+/// let bytes = Arc::new(ShardedCounter::new());
+/// let handle = metrics::Counter::from_arc(Arc::clone(&bytes));
+/// handle.increment(512);
+/// handle.absolute(2048);
+/// handle.absolute(1024); // older report: ignored
+/// assert_eq!(bytes.sum(), 2048);
+/// ```
+#[cfg(feature = "metrics")]
+impl metrics::CounterFn for ShardedCounter {
+    fn increment(&self, value: u64) {
+        self.add(value);
+    }
+
+    fn absolute(&self, value: u64) {
+        let _added = self.raise_to(value);
+    }
+}
+
 /// The calling thread's cell of a [`ShardedCounter`], from
 /// [`ShardedCounter::local`].
 ///
@@ -444,7 +575,7 @@ pub struct LocalCounter<'a> {
     /// The lease on the index whose cell `cell` is ([SHC-I1]). `Rc` makes the
     /// handle `!Send + !Sync`: only the index's holder may write the cell.
     // SAFE-CODE: [SHC-S3] a leaked handle leaks this lease: its index is never handed out again.
-    _lease: Rc<registry::Lease>,
+    lease: Rc<registry::Lease>,
 }
 
 impl LocalCounter<'_> {
@@ -463,7 +594,9 @@ impl LocalCounter<'_> {
 
 impl fmt::Debug for LocalCounter<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LocalCounter").finish_non_exhaustive()
+        f.debug_struct("LocalCounter")
+            .field("thread_index", &self.lease.index())
+            .finish_non_exhaustive()
     }
 }
 
@@ -473,6 +606,7 @@ mod registry {
     #![allow(clippy::disallowed_types)] // the switch module's (loom-checked) Mutex
 
     use crate::loom::atomic::AtomicU64;
+    use crate::loom::atomic::Ordering::Relaxed;
     use crate::loom::sync::Mutex;
     use crate::loom::{Global, global, thread_local};
     use core::cell::Cell;
@@ -559,8 +693,43 @@ mod registry {
         }
     }
 
-    /// An empty cache entry (counter ids start at 1).
-    const EMPTY: (u64, *const AtomicU64) = (0, core::ptr::null());
+    /// The id of a counter that has not counted yet. It never matches a
+    /// cache entry: entries hold a handed-out id or [`EMPTY`]'s.
+    pub(super) const NO_ID: u64 = 0;
+
+    /// An empty cache entry. Its id, `u64::MAX`, is never handed out.
+    const EMPTY: (u64, *const AtomicU64) = (u64::MAX, core::ptr::null());
+
+    global! {
+        /// The next counter id to hand out ([SHC-O7]).
+        fn counter_ids() -> AtomicU64 = AtomicU64::new(NO_ID + 1);
+    }
+
+    /// A counter id no other counter has had or will have: `1 ..= u64::MAX - 1`,
+    /// each at most once; `None` once all of them are used up.
+    pub(super) fn new_id() -> Option<u64> {
+        #[allow(clippy::needless_borrow)] // under loom `counter_ids()` is an `Arc`
+        next_id(&counter_ids())
+    }
+
+    /// Takes the next id from `ids`, which never wraps back to `NO_ID`: it
+    /// stops at `EMPTY`'s id.
+    pub(super) fn next_id(ids: &AtomicU64) -> Option<u64> {
+        // ORDERING: [SHC-O7] Relaxed — the starting guess; a stale one only costs a retry.
+        let mut next = ids.load(Relaxed);
+        loop {
+            if next == EMPTY.0 {
+                return None;
+            }
+            // SAFE-CODE: [SHC-S4] the id is taken by the exchange against the value checked, so no
+            // two callers get the same id and the source never wraps.
+            // ORDERING: [SHC-O7] Relaxed/Relaxed — only the latest value can be exchanged, at any ordering; no memory is published.
+            match ids.compare_exchange_weak(next, next + 1, Relaxed, Relaxed) {
+                Ok(_) => return Some(next),
+                Err(actual) => next = actual,
+            }
+        }
+    }
 
     thread_local! {
         /// Made on the thread's first count or `local()`, dropped at thread exit.
@@ -608,5 +777,28 @@ mod registry {
             // thread's: a handle made now gets an index of its own.
             Rc::new(Lease::new())
         })
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::registry::{NO_ID, next_id};
+    use crate::loom::atomic::AtomicU64;
+
+    /// The id source hands out its last ids, then refuses for good: it never
+    /// wraps to `NO_ID` or to ids handed out before ([SHC-O7]).
+    #[test]
+    fn ids_stop_before_they_wrap() {
+        let ids = AtomicU64::new(u64::MAX - 2);
+        assert_eq!(next_id(&ids), Some(u64::MAX - 2));
+        assert_eq!(next_id(&ids), Some(u64::MAX - 1));
+        for _ in 0..3 {
+            assert_eq!(next_id(&ids), None);
+        }
+        assert_eq!(ids.into_inner(), u64::MAX);
+
+        let fresh = AtomicU64::new(NO_ID + 1);
+        assert_eq!(next_id(&fresh), Some(1));
+        assert_eq!(next_id(&fresh), Some(2));
     }
 }

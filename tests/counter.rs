@@ -255,6 +255,67 @@ fn conversions_and_debug() {
     assert_eq!(c.into_inner(), 5);
 }
 
+/// The std-named operations return the previous value and are the same
+/// operations as the short forms.
+#[test]
+fn fetch_names_return_the_previous_value() {
+    let c = Counter::new(10);
+    assert_eq!(c.fetch_add(5), 10);
+    assert_eq!(c.add(5), 15);
+    assert_eq!(c.fetch_sub(3), 20);
+    assert_eq!(c.sub(7), 17);
+    assert_eq!(c.swap(100), 10);
+    assert_eq!(c.set(1), 100);
+    assert_eq!(c.fetch_sub(2), 1);
+    assert_eq!(c.get(), u64::MAX, "fetch_sub wraps below zero");
+    assert_eq!(c.fetch_add(1), u64::MAX);
+    assert_eq!(c.get(), 0, "fetch_add wraps past u64::MAX");
+}
+
+/// `swap` racing `fetch_add`s hands out every unit once: the swaps' returns
+/// plus what is left is everything added plus the values swapped in.
+#[test]
+fn swap_racing_fetch_add_loses_nothing() {
+    let per_worker = scaled(200_000) as u64;
+    let c = Counter::new(0);
+    let swapped_out = AtomicU64::new(0);
+    let rounds = per_worker / 100;
+    thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                for _ in 0..per_worker {
+                    c.fetch_add(1);
+                }
+            });
+        }
+        s.spawn(|| {
+            for _ in 0..rounds {
+                swapped_out.fetch_add(c.swap(1), Relaxed);
+            }
+        });
+    });
+    assert_eq!(swapped_out.load(Relaxed) + c.get(), 2 * per_worker + rounds);
+}
+
+/// `Counter` is `Send + Sync + UnwindSafe + RefUnwindSafe`: every change is
+/// one atomic instruction or one compare-exchange, so a panic cannot leave it
+/// half-updated.
+#[test]
+fn auto_traits_are_exactly_right() {
+    use std::panic::{RefUnwindSafe, UnwindSafe};
+    fn assert_all<T: Send + Sync + UnwindSafe + RefUnwindSafe>() {}
+    assert_all::<Counter>();
+    assert_all::<CounterOverflow>();
+    let c = Counter::new(0);
+    let caught = std::panic::catch_unwind(|| {
+        c.fetch_add(2);
+        panic!("in the middle of counting");
+    });
+    assert!(caught.is_err());
+    assert_eq!(c.fetch_add(1), 2);
+    assert_eq!(format!("{c:?}"), "Counter(3)");
+}
+
 #[test]
 #[cfg(not(loom))]
 fn counter_is_const_constructible() {

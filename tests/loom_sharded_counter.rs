@@ -1,7 +1,7 @@
 //! Loom models of `ShardedCounter`, including its thread-index registry (the
 //! pool's mutex, the per-thread guard, leases and the cache run as loom's
 //! mutex and thread-locals). Covers [SHC-I1] [SHC-I2] [SHC-O1] [SHC-O2]
-//! [SHC-O3] [SHC-O4] [SHC-O5] [SHC-O6] [SHC-S1] [SHC-S2].
+//! [SHC-O3] [SHC-O4] [SHC-O5] [SHC-O6] [SHC-O7] [SHC-O9] [SHC-S1] [SHC-S2].
 //!
 //! Loom drops a model thread's thread-locals when the thread ends, as std
 //! does at thread exit, with two differences: it marks them all destroyed
@@ -128,6 +128,86 @@ fn two_threads_share_a_bucket_one_of_them_publishes() {
         assert!(seen == 2 || seen == 4, "the first thread's increment is missing: {seen}");
         second.join().unwrap();
         assert_eq!(c.sum(), 4);
+    });
+}
+
+/// Two threads count on a fresh counter at once: both find it without an id
+/// and race to install one. Whoever loses takes the winner's; the second
+/// count of each thread goes through the cache under whichever id it saw.
+/// Every increment counts, once.
+#[test]
+fn two_threads_race_to_install_the_counter_id() {
+    loom::model(|| {
+        let c = Arc::new(ShardedCounter::new());
+        let c2 = Arc::clone(&c);
+        let t = thread::spawn(move || {
+            c2.inc();
+            c2.add(10);
+        });
+        c.inc();
+        c.add(100);
+        t.join().unwrap();
+        assert_eq!(c.sum(), 112);
+    });
+}
+
+/// Two fresh counters, first used at the same time by two threads: their
+/// ids are allocated concurrently. Afterwards the main thread, whose cache
+/// holds the second counter's id and cell, counts on the first: if the two
+/// ids were equal, that count would land in the second counter's cell.
+#[test]
+fn ids_allocated_at_once_keep_two_counters_apart() {
+    loom::model(|| {
+        let (a, b) = (Arc::new(ShardedCounter::new()), ShardedCounter::new());
+        let a2 = Arc::clone(&a);
+        let t = thread::spawn(move || a2.inc());
+        b.inc();
+        t.join().unwrap();
+        a.add(10);
+        assert_eq!((a.sum(), b.sum()), (11, 1));
+    });
+}
+
+/// A thread counts 1 and raises the counter to 10; a concurrent `sum` sees
+/// the counter before (0 or 1) or after the raise (10), never in between: a
+/// `sum` that reads the lowered baseline reads the cell the raise counted.
+#[test]
+fn sum_after_raise_sees_the_target() {
+    loom::model(|| {
+        let c = Arc::new(ShardedCounter::new());
+        let c2 = Arc::clone(&c);
+        let t = thread::spawn(move || {
+            c2.add(1);
+            c2.raise_to(10);
+        });
+        let seen = c.sum();
+        assert!(matches!(seen, 0 | 1 | 10), "sum saw the raise without its count: {seen}");
+        t.join().unwrap();
+        assert_eq!(c.sum(), 10);
+    });
+}
+
+/// A raise races a thread that increments and takes. Whatever the order, the
+/// raise reaches its target and the take hands out each unit once: either
+/// the raise comes first (the take returns 5 or 6 and leaves 0) or after the
+/// take (which returns 1 and leaves the raised 5).
+#[test]
+fn raise_racing_a_take_reaches_its_target() {
+    loom::model(|| {
+        let c = Arc::new(ShardedCounter::new());
+        let c2 = Arc::clone(&c);
+        let t = thread::spawn(move || {
+            c2.inc();
+            c2.take()
+        });
+        let added = c.raise_to(5);
+        let taken = t.join().unwrap();
+        let left = c.sum();
+        assert_eq!(taken + left, 1 + added, "a unit was lost or handed out twice");
+        assert!(
+            matches!((taken, left), (5 | 6, 0) | (1, 5)),
+            "raise or take went wrong: took {taken}, left {left}"
+        );
     });
 }
 

@@ -149,13 +149,284 @@ fn take_resets_and_sum_follows() {
     assert_eq!(c.sum(), 0);
     c.inc();
     assert_eq!(format!("{c:?}"), format!("ShardedCounter {{ sum: 1, shards: {shards} }}"));
-    assert_eq!(format!("{:?}", c.local()), "LocalCounter { .. }");
+    // The main test thread has counted above, so it holds an index.
+    let local = c.local();
+    let shown = format!("{local:?}");
+    assert!(
+        shown.starts_with("LocalCounter { thread_index: ") && shown.ends_with(", .. }"),
+        "{shown}"
+    );
 }
 
 #[test]
 fn counter_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<ShardedCounter>();
+}
+
+/// `ShardedCounter` is `Send + Sync + UnwindSafe + RefUnwindSafe`: a panic
+/// cannot leave it half-updated (every change is one store or one
+/// compare-exchange). `LocalCounter` is unwind-safe too, and neither `Send`
+/// nor `Sync`: its cell may be written only by the thread holding the index.
+#[test]
+fn auto_traits_are_exactly_right() {
+    use std::panic::{RefUnwindSafe, UnwindSafe};
+    fn assert_all<T: Send + Sync + UnwindSafe + RefUnwindSafe>() {}
+    fn assert_unwind_safe<T: UnwindSafe + RefUnwindSafe>() {}
+    assert_all::<ShardedCounter>();
+    assert_unwind_safe::<LocalCounter<'static>>();
+
+    // The negative half, checked at compile time: if `LocalCounter` were
+    // `Send` (or `Sync`), both impls would apply and the call below would be
+    // ambiguous, which does not compile.
+    trait AmbiguousIfSend<A> {
+        fn some_item() {}
+    }
+    impl<T: ?Sized> AmbiguousIfSend<()> for T {}
+    impl<T: ?Sized + Send> AmbiguousIfSend<u8> for T {}
+    trait AmbiguousIfSync<A> {
+        fn some_item() {}
+    }
+    impl<T: ?Sized> AmbiguousIfSync<()> for T {}
+    impl<T: ?Sized + Sync> AmbiguousIfSync<u8> for T {}
+    <LocalCounter<'static> as AmbiguousIfSend<_>>::some_item();
+    <LocalCounter<'static> as AmbiguousIfSync<_>>::some_item();
+
+    // And a panic while a handle is in use leaves the counter whole.
+    let c = ShardedCounter::new();
+    let caught = std::panic::catch_unwind(|| {
+        let local = c.local();
+        local.add(2);
+        c.inc();
+        panic!("in the middle of counting");
+    });
+    assert!(caught.is_err());
+    c.inc();
+    assert_eq!(c.sum(), 4);
+}
+
+/// Only for [`a_static_counter_counts_from_many_threads`]: statics live for
+/// the whole test binary. (Under loom `new` is not `const`.)
+#[cfg(not(loom))]
+static REQUESTS: ShardedCounter = ShardedCounter::new();
+
+/// `new` is a `const fn`: a counter in a `static`, first used by several
+/// threads at once, installs one id and counts every increment.
+#[test]
+#[cfg(not(loom))]
+fn a_static_counter_counts_from_many_threads() {
+    let per_worker = scaled(100_000) as u64;
+    let start = std::sync::Barrier::new(4);
+    thread::scope(|s| {
+        for w in 0..4 {
+            let start = &start;
+            s.spawn(move || {
+                start.wait(); // the first counts race to install the id
+                if w % 2 == 0 {
+                    for _ in 0..per_worker {
+                        REQUESTS.inc();
+                    }
+                } else {
+                    let local = REQUESTS.local();
+                    for _ in 0..per_worker {
+                        local.inc();
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(REQUESTS.sum(), 4 * per_worker);
+    assert_eq!(REQUESTS.take(), 4 * per_worker);
+    REQUESTS.add(3);
+    assert_eq!(REQUESTS.sum(), 3);
+}
+
+/// Fresh counters get their ids at first use, on two threads at once and in
+/// opposite orders. Each thread then alternates between the two counters, so
+/// every count goes through the per-thread cache check: if two counters ever
+/// shared an id, one's increments would land in the other's cell.
+#[test]
+fn ids_installed_on_first_use_keep_counters_apart() {
+    let rounds = scaled(2_000);
+    for _ in 0..rounds {
+        let (a, b) = (ShardedCounter::new(), ShardedCounter::new());
+        let start = std::sync::Barrier::new(2);
+        thread::scope(|s| {
+            s.spawn(|| {
+                start.wait();
+                a.inc();
+                b.add(10);
+                a.inc();
+            });
+            start.wait();
+            b.inc();
+            a.add(10);
+            b.inc();
+        });
+        assert_eq!((a.sum(), b.sum()), (12, 12));
+    }
+}
+
+/// A thread counts 1 and raises the counter to 10 while this one sums: the
+/// sum sees the counter before (0 or 1) or after the raise (10), never a
+/// lowered baseline with a cell older than the one the raise counted.
+#[test]
+fn sum_racing_a_raise_sees_before_or_after() {
+    // As `sum_racing_a_take_never_wraps`: a few hundred rounds natively, four per seed under Miri.
+    for _ in 0..scaled(4_000).min(300) {
+        let c = ShardedCounter::new();
+        let done = AtomicBool::new(false);
+        thread::scope(|s| {
+            s.spawn(|| {
+                c.add(1);
+                c.raise_to(10);
+                done.store(true, Relaxed);
+            });
+            loop {
+                let finished = done.load(Relaxed);
+                let seen = c.sum();
+                assert!(matches!(seen, 0 | 1 | 10), "sum saw the raise without its count: {seen}");
+                if finished {
+                    break;
+                }
+                thread::yield_now();
+            }
+        });
+        assert_eq!(c.sum(), 10);
+    }
+}
+
+/// A raise racing an increment and a take on another thread reaches its
+/// target, and the take hands out each unit once: the raise comes first (the
+/// take returns 5 or 6 and leaves 0) or after the take (which returns 1 and
+/// leaves the raised 5).
+#[test]
+fn raise_racing_a_take_reaches_its_target() {
+    for _ in 0..scaled(4_000).min(300) {
+        let c = ShardedCounter::new();
+        let (taken, added) = thread::scope(|s| {
+            let taker = s.spawn(|| {
+                c.inc();
+                c.take()
+            });
+            let added = c.raise_to(5);
+            (taker.join().unwrap(), added)
+        });
+        let left = c.sum();
+        assert_eq!(taken + left, 1 + added, "a unit was lost or handed out twice");
+        assert!(
+            matches!((taken, left), (5 | 6, 0) | (1, 5)),
+            "raise or take went wrong: took {taken}, left {left}"
+        );
+    }
+}
+
+/// A raise made after a take on another thread, seen only through a
+/// `Relaxed` flag (so nothing orders the take's cell reads before ours): the
+/// raise must still read cells at least as new as the baseline it reads, or
+/// `cells - baseline` wraps, looks above the target, and the raise is lost.
+#[test]
+fn raise_after_an_unordered_take_reaches_its_target() {
+    for _ in 0..scaled(16_000).min(300) {
+        let c = ShardedCounter::new();
+        let done = AtomicBool::new(false);
+        thread::scope(|s| {
+            s.spawn(|| {
+                c.inc();
+                assert_eq!(c.take(), 1);
+                done.store(true, Relaxed);
+            });
+            while !done.load(Relaxed) {
+                thread::yield_now();
+            }
+            assert_eq!(c.raise_to(5), 5, "the raise judged a wrapped value above its target");
+        });
+        assert_eq!(c.sum(), 5);
+    }
+}
+
+/// `raise_to` from several threads with values in any order: the counter
+/// ends at the largest value exactly, never above it (raises do not add up),
+/// and what the raises report they added sums to that value.
+#[test]
+fn racing_raises_end_at_the_largest_value() {
+    let per_worker = scaled(20_000) as u64;
+    let c = ShardedCounter::new();
+    let added = AtomicU64::new(0);
+    thread::scope(|s| {
+        for w in 0..4u64 {
+            let (c, added) = (&c, &added);
+            s.spawn(move || {
+                let mut state = w + 1;
+                for _ in 0..per_worker {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    added.fetch_add(c.raise_to(state % (4 * per_worker) + 1), Relaxed);
+                    assert!(c.sum() <= 4 * per_worker, "raised past every value asked for");
+                }
+                added.fetch_add(c.raise_to(4 * per_worker), Relaxed);
+            });
+        }
+    });
+    assert_eq!(c.sum(), 4 * per_worker);
+    assert_eq!(added.load(Relaxed), 4 * per_worker);
+}
+
+/// `raise_to` racing increments and takes: no increment is lost, and what
+/// the takes hand out plus what is left is exactly the increments plus what
+/// the raises report they added.
+#[test]
+fn raise_racing_increments_and_takes_loses_nothing() {
+    let per_worker = scaled(100_000) as u64;
+    let c = ShardedCounter::new();
+    let taken = AtomicU64::new(0);
+    let added = AtomicU64::new(0);
+    thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                for _ in 0..per_worker {
+                    c.inc();
+                }
+            });
+        }
+        s.spawn(|| {
+            for _ in 0..per_worker / 100 {
+                taken.fetch_add(c.take(), Relaxed);
+            }
+        });
+        s.spawn(|| {
+            for round in 0..per_worker / 100 {
+                let seen = c.sum();
+                assert!(seen <= 2 * per_worker + 1_000, "sum wrapped: {seen}");
+                added.fetch_add(c.raise_to(round % 1_000), Relaxed);
+            }
+        });
+    });
+    let handed_out = taken.load(Relaxed) + c.sum();
+    assert_eq!(handed_out, 2 * per_worker + added.load(Relaxed));
+}
+
+#[test]
+fn raise_to_leaves_a_higher_value_and_adds_to_a_lower_one() {
+    let c = ShardedCounter::new();
+    assert_eq!(c.raise_to(0), 0);
+    assert_eq!(c.sum(), 0);
+    c.add(7);
+    assert_eq!(c.raise_to(5), 0);
+    assert_eq!(c.sum(), 7);
+    assert_eq!(c.raise_to(20), 13);
+    assert_eq!(c.sum(), 20);
+    assert_eq!(c.take(), 20);
+    assert_eq!(c.raise_to(3), 3);
+    thread::scope(|s| {
+        s.spawn(|| c.inc());
+    });
+    assert_eq!(c.sum(), 4);
+    assert_eq!(c.raise_to(u64::MAX), u64::MAX - 4);
+    assert_eq!(c.sum(), u64::MAX);
+    c.inc(); // wraps, as `add` does
+    assert_eq!(c.sum(), 0);
 }
 
 #[test]
