@@ -78,6 +78,13 @@ pub mod ticket_lock;
 #[cfg(feature = "std")]
 pub mod treiber_stack;
 
+// The proof ledger, SAFETY.md, as a page of the generated docs, so the tags
+// the docs cite (`[SPSC-O1]` and the like) link to their entries. Docs only:
+// its code blocks are not doc tests.
+#[cfg(doc)]
+#[doc = include_str!("../SAFETY.md")]
+pub mod safety {}
+
 pub use counter::{Counter, CounterOverflow};
 #[cfg(feature = "std")]
 pub use ms_queue::MsQueue;
