@@ -235,10 +235,10 @@ impl Counter {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed` ([CTR-O2]): every addition that happens-before the call
-    /// (for example one made by a thread that has been joined) is included,
-    /// but seeing a value says nothing about other memory the counting
-    /// threads wrote; for that, [`get_acquire`](Counter::get_acquire).
+    /// `Relaxed` ([CTR-O2]): the value is no older than any update that
+    /// happens-before the call (for example one made by a thread that has
+    /// been joined), but seeing a value says nothing about other memory the
+    /// counting threads wrote; for that, [`get_acquire`](Counter::get_acquire).
     ///
     /// # Examples
     ///
