@@ -2,11 +2,14 @@
 //!
 //! # Progress
 //!
-//! `fetch_add`/`add`, `fetch_sub`/`sub`, `increment`, `swap`/`set`, `take`,
-//! `fetch_max`, `fetch_min` and `get` are single atomic instructions:
-//! wait-free wherever the target has a native atomic add/swap (x86-64
-//! `lock xadd`/`xchg`; aarch64 `ldadd`/`swp` with LSE, or an
-//! exclusive-monitor loop without it, which is lock-free). The names follow
+//! `fetch_add`/`add`, `fetch_sub`/`sub`, `increment`, `swap`/`set`, `take`
+//! and `get` are single atomic instructions: wait-free wherever the target
+//! has a native atomic add/swap (x86-64 `lock xadd`/`xchg`; aarch64
+//! `ldadd`/`swp` with LSE, or an exclusive-monitor loop without it, which is
+//! lock-free). `fetch_max` and `fetch_min` are single instructions only where
+//! the target has an atomic maximum and minimum (aarch64 `ldumax`/`ldumin`
+//! with LSE); on x86-64, which has none, they are a compare-exchange loop,
+//! and without LSE an exclusive-monitor loop: lock-free. The names follow
 //! `std`'s atomics: the `fetch_` forms and `swap` return the previous value,
 //! and so do the short forms `add`, `sub` and `set`, which are the same
 //! operations. The checked and bounded additions are compare-exchange loops:
@@ -64,6 +67,17 @@ pub struct Counter {
 
 /// The error of [`Counter::checked_add`] and [`Counter::checked_sub`]: the
 /// operation would have wrapped. The counter is left unchanged.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::{Counter, CounterOverflow};
+///
+/// let c = Counter::new(2);
+/// let err = c.checked_sub(5).unwrap_err();
+/// assert_eq!(err, CounterOverflow { current: 2 });
+/// assert_eq!(err.to_string(), "counter operation would wrap (current value 2)");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CounterOverflow {
     /// The counter's value when the operation was refused.
@@ -80,12 +94,31 @@ impl core::error::Error for CounterOverflow {}
 
 impl Counter {
     /// Creates a counter holding `value`.
+    ///
+    /// A `const fn`: a counter can be a `static`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::Counter;
+    ///
+    /// static EVENTS: Counter = Counter::new(10);
+    /// EVENTS.increment();
+    /// assert_eq!(EVENTS.get(), 11);
+    /// ```
     #[cfg(not(loom))]
     pub const fn new(value: u64) -> Self {
         Self { value: AtomicU64::new(value) }
     }
 
     /// Creates a counter holding `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let c = acqrel::Counter::new(10);
+    /// assert_eq!(c.get(), 10);
+    /// ```
     #[cfg(loom)]
     pub fn new(value: u64) -> Self {
         Self { value: AtomicU64::new(value) }
@@ -96,9 +129,9 @@ impl Counter {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed`: no addition is ever lost and all threads see the counter's
-    /// values in one order, but the call orders no other memory. To publish
-    /// work with the count, use [`add_release`](Counter::add_release).
+    /// `Relaxed` ([CTR-O1]): no addition is ever lost and all threads see the
+    /// counter's values in one order, but the call orders no other memory. To
+    /// publish work with the count, use [`add_release`](Counter::add_release).
     ///
     /// # Examples
     ///
@@ -118,7 +151,16 @@ impl Counter {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed`: orders nothing but the counter itself.
+    /// `Relaxed` ([CTR-O1]): orders nothing but the counter itself.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let bytes = acqrel::Counter::new(0);
+    /// assert_eq!(bytes.add(512), 0);
+    /// assert_eq!(bytes.add(100), 512);
+    /// assert_eq!(bytes.get(), 612);
+    /// ```
     #[inline]
     pub fn add(&self, n: u64) -> u64 {
         self.fetch_add(n)
@@ -129,7 +171,17 @@ impl Counter {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed`, like [`fetch_add`](Counter::fetch_add).
+    /// `Relaxed` ([CTR-O1]), like [`fetch_add`](Counter::fetch_add): a ticket
+    /// orders no other memory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let next_id = acqrel::Counter::new(1);
+    /// assert_eq!(next_id.increment(), 1);
+    /// assert_eq!(next_id.increment(), 2);
+    /// assert_eq!(next_id.get(), 3);
+    /// ```
     #[inline]
     pub fn increment(&self) -> u64 {
         self.fetch_add(1)
@@ -140,7 +192,7 @@ impl Counter {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed`: atomic on the counter, ordering no other memory.
+    /// `Relaxed` ([CTR-O1]): atomic on the counter, ordering no other memory.
     ///
     /// # Examples
     ///
@@ -158,6 +210,18 @@ impl Counter {
 
     /// Subtracts `n` (wrapping) and returns the previous value; the same as
     /// [`fetch_sub`](Counter::fetch_sub).
+    ///
+    /// # Memory ordering
+    ///
+    /// `Relaxed` ([CTR-O1]): atomic on the counter, ordering no other memory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let credits = acqrel::Counter::new(10);
+    /// assert_eq!(credits.sub(4), 10);
+    /// assert_eq!(credits.get(), 6);
+    /// ```
     #[inline]
     pub fn sub(&self, n: u64) -> u64 {
         self.fetch_sub(n)
@@ -171,8 +235,22 @@ impl Counter {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed`: seeing a value says nothing about other memory the counting
-    /// threads wrote; for that, [`get_acquire`](Counter::get_acquire).
+    /// `Relaxed` ([CTR-O2]): the value is no older than any update that
+    /// happens-before the call (for example one made by a thread that has
+    /// been joined), but seeing a value says nothing about other memory the
+    /// counting threads wrote; for that, [`get_acquire`](Counter::get_acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::Counter;
+    ///
+    /// let c = Counter::new(0);
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| c.add(3));
+    /// });
+    /// assert_eq!(c.get(), 3); // the scope joined the thread
+    /// ```
     #[inline]
     pub fn get(&self) -> u64 {
         // ORDERING: [CTR-O2] Relaxed — coherence alone keeps reads of one location monotonic.
@@ -184,8 +262,9 @@ impl Counter {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed`: every addition lands either in the returned value or after
-    /// the new one, never in neither; no other memory is ordered.
+    /// `Relaxed` ([CTR-O1]): every addition lands either in the returned
+    /// value or after the new one, never in neither; no other memory is
+    /// ordered.
     ///
     /// # Examples
     ///
@@ -202,6 +281,18 @@ impl Counter {
 
     /// Sets the value to `value` and returns the previous one; the same as
     /// [`swap`](Counter::swap).
+    ///
+    /// # Memory ordering
+    ///
+    /// `Relaxed` ([CTR-O1]), like [`swap`](Counter::swap).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let limit = acqrel::Counter::new(0);
+    /// assert_eq!(limit.set(64), 0);
+    /// assert_eq!(limit.get(), 64);
+    /// ```
     #[inline]
     pub fn set(&self, value: u64) -> u64 {
         self.swap(value)
@@ -213,6 +304,12 @@ impl Counter {
     /// afterwards, never in neither and never in both: this is a swap, not a
     /// load followed by a store (which would lose the increments between the
     /// two).
+    ///
+    /// # Memory ordering
+    ///
+    /// `Relaxed` ([CTR-O1]), a swap: each addition is returned by exactly one
+    /// `take` or stays in the counter, but the value returned orders no other
+    /// memory.
     ///
     /// # Examples
     ///
@@ -234,7 +331,7 @@ impl Counter {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed`: atomic on the counter, ordering no other memory.
+    /// `Relaxed` ([CTR-O1]): atomic on the counter, ordering no other memory.
     ///
     /// # Examples
     ///
@@ -254,7 +351,16 @@ impl Counter {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed`: atomic on the counter, ordering no other memory.
+    /// `Relaxed` ([CTR-O1]): atomic on the counter, ordering no other memory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lowest = acqrel::Counter::new(u64::MAX);
+    /// lowest.fetch_min(40);
+    /// assert_eq!(lowest.fetch_min(90), 40); // 90 is higher: no change
+    /// assert_eq!(lowest.get(), 40);
+    /// ```
     #[inline]
     pub fn fetch_min(&self, value: u64) -> u64 {
         // ORDERING: [CTR-O1] Relaxed — atomic read-modify-write on the counter only.
@@ -267,6 +373,12 @@ impl Counter {
     ///
     /// Returns `Err(current)` and leaves the counter unchanged when
     /// `current + n` would be greater than `limit` (or would overflow).
+    ///
+    /// # Memory ordering
+    ///
+    /// A `Relaxed` compare-exchange loop ([CTR-O3]): the check against
+    /// `limit` and the addition apply to the same value, so concurrent calls
+    /// never pass the limit together, but no other memory is ordered.
     ///
     /// # Examples
     ///
@@ -288,6 +400,20 @@ impl Counter {
     ///
     /// [`CounterOverflow`] when `current + n` does not fit in a `u64`; the
     /// counter is unchanged.
+    ///
+    /// # Memory ordering
+    ///
+    /// A `Relaxed` compare-exchange loop ([CTR-O3]): atomic on the counter,
+    /// ordering no other memory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let c = acqrel::Counter::new(u64::MAX - 1);
+    /// assert_eq!(c.checked_add(1), Ok(u64::MAX - 1));
+    /// assert!(c.checked_add(1).is_err()); // would wrap
+    /// assert_eq!(c.get(), u64::MAX);
+    /// ```
     pub fn checked_add(&self, n: u64) -> Result<u64, CounterOverflow> {
         self.update(|current| current.checked_add(n)).map_err(|current| CounterOverflow { current })
     }
@@ -298,6 +424,22 @@ impl Counter {
     ///
     /// [`CounterOverflow`] when `n` is greater than the current value; the
     /// counter is unchanged.
+    ///
+    /// # Memory ordering
+    ///
+    /// A `Relaxed` compare-exchange loop ([CTR-O3]): atomic on the counter,
+    /// ordering no other memory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::{Counter, CounterOverflow};
+    ///
+    /// let stock = Counter::new(3);
+    /// assert_eq!(stock.checked_sub(2), Ok(3));
+    /// assert_eq!(stock.checked_sub(2), Err(CounterOverflow { current: 1 }));
+    /// assert_eq!(stock.get(), 1);
+    /// ```
     pub fn checked_sub(&self, n: u64) -> Result<u64, CounterOverflow> {
         self.update(|current| current.checked_sub(n)).map_err(|current| CounterOverflow { current })
     }
@@ -329,10 +471,12 @@ impl Counter {
     ///
     /// # Memory ordering
     ///
-    /// A `Release` read-modify-write. Because every later read-modify-write on
-    /// the counter (of any ordering) continues its release sequence, an
-    /// acquiring read of a total that includes this addition synchronises
-    /// with it even when other workers added after it.
+    /// A `Release` read-modify-write ([CTR-O4]), paired with
+    /// [`get_acquire`](Counter::get_acquire) ([CTR-O5]). Because every later
+    /// read-modify-write on the counter (of any ordering) continues its
+    /// release sequence, an acquiring read of a total that includes this
+    /// addition synchronises with it even when other workers added after it.
+    /// A plain [`get`](Counter::get) of that total synchronises with nothing.
     ///
     /// # Examples
     ///
@@ -367,6 +511,33 @@ impl Counter {
 
     /// Reads the value, acquiring the writes published by every
     /// [`add_release`](Counter::add_release) that the value includes.
+    ///
+    /// # Memory ordering
+    ///
+    /// `Acquire` ([CTR-O5]), paired with `add_release` ([CTR-O4]): everything
+    /// a thread did before an `add_release` that the value returned includes
+    /// happens-before this call returns. Additions made with the `Relaxed`
+    /// methods publish nothing, whatever this call reads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::Counter;
+    /// use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    ///
+    /// let ready = AtomicBool::new(false);
+    /// let published = Counter::new(0);
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| {
+    ///         ready.store(true, Relaxed);
+    ///         published.add_release(1);
+    ///     });
+    ///     while published.get_acquire() == 0 {
+    ///         std::hint::spin_loop();
+    ///     }
+    ///     assert!(ready.load(Relaxed)); // ordered by the release/acquire pair
+    /// });
+    /// ```
     #[inline]
     pub fn get_acquire(&self) -> u64 {
         // ORDERING: [CTR-O5] Acquire — pairs with [CTR-O4]: synchronises with every release add in the value's release sequence.
@@ -374,6 +545,14 @@ impl Counter {
     }
 
     /// Consumes the counter and returns its value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let c = acqrel::Counter::new(5);
+    /// c.add(2);
+    /// assert_eq!(c.into_inner(), 7);
+    /// ```
     pub fn into_inner(self) -> u64 {
         self.value.into_inner()
     }
@@ -394,7 +573,12 @@ impl fmt::Debug for Counter {
 /// With the `metrics` feature, a `Counter` can back a [`metrics::Counter`]:
 /// `increment` is [`Counter::fetch_add`], and `absolute` ("at least this
 /// much") is [`Counter::fetch_max`], so a late report of an older, smaller
-/// total changes nothing. Both are `Relaxed`, like the methods.
+/// total changes nothing.
+///
+/// # Memory ordering
+///
+/// Both are `Relaxed`, like the methods ([CTR-O1]): a recorder that reads
+/// the counter learns its value and nothing about other memory.
 ///
 /// # Examples
 ///

@@ -9,6 +9,17 @@
 //! [`pin`] is exactly what those methods accept, with no crossbeam-epoch
 //! dependency (or version to match) in your `Cargo.toml`.
 //!
+//! # Memory ordering
+//!
+//! A guard from [`pin`] orders none of your memory. What it gives is
+//! reclamation safety: a node that a container loaded while the guard lives
+//! is not freed until the guard is dropped ([TRB-I1], [MSQ-I1]). The
+//! happens-before edge from a `push` to the `pop` that returns its value is
+//! the container's own ([TRB-O1] with [TRB-O2]; [MSQ-O1] with [MSQ-O2]), and
+//! `push_with`/`pop_with` give exactly the edges of `push`/`pop`, whether
+//! the guard is fresh or has been held across many calls. [`is_pinned`]
+//! only reports whether this thread holds a guard.
+//!
 //! # Examples
 //!
 //! ```

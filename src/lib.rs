@@ -11,6 +11,33 @@
 //! | [`MsQueue`] | lock-free push/pop (Michael–Scott); epoch reclamation | any / any | no | one node per value, freed by crossbeam-epoch | no (`std`) |
 //! | [`TreiberStack`] | lock-free push/pop/`take_all`; epoch reclamation | any / any | no | one node per value, freed by crossbeam-epoch | no (`std`) |
 //!
+//! # Examples
+//!
+//! A [`Counter`] that counts and a [`SpinLock`] that guards the data the
+//! counting threads share:
+//!
+//! ```
+//! use acqrel::{Counter, SpinLock};
+//! use std::thread;
+//!
+//! let requests = Counter::new(0);
+//! let slowest = SpinLock::new((0u64, "none"));
+//! thread::scope(|s| {
+//!     for (name, micros) in [("a", 120), ("b", 340), ("c", 90)] {
+//!         let (requests, slowest) = (&requests, &slowest);
+//!         s.spawn(move || {
+//!             requests.increment(); // Relaxed: a statistic, it orders nothing
+//!             let mut worst = slowest.lock(); // the lock orders the pair
+//!             if micros > worst.0 {
+//!                 *worst = (micros, name);
+//!             }
+//!         });
+//!     }
+//! });
+//! assert_eq!(requests.get(), 3);
+//! assert_eq!(slowest.into_inner(), (340, "b"));
+//! ```
+//!
 //! # Memory model
 //!
 //! Each atomic operation in this crate carries an `// ORDERING: [TAG]` comment,

@@ -75,6 +75,14 @@ use crate::{RawSpinLock, RawTicketLock};
 /// [`spin_lock`](crate::spin_lock) module docs say when a spin lock is the
 /// wrong tool.
 ///
+/// # Memory ordering
+///
+/// As for [`SpinLock`](crate::SpinLock): every successful acquisition
+/// (`lock`, `try_lock`, the timed ones) acquires ([SPIN-O1]) and every
+/// unlock, a guard's drop included, releases ([SPIN-O2]), so everything a
+/// holder did in its critical section happens-before the next holder's
+/// acquisition returns. `is_locked` synchronises with nothing ([SPIN-O3]).
+///
 /// # Examples
 ///
 /// ```
@@ -178,6 +186,16 @@ pub type MappedSpinMutexGuard<'a, T> = MappedMutexGuard<'a, RawSpinLock, T>;
 /// [`TicketLock`](crate::TicketLock) is the same lock with this crate's own
 /// guard. Timed locking on this lock never queues: it succeeds only when
 /// nobody holds the lock or waits for it (the [module docs](self) say why).
+///
+/// # Memory ordering
+///
+/// As for [`TicketLock`](crate::TicketLock): every successful acquisition
+/// (`lock`, `try_lock`, the timed ones) claims the lock with an `Acquire`
+/// exchange ([TICKET-O1]) and every unlock (`unlock_fair` and `bump`
+/// included, and a guard's drop) offers it on with a `Release` store
+/// ([TICKET-O2]), so everything a holder did in its critical section
+/// happens-before the next holder's acquisition returns. `is_locked`
+/// synchronises with nothing ([TICKET-O4]).
 ///
 /// # Examples
 ///

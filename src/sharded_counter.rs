@@ -131,6 +131,14 @@ fn locate(index: usize) -> (usize, usize) {
 /// docs](crate::sharded_counter) for how threads find their cells and what
 /// happens when they exit.
 ///
+/// # Memory ordering
+///
+/// Counting is `Relaxed` ([SHC-O1]) and publishes no other memory: a
+/// [`sum`](ShardedCounter::sum) includes every increment that happens-before
+/// it, but reaching a value says nothing about what the counting threads
+/// wrote elsewhere. Unlike [`Counter`](crate::Counter) there is no
+/// release/acquire pair for completion counting; use a `Counter` for that.
+///
 /// # Examples
 ///
 /// ```
@@ -199,6 +207,13 @@ impl ShardedCounter {
     }
 
     /// Creates a counter at zero (loom's atomics cannot be made in a `const fn`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let c = acqrel::ShardedCounter::new();
+    /// assert_eq!(c.sum(), 0);
+    /// ```
     #[cfg(loom)]
     pub fn new() -> Self {
         Self {
@@ -231,6 +246,11 @@ impl ShardedCounter {
 
     /// Adds one.
     ///
+    /// # Memory ordering
+    ///
+    /// `Relaxed` ([SHC-O1]; at thread exit [SHC-O6]): the increment is never
+    /// lost, but it orders no other memory.
+    ///
     /// # Examples
     ///
     /// ```
@@ -251,6 +271,20 @@ impl ShardedCounter {
     /// cell with an atomic `fetch_add` instead of to the thread's cell: the
     /// thread's index may already be another thread's. The increment counts
     /// all the same.
+    ///
+    /// # Memory ordering
+    ///
+    /// `Relaxed` ([SHC-O1]; at thread exit [SHC-O6]): the addition is never
+    /// lost, but it orders no other memory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let bytes = acqrel::ShardedCounter::new();
+    /// bytes.add(1500);
+    /// bytes.add(40);
+    /// assert_eq!(bytes.sum(), 1540);
+    /// ```
     #[inline]
     pub fn add(&self, n: u64) {
         // ORDERING: [SHC-O9] Relaxed — the id names the counter and publishes no memory; `NO_ID` never hits.
@@ -326,6 +360,31 @@ impl ShardedCounter {
     /// snapshot of one instant (cells are read one after another), but it
     /// never counts an increment twice, never includes one that a completed
     /// `take` already returned, and never goes below zero.
+    ///
+    /// # Memory ordering
+    ///
+    /// The cells are read `Relaxed` ([SHC-O2]), so every increment that
+    /// happens-before the call is seen (for example those of a joined
+    /// thread), and the value read says nothing about other memory the
+    /// counting threads wrote. The `take` baseline is read `Acquire`
+    /// ([SHC-O3], paired with [SHC-O4]) only so that the cells read after it
+    /// are no older than those the `take` counted: that is what keeps the
+    /// result from going below zero. It is the counter's own bookkeeping, not
+    /// a way to publish data.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::ShardedCounter;
+    /// use std::thread;
+    ///
+    /// let c = ShardedCounter::new();
+    /// thread::scope(|s| {
+    ///     s.spawn(|| c.add(2));
+    ///     s.spawn(|| c.add(3));
+    /// });
+    /// assert_eq!(c.sum(), 5); // both threads were joined
+    /// ```
     pub fn sum(&self) -> u64 {
         // ORDERING: [SHC-O3] Acquire — pairs with [SHC-O4]: the cell reads behind this baseline happen-before our cell reads.
         let taken = self.taken.load(Acquire);
@@ -334,6 +393,14 @@ impl ShardedCounter {
 
     /// Reads the value and resets it to zero, losing no increment: each
     /// increment is returned by exactly one `take`, or is still in the counter.
+    ///
+    /// # Memory ordering
+    ///
+    /// Like [`sum`](ShardedCounter::sum), it sees every increment that
+    /// happens-before it and orders no other memory. The baseline moves with
+    /// a `Release`/`Acquire` compare-exchange ([SHC-O4]) read back `Acquire`
+    /// by later calls ([SHC-O3]), so that racing `take`s hand out each
+    /// increment exactly once and a later `sum` never goes below zero.
     ///
     /// # Examples
     ///
@@ -377,6 +444,14 @@ impl ShardedCounter {
     /// towards `value`; either way the value afterwards is at least `value`,
     /// and no increment is lost.
     ///
+    /// # Memory ordering
+    ///
+    /// As for [`take`](ShardedCounter::take): the baseline moves with the same
+    /// `Release`/`Acquire` compare-exchange ([SHC-O3], [SHC-O4]), so a `sum`
+    /// that reads the lowered baseline also sees the cells the raise counted,
+    /// and never reports a value the counter did not hold. No other memory is
+    /// ordered.
+    ///
     /// # Examples
     ///
     /// ```
@@ -419,6 +494,21 @@ impl ShardedCounter {
     /// counted; the [module docs](crate::sharded_counter) bound it by the
     /// number of indices held at once. The shared `spill` cell is not
     /// included.
+    ///
+    /// # Memory ordering
+    ///
+    /// A snapshot ([SHC-O8], [SHC-O5]): buckets allocated by calls that
+    /// happen-before this one are counted, one being allocated concurrently
+    /// may not be; it orders no other memory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let c = acqrel::ShardedCounter::new();
+    /// assert_eq!(c.shards(), 0); // nothing allocated before the first count
+    /// c.inc();
+    /// assert!(c.shards() >= 1);
+    /// ```
     pub fn shards(&self) -> usize {
         // ORDERING: [SHC-O8] Relaxed — an upper bound of the buckets to look at; no memory is read through it.
         let scan_limit = self.scan_limit.load(Relaxed);
@@ -540,6 +630,11 @@ impl fmt::Debug for ShardedCounter {
 /// `absolute` ("at least this much") is [`ShardedCounter::raise_to`], so a
 /// late report of an older, smaller total changes nothing.
 ///
+/// # Memory ordering
+///
+/// As for those two methods: `increment` is `Relaxed` ([SHC-O1]), and
+/// neither orders any memory but the counter's own.
+///
 /// # Examples
 ///
 /// ```
@@ -570,6 +665,28 @@ impl metrics::CounterFn for ShardedCounter {
 /// Increments through the handle are a load and a store on a cache line no
 /// other thread writes. The handle cannot leave its thread, and while it
 /// lives no other thread receives its cell.
+///
+/// # Memory ordering
+///
+/// Increments are `Relaxed` ([SHC-O1]), as through the counter: a `sum`
+/// includes those that happen-before it and learns nothing about other
+/// memory.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::{LocalCounter, ShardedCounter};
+///
+/// fn count_words(text: &str, words: &LocalCounter<'_>) {
+///     words.add(text.split_whitespace().count() as u64);
+/// }
+///
+/// let words = ShardedCounter::new();
+/// let local = words.local();
+/// count_words("one two three", &local);
+/// local.inc();
+/// assert_eq!(words.sum(), 4);
+/// ```
 pub struct LocalCounter<'a> {
     cell: &'a AtomicU64,
     /// The lease on the index whose cell `cell` is ([SHC-I1]). `Rc` makes the
@@ -580,12 +697,40 @@ pub struct LocalCounter<'a> {
 
 impl LocalCounter<'_> {
     /// Adds one.
+    ///
+    /// # Memory ordering
+    ///
+    /// `Relaxed` ([SHC-O1]): a load and a store of this thread's own cell,
+    /// ordering no other memory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let c = acqrel::ShardedCounter::new();
+    /// let local = c.local();
+    /// local.inc();
+    /// local.inc();
+    /// assert_eq!(c.sum(), 2);
+    /// ```
     #[inline(always)]
     pub fn inc(&self) {
         add_to_own_cell(self.cell, 1);
     }
 
     /// Adds `n` (wrapping).
+    ///
+    /// # Memory ordering
+    ///
+    /// `Relaxed` ([SHC-O1]), like [`inc`](LocalCounter::inc).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let c = acqrel::ShardedCounter::new();
+    /// let local = c.local();
+    /// local.add(40);
+    /// assert_eq!(c.sum(), 40);
+    /// ```
     #[inline(always)]
     pub fn add(&self, n: u64) {
         add_to_own_cell(self.cell, n);

@@ -118,6 +118,15 @@ use core::ops::{Deref, DerefMut};
 /// the [module docs](self) list the lock_api traits). [`SpinLock`] is built
 /// on it.
 ///
+/// # Memory ordering
+///
+/// A successful [`lock`](RawSpinLock::lock) or
+/// [`try_lock`](RawSpinLock::try_lock) acquires ([SPIN-O1]) and
+/// [`unlock`](RawSpinLock::unlock) releases ([SPIN-O2]): everything a holder
+/// did before its `unlock` happens-before the next holder's acquisition
+/// returns. [`is_locked`](RawSpinLock::is_locked) synchronises with nothing
+/// ([SPIN-O3]).
+///
 /// # Examples
 ///
 /// ```
@@ -138,6 +147,15 @@ pub struct RawSpinLock {
 
 impl RawSpinLock {
     /// Creates an unlocked lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::RawSpinLock;
+    ///
+    /// static LOCK: RawSpinLock = RawSpinLock::new();
+    /// assert!(!LOCK.is_locked());
+    /// ```
     #[cfg(not(loom))]
     #[must_use]
     pub const fn new() -> Self {
@@ -145,6 +163,13 @@ impl RawSpinLock {
     }
 
     /// Creates an unlocked lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = acqrel::RawSpinLock::new();
+    /// assert!(!lock.is_locked());
+    /// ```
     #[cfg(loom)]
     #[must_use]
     pub fn new() -> Self {
@@ -159,8 +184,17 @@ impl RawSpinLock {
     ///
     /// # Memory ordering
     ///
-    /// `Acquire`: everything the previous holder did before its `unlock`
-    /// happens-before this call returns.
+    /// `Acquire` ([SPIN-O1], paired with [SPIN-O2]): everything the previous
+    /// holder did before its `unlock` happens-before this call returns.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = acqrel::RawSpinLock::new();
+    /// lock.lock();
+    /// assert!(lock.is_locked());
+    /// assert!(!lock.try_lock()); // held, even by this thread
+    /// ```
     #[inline]
     pub fn lock(&self) {
         if !self.try_acquire() {
@@ -196,14 +230,22 @@ impl RawSpinLock {
 
     /// Takes the lock if it is free, without waiting. Returns whether it did.
     ///
-    /// Fails only when another thread holds the lock (a strong exchange: no
-    /// spurious failure, so [`SpinLock`]'s `Debug` never reports a free lock
-    /// as locked).
+    /// Fails only when the lock is held — by another thread, or by this one
+    /// (a strong exchange: no spurious failure, so [`SpinLock`]'s `Debug`
+    /// never reports a free lock as locked).
     ///
     /// # Memory ordering
     ///
-    /// On success, as [`lock`](Self::lock). On failure, nothing is
-    /// synchronised.
+    /// On success, as [`lock`](Self::lock) ([SPIN-O1]). On failure, nothing
+    /// is synchronised ([SPIN-O3]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = acqrel::RawSpinLock::new();
+    /// assert!(lock.try_lock());
+    /// assert!(!lock.try_lock()); // already held
+    /// ```
     #[inline]
     #[must_use = "if it returns true the lock is held and must be released"]
     pub fn try_lock(&self) -> bool {
@@ -222,8 +264,18 @@ impl RawSpinLock {
     ///
     /// # Memory ordering
     ///
-    /// `Release`: everything this thread did before the call happens-before
-    /// the next acquisition returns.
+    /// `Release` ([SPIN-O2], paired with [SPIN-O1]): everything this thread
+    /// did before the call happens-before the next acquisition returns.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = acqrel::RawSpinLock::new();
+    /// lock.lock();
+    /// // SAFETY: this thread took the lock just above and releases it once.
+    /// unsafe { lock.unlock() };
+    /// assert!(!lock.is_locked());
+    /// ```
     #[inline]
     pub unsafe fn unlock(&self) {
         // ORDERING: [SPIN-O2] Release — pairs with [SPIN-O1]: our critical section happens-before the next holder's.
@@ -236,6 +288,20 @@ impl RawSpinLock {
     /// returns, so the answer may already be stale. Use it for diagnostics
     /// and heuristics, never to decide that data is safe to read (it
     /// synchronises with nothing).
+    ///
+    /// # Memory ordering
+    ///
+    /// `Relaxed` ([SPIN-O3]): `false` does not make the last holder's writes
+    /// visible; only taking the lock does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = acqrel::RawSpinLock::new();
+    /// assert!(!lock.is_locked());
+    /// lock.lock();
+    /// assert!(lock.is_locked());
+    /// ```
     #[inline]
     #[must_use]
     pub fn is_locked(&self) -> bool {
@@ -384,6 +450,12 @@ unsafe impl lock_api::RawMutexTimed for RawSpinLock {
 /// assert_sync::<SpinLock<Rc<u32>>>();
 /// ```
 ///
+/// # Memory ordering
+///
+/// Taking the lock acquires ([SPIN-O1]) and dropping the guard releases
+/// ([SPIN-O2]): everything a holder did in its critical section
+/// happens-before everything the next holder does in its own.
+///
 /// # Examples
 ///
 /// ```
@@ -415,18 +487,45 @@ unsafe impl<T: ?Sized + Send> Sync for SpinLock<T> {}
 
 impl<T> SpinLock<T> {
     /// Creates an unlocked lock holding `value`.
+    ///
+    /// A `const fn`: the lock can be a `static`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::SpinLock;
+    ///
+    /// static NAMES: SpinLock<Vec<&str>> = SpinLock::new(Vec::new());
+    /// NAMES.lock().push("a");
+    /// assert_eq!(*NAMES.lock(), ["a"]);
+    /// ```
     #[cfg(not(loom))]
     pub const fn new(value: T) -> Self {
         Self { raw: RawSpinLock::new(), data: UnsafeCell::new(value) }
     }
 
     /// Creates an unlocked lock holding `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = acqrel::SpinLock::new(7);
+    /// assert_eq!(*lock.lock(), 7);
+    /// ```
     #[cfg(loom)]
     pub fn new(value: T) -> Self {
         Self { raw: RawSpinLock::new(), data: UnsafeCell::new(value) }
     }
 
     /// Consumes the lock and returns the value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = acqrel::SpinLock::new(String::from("ab"));
+    /// lock.lock().push('c');
+    /// assert_eq!(lock.into_inner(), "abc");
+    /// ```
     pub fn into_inner(self) -> T {
         self.data.into_inner()
     }
@@ -441,7 +540,8 @@ impl<T: ?Sized> SpinLock<T> {
     /// # Memory ordering
     ///
     /// Everything a previous holder did while it held the lock
-    /// happens-before this call returns.
+    /// happens-before this call returns ([SPIN-O1], paired with the guard's
+    /// release, [SPIN-O2]).
     ///
     /// # Examples
     ///
@@ -462,7 +562,13 @@ impl<T: ?Sized> SpinLock<T> {
 
     /// Takes the lock if it is free right now.
     ///
-    /// Returns `None` only when another thread holds it.
+    /// Returns `None` only when the lock is held — by another thread, or by
+    /// this one through a guard it still has.
+    ///
+    /// # Memory ordering
+    ///
+    /// On success, as [`lock`](SpinLock::lock) ([SPIN-O1]); `None`
+    /// synchronises with nothing ([SPIN-O3]).
     ///
     /// # Examples
     ///
@@ -487,6 +593,20 @@ impl<T: ?Sized> SpinLock<T> {
     /// Whether the lock was held when its flag was read: a snapshot that
     /// may be stale before it returns, for diagnostics only (see
     /// [`RawSpinLock::is_locked`]).
+    ///
+    /// # Memory ordering
+    ///
+    /// `Relaxed` ([SPIN-O3]): it synchronises with nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = acqrel::SpinLock::new(());
+    /// let guard = lock.lock();
+    /// assert!(lock.is_locked());
+    /// drop(guard);
+    /// assert!(!lock.is_locked());
+    /// ```
     #[inline]
     pub fn is_locked(&self) -> bool {
         self.raw.is_locked()
@@ -496,6 +616,14 @@ impl<T: ?Sized> SpinLock<T> {
     ///
     /// Works even when a leaked guard left the lock held (the lock stays
     /// held).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut lock = acqrel::SpinLock::new(1);
+    /// *lock.get_mut() += 1;
+    /// assert_eq!(*lock.lock(), 2);
+    /// ```
     pub fn get_mut(&mut self) -> &mut T {
         // SAFE-CODE: [SPIN-S1] a leaked guard no longer borrows the lock, so this
         // is reachable with the flag still set; `&mut self` alone is the proof.
@@ -573,6 +701,27 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for SpinLock<T> {
 /// let lock = SpinLock::new(Cell::new(0));
 /// let guard = lock.lock();
 /// assert_sync(&guard);
+/// ```
+///
+/// # Memory ordering
+///
+/// Dropping the guard releases the lock with a `Release` store ([SPIN-O2]):
+/// everything done through the guard happens-before the next holder's
+/// acquisition returns ([SPIN-O1]).
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::{SpinLock, SpinLockGuard};
+///
+/// fn bump(mut count: SpinLockGuard<'_, u32>) {
+///     *count += 1;
+/// } // released here
+///
+/// let lock = SpinLock::new(0);
+/// bump(lock.lock());
+/// assert!(!lock.is_locked());
+/// assert_eq!(*lock.lock(), 1);
 /// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct SpinLockGuard<'a, T: ?Sized> {

@@ -209,6 +209,18 @@ const SPINS_BEFORE_YIELD: u32 = 1 << 7;
 /// `lock_api`: `acqrel::lock_api::TicketMutex<T>`; the [module docs](self)
 /// list the lock_api traits).
 ///
+/// # Memory ordering
+///
+/// A successful [`lock`](RawTicketLock::lock) or
+/// [`try_lock`](RawTicketLock::try_lock) claims the lock with an `Acquire`
+/// exchange ([TICKET-O1]) and [`unlock`](RawTicketLock::unlock) offers it
+/// on with a `Release` store ([TICKET-O2]); withdrawn offers keep that
+/// store's release sequence going ([TICKET-O5]). So everything a holder did
+/// before its `unlock` happens-before the next holder's acquisition returns.
+/// [`is_locked`](RawTicketLock::is_locked),
+/// [`queue_len`](RawTicketLock::queue_len) and
+/// [`skips`](RawTicketLock::skips) synchronise with nothing ([TICKET-O4]).
+///
 /// # Examples
 ///
 /// ```
@@ -234,6 +246,15 @@ pub struct RawTicketLock {
 
 impl RawTicketLock {
     /// Creates an unlocked lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::RawTicketLock;
+    ///
+    /// static LOCK: RawTicketLock = RawTicketLock::new();
+    /// assert_eq!(LOCK.queue_len(), 0);
+    /// ```
     #[cfg(not(loom))]
     #[must_use]
     pub const fn new() -> Self {
@@ -241,6 +262,13 @@ impl RawTicketLock {
     }
 
     /// Creates an unlocked lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = acqrel::RawTicketLock::new();
+    /// assert!(!lock.is_locked());
+    /// ```
     #[cfg(loom)]
     #[must_use]
     pub fn new() -> Self {
@@ -253,8 +281,19 @@ impl RawTicketLock {
     ///
     /// # Memory ordering
     ///
-    /// `Acquire`: everything the previous holder did before its `unlock`
-    /// happens-before this call returns.
+    /// `Acquire` ([TICKET-O1], paired with [TICKET-O2] through the release
+    /// sequence of [TICKET-O5]): everything the previous holder did before
+    /// its `unlock` happens-before this call returns. Drawing the ticket is
+    /// `Relaxed` ([TICKET-O3]) and orders nothing by itself.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = acqrel::RawTicketLock::new();
+    /// lock.lock();
+    /// assert!(lock.is_locked());
+    /// assert_eq!(lock.queue_len(), 1); // the holder, nobody waiting
+    /// ```
     #[inline]
     pub fn lock(&self) {
         // ORDERING: [TICKET-O3] Relaxed — a read-modify-write draws a unique ticket at any ordering; the claim below synchronises.
@@ -332,7 +371,16 @@ impl RawTicketLock {
     ///
     /// # Memory ordering
     ///
-    /// On success, as [`lock`](Self::lock).
+    /// On success, as [`lock`](Self::lock) ([TICKET-O1]). On failure,
+    /// nothing is synchronised ([TICKET-O3], [TICKET-O4]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = acqrel::RawTicketLock::new();
+    /// assert!(lock.try_lock());
+    /// assert!(!lock.try_lock()); // already held
+    /// ```
     #[inline]
     #[must_use = "if it returns true the lock is held and must be released"]
     pub fn try_lock(&self) -> bool {
@@ -362,8 +410,20 @@ impl RawTicketLock {
     ///
     /// # Memory ordering
     ///
-    /// `Release`: everything this thread did before the call happens-before
-    /// the next holder's acquisition returns.
+    /// `Release` ([TICKET-O2], paired with [TICKET-O1]): everything this
+    /// thread did before the call happens-before the next holder's
+    /// acquisition returns, even when the offer is withdrawn from a waiter
+    /// and passed on ([TICKET-O5]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = acqrel::RawTicketLock::new();
+    /// lock.lock();
+    /// // SAFETY: this thread took the lock just above and releases it once.
+    /// unsafe { lock.unlock() };
+    /// assert!(!lock.is_locked());
+    /// ```
     #[inline]
     pub unsafe fn unlock(&self) {
         // ORDERING: [TICKET-O4] Relaxed — while the lock is taken only the holder writes `grant` ([TICKET-I1]); it reads its own claim.
@@ -381,6 +441,20 @@ impl RawTicketLock {
     /// answer may already be stale. Use it for diagnostics and heuristics,
     /// never to decide that data is safe to read (it synchronises with
     /// nothing).
+    ///
+    /// # Memory ordering
+    ///
+    /// `Relaxed` ([TICKET-O4]): `false` does not make the last holder's
+    /// writes visible; only taking the lock does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = acqrel::RawTicketLock::new();
+    /// assert!(!lock.is_locked());
+    /// lock.lock();
+    /// assert!(lock.is_locked());
+    /// ```
     #[inline]
     #[must_use]
     pub fn is_locked(&self) -> bool {
@@ -400,6 +474,19 @@ impl RawTicketLock {
     /// its two counters are read one after the other (a difference that
     /// would be negative reads 0), and an offer withdrawn from a waiter that
     /// has not noticed yet still counts until that waiter draws again.
+    ///
+    /// # Memory ordering
+    ///
+    /// `Relaxed` ([TICKET-O4]): it synchronises with nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = acqrel::RawTicketLock::new();
+    /// assert_eq!(lock.queue_len(), 0);
+    /// lock.lock();
+    /// assert_eq!(lock.queue_len(), 1);
+    /// ```
     #[must_use]
     pub fn queue_len(&self) -> u32 {
         // ORDERING: [TICKET-O4] Relaxed — a snapshot of two counters; nothing is read on its say-so.
@@ -415,6 +502,21 @@ impl RawTicketLock {
     /// (the waiter was not running), so it re-queued at the back. A
     /// diagnostic snapshot that wraps around and may be stale before it
     /// returns; 0 means service so far was strictly FIFO.
+    ///
+    /// # Memory ordering
+    ///
+    /// `Relaxed` ([TICKET-O4]): a diagnostic count that synchronises with
+    /// nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = acqrel::RawTicketLock::new();
+    /// lock.lock();
+    /// // SAFETY: taken just above by this thread.
+    /// unsafe { lock.unlock() };
+    /// assert_eq!(lock.skips(), 0); // nobody was passed over
+    /// ```
     #[must_use]
     pub fn skips(&self) -> u32 {
         // ORDERING: [TICKET-O4] Relaxed — a diagnostic count; nothing is read on its say-so.
@@ -566,6 +668,12 @@ unsafe impl lock_api::RawMutexTimed for RawTicketLock {
 /// assert_sync::<TicketLock<Rc<u32>>>();
 /// ```
 ///
+/// # Memory ordering
+///
+/// Taking the lock acquires ([TICKET-O1]) and dropping the guard releases
+/// ([TICKET-O2]): everything a holder did in its critical section
+/// happens-before everything the next holder does in its own.
+///
 /// # Examples
 ///
 /// ```
@@ -596,18 +704,45 @@ unsafe impl<T: ?Sized + Send> Sync for TicketLock<T> {}
 
 impl<T> TicketLock<T> {
     /// Creates an unlocked lock holding `value`.
+    ///
+    /// A `const fn`: the lock can be a `static`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::TicketLock;
+    ///
+    /// static QUEUE: TicketLock<Vec<u32>> = TicketLock::new(Vec::new());
+    /// QUEUE.lock().push(1);
+    /// assert_eq!(*QUEUE.lock(), [1]);
+    /// ```
     #[cfg(not(loom))]
     pub const fn new(value: T) -> Self {
         Self { raw: RawTicketLock::new(), data: UnsafeCell::new(value) }
     }
 
     /// Creates an unlocked lock holding `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = acqrel::TicketLock::new(7);
+    /// assert_eq!(*lock.lock(), 7);
+    /// ```
     #[cfg(loom)]
     pub fn new(value: T) -> Self {
         Self { raw: RawTicketLock::new(), data: UnsafeCell::new(value) }
     }
 
     /// Consumes the lock and returns the value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = acqrel::TicketLock::new(vec![1]);
+    /// lock.lock().push(2);
+    /// assert_eq!(lock.into_inner(), [1, 2]);
+    /// ```
     pub fn into_inner(self) -> T {
         self.data.into_inner()
     }
@@ -618,10 +753,24 @@ impl<T: ?Sized> TicketLock<T> {
     /// its turn re-queues at the back) and returns a guard that releases it
     /// when dropped (also during unwinding).
     ///
+    /// Locking again from the thread that holds the guard deadlocks (it
+    /// queues behind itself).
+    ///
     /// # Memory ordering
     ///
     /// Everything a previous holder did while it held the lock
-    /// happens-before this call returns.
+    /// happens-before this call returns ([TICKET-O1], paired with the guard's
+    /// release, [TICKET-O2]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::TicketLock;
+    ///
+    /// let lock = TicketLock::new(vec![1, 2]);
+    /// lock.lock().push(3);
+    /// assert_eq!(*lock.lock(), [1, 2, 3]);
+    /// ```
     #[inline]
     pub fn lock(&self) -> TicketLockGuard<'_, T> {
         // SAFE-CODE: [TICKET-S6] a second `lock` by the holder queues behind itself and
@@ -631,6 +780,15 @@ impl<T: ?Sized> TicketLock<T> {
     }
 
     /// Takes the lock if nobody holds it or waits for it.
+    ///
+    /// It never queues, so it cannot jump ahead of a waiting thread; returns
+    /// `None` when the lock is held (by any thread, this one included) or
+    /// waited for.
+    ///
+    /// # Memory ordering
+    ///
+    /// On success, as [`lock`](TicketLock::lock) ([TICKET-O1]); `None`
+    /// synchronises with nothing ([TICKET-O4]).
     ///
     /// # Examples
     ///
@@ -655,6 +813,20 @@ impl<T: ?Sized> TicketLock<T> {
     /// Whether the lock was held, or offered to a queued thread, when it was
     /// read: a snapshot that may be stale before it returns, for diagnostics
     /// only (see [`RawTicketLock::is_locked`]).
+    ///
+    /// # Memory ordering
+    ///
+    /// `Relaxed` ([TICKET-O4]): it synchronises with nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = acqrel::TicketLock::new(());
+    /// let guard = lock.lock();
+    /// assert!(lock.is_locked());
+    /// drop(guard);
+    /// assert!(!lock.is_locked());
+    /// ```
     #[inline]
     pub fn is_locked(&self) -> bool {
         self.raw.is_locked()
@@ -662,6 +834,21 @@ impl<T: ?Sized> TicketLock<T> {
 
     /// How many threads hold or wait for the lock (a snapshot that may be
     /// stale before it returns; see [`RawTicketLock::queue_len`]).
+    ///
+    /// # Memory ordering
+    ///
+    /// `Relaxed` ([TICKET-O4]): it synchronises with nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = acqrel::TicketLock::new(());
+    /// assert_eq!(lock.queue_len(), 0);
+    /// let guard = lock.lock();
+    /// assert_eq!(lock.queue_len(), 1);
+    /// drop(guard);
+    /// assert_eq!(lock.queue_len(), 0);
+    /// ```
     #[inline]
     pub fn queue_len(&self) -> u32 {
         self.raw.queue_len()
@@ -670,6 +857,19 @@ impl<T: ?Sized> TicketLock<T> {
     /// How many times a waiter was passed over because it did not take its
     /// turn in time (a snapshot; see [`RawTicketLock::skips`]); 0 means
     /// service so far was strictly FIFO.
+    ///
+    /// # Memory ordering
+    ///
+    /// `Relaxed` ([TICKET-O4]): a diagnostic count that synchronises with
+    /// nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = acqrel::TicketLock::new(0);
+    /// *lock.lock() += 1;
+    /// assert_eq!(lock.skips(), 0); // nobody was passed over
+    /// ```
     #[inline]
     pub fn skips(&self) -> u32 {
         self.raw.skips()
@@ -679,6 +879,14 @@ impl<T: ?Sized> TicketLock<T> {
     ///
     /// Works even when a leaked guard left the lock held (the lock stays
     /// held).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut lock = acqrel::TicketLock::new(1);
+    /// *lock.get_mut() += 1;
+    /// assert_eq!(*lock.lock(), 2);
+    /// ```
     pub fn get_mut(&mut self) -> &mut T {
         // SAFE-CODE: [TICKET-S1] a leaked guard no longer borrows the lock, so this
         // is reachable with the lock still taken; `&mut self` alone is the proof.
@@ -743,6 +951,27 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for TicketLock<T> {
 /// let lock = TicketLock::new(0);
 /// let guard = lock.lock();
 /// assert_send(&guard);
+/// ```
+///
+/// # Memory ordering
+///
+/// Dropping the guard offers the lock to the next ticket with a `Release`
+/// store ([TICKET-O2]): everything done through the guard happens-before the
+/// next holder's claim returns ([TICKET-O1]).
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::{TicketLock, TicketLockGuard};
+///
+/// fn append(mut log: TicketLockGuard<'_, String>, line: &str) {
+///     log.push_str(line);
+/// } // released here
+///
+/// let lock = TicketLock::new(String::new());
+/// append(lock.lock(), "started");
+/// assert!(!lock.is_locked());
+/// assert_eq!(*lock.lock(), "started");
 /// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct TicketLockGuard<'a, T: ?Sized> {
