@@ -183,6 +183,26 @@ mod sealed {
 ///
 /// The trait is sealed; it only selects what the last handle does when it
 /// goes.
+///
+/// # Examples
+///
+/// Code written once for both kinds of handle:
+///
+/// ```
+/// use acqrel::spsc::{self, Producer, Queue, Storage};
+///
+/// fn count_down<S: Storage>(producer: &mut Producer<u32, S>) -> usize {
+///     producer.push_from_iter(&mut (1..=3).rev())
+/// }
+///
+/// let (mut heap_producer, mut heap_consumer) = spsc::bounded(4);
+/// assert_eq!(count_down(&mut heap_producer), 3);
+/// let mut queue: Queue<u32, 4> = Queue::new();
+/// let (mut producer, mut consumer) = queue.split();
+/// assert_eq!(count_down(&mut producer), 3);
+/// assert_eq!(heap_consumer.pop(), Ok(3));
+/// assert_eq!(consumer.pop(), Ok(3));
+/// ```
 pub trait Storage: sealed::Sealed {
     /// Whether the last handle frees the ring (and drops the items still in it).
     #[doc(hidden)]
@@ -191,11 +211,42 @@ pub trait Storage: sealed::Sealed {
 
 /// Storage allocated by [`bounded`] and freed, with any items still queued,
 /// when both handles are gone.
+///
+/// It is the default storage parameter, so `Producer<T>` is
+/// `Producer<T, Heap>`.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::spsc::{self, Consumer, Heap, Producer};
+/// use std::rc::Rc;
+///
+/// let item = Rc::new(());
+/// let (mut producer, consumer): (Producer<Rc<()>, Heap>, Consumer<Rc<()>, Heap>) =
+///     spsc::bounded(2);
+/// producer.push(Rc::clone(&item)).unwrap();
+/// assert_eq!(Rc::strong_count(&item), 2);
+/// drop((producer, consumer)); // the last handle drops the queued item
+/// assert_eq!(Rc::strong_count(&item), 1);
+/// ```
 #[derive(Debug)]
 pub struct Heap(());
 
 /// Storage borrowed from a [`Queue`] for `'a`: items left in it stay there
 /// (for the next [`Queue::split`]) and are dropped with the `Queue`.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::spsc::{Borrowed, Consumer, Producer, Queue};
+///
+/// let mut queue: Queue<char, 2> = Queue::new();
+/// let (mut producer, consumer): (Producer<char, Borrowed<'_>>, Consumer<char, Borrowed<'_>>) =
+///     queue.split();
+/// producer.push('x').unwrap();
+/// drop((producer, consumer)); // 'x' stays in the queue
+/// assert_eq!(queue.split().1.pop(), Ok('x'));
+/// ```
 #[derive(Debug)]
 pub struct Borrowed<'a>(PhantomData<&'a mut ()>);
 
@@ -216,6 +267,24 @@ impl Storage for Borrowed<'_> {
 /// [`Queue::split`] / [`Queue::split_blocking`]) and fixed for both handles,
 /// so that no mix of calls can leave a handle asleep while there is work for
 /// it ([SPSC-S9]). The trait is sealed.
+///
+/// # Examples
+///
+/// The non-blocking calls exist in both modes:
+///
+/// ```
+/// use acqrel::spsc::{self, Consumer, Mode, Storage};
+///
+/// fn drain<S: Storage, M: Mode>(consumer: &mut Consumer<u8, S, M>) -> Vec<u8> {
+///     consumer.pop_iter().collect()
+/// }
+///
+/// let (mut polling, mut polling_rx) = spsc::bounded(4);
+/// let (mut blocking, mut blocking_rx) = spsc::bounded_blocking(4);
+/// polling.push_slice(b"ab");
+/// blocking.push_slice(b"ab");
+/// assert_eq!(drain(&mut polling_rx), drain(&mut blocking_rx));
+/// ```
 pub trait Mode: sealed::Sealed {
     /// Whether every position store checks for a parked peer.
     #[doc(hidden)]
@@ -225,6 +294,21 @@ pub trait Mode: sealed::Sealed {
 /// The mode of [`bounded`] and [`Queue::split`]: the handles never park
 /// (no blocking calls), so no operation pays for waking one — `push` and
 /// `pop` stay a few plain loads and stores.
+///
+/// It is the default mode parameter, so `Producer<T>` is
+/// `Producer<T, Heap, Polling>`.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::spsc::{self, Heap, Polling, PopError, Producer};
+///
+/// let (mut producer, mut consumer) = spsc::bounded(1);
+/// let _: &Producer<u8, Heap, Polling> = &producer;
+/// assert_eq!(consumer.pop(), Err(PopError::Empty)); // never waits
+/// producer.push(1).unwrap();
+/// assert_eq!(consumer.pop(), Ok(1));
+/// ```
 #[derive(Debug)]
 pub struct Polling(());
 
@@ -234,6 +318,32 @@ pub struct Polling(());
 /// operation that frees a slot or publishes an item — blocking or not,
 /// single item or chunk — wakes the other side if it is parked. That check
 /// costs a `SeqCst` fence per commit (a chunk pays it once).
+///
+/// # Memory ordering
+///
+/// A wake-up is never lost: after each position store a handle issues a
+/// `SeqCst` fence and checks the other side's waiting bit ([SPSC-O8]), and a
+/// side about to park sets its bit, issues a `SeqCst` fence and checks the
+/// position again ([SPSC-O9]), so either the sleeper sees the new position or
+/// the other side sees the bit and wakes it ([SPSC-I5]); a handle's drop
+/// wakes a parked peer too ([SPSC-O5]). The wake-up itself
+/// publishes nothing: the woken call reloads the position with `Acquire`
+/// ([SPSC-O2], [SPSC-O4]), and what it may rely on is what the non-blocking
+/// calls give.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::spsc::{self, Blocking, Consumer, Heap};
+/// use std::thread;
+///
+/// let (mut producer, mut consumer) = spsc::bounded_blocking(1);
+/// let _: &Consumer<u32, Heap, Blocking> = &consumer;
+/// thread::scope(|s| {
+///     s.spawn(|| assert_eq!(consumer.pop_blocking(), Ok(5))); // waits for the push
+///     producer.push(5).unwrap(); // a non-blocking push wakes it
+/// });
+/// ```
 #[cfg(feature = "std")]
 #[derive(Debug)]
 pub struct Blocking(());
@@ -370,6 +480,21 @@ fn allocate_slots<T>(capacity: usize) -> Box<[Slot<T>]> {
 }
 
 /// The error of [`Producer::push`]: the item is handed back.
+///
+/// (The item is `()` for the calls that push many at once:
+/// [`Producer::push_exact`], [`Producer::write_chunk_blocking`].)
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::spsc::{self, PushError};
+///
+/// let (mut producer, consumer) = spsc::bounded(1);
+/// producer.push(1).unwrap();
+/// assert_eq!(producer.push(2), Err(PushError::Full(2)));
+/// drop(consumer);
+/// assert_eq!(producer.push(3), Err(PushError::Abandoned(3)));
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum PushError<T> {
     /// The queue is full.
@@ -380,6 +505,15 @@ pub enum PushError<T> {
 
 impl<T> PushError<T> {
     /// The item that was not pushed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut producer, _consumer) = acqrel::spsc::bounded(1);
+    /// producer.push(String::from("kept")).unwrap();
+    /// let error = producer.push(String::from("back")).unwrap_err();
+    /// assert_eq!(error.into_inner(), "back");
+    /// ```
     pub fn into_inner(self) -> T {
         match self {
             PushError::Full(item) | PushError::Abandoned(item) => item,
@@ -408,6 +542,19 @@ impl<T> fmt::Display for PushError<T> {
 impl<T> core::error::Error for PushError<T> {}
 
 /// The error of [`Consumer::pop`] and [`Consumer::peek`].
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::spsc::{self, PopError};
+///
+/// let (mut producer, mut consumer) = spsc::bounded(1);
+/// assert_eq!(consumer.pop(), Err(PopError::Empty));
+/// producer.push(1).unwrap();
+/// drop(producer);
+/// assert_eq!(consumer.pop(), Ok(1));
+/// assert_eq!(consumer.pop(), Err(PopError::Abandoned));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PopError {
     /// The queue is empty.

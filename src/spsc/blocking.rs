@@ -99,7 +99,11 @@ impl<T, S: Storage> Producer<T, S, Blocking> {
     ///
     /// # Memory ordering
     ///
-    /// As for [`push`](Producer::push).
+    /// As for [`push`](Producer::push) ([SPSC-O1], [SPSC-O4]). While it is
+    /// parked, the consumer's next call that frees a slot, or its drop, wakes
+    /// it, and no wake-up is lost ([SPSC-O8], [SPSC-O9]). An
+    /// [`Abandoned`](PushError::Abandoned) error is seen as
+    /// [`is_abandoned`](Producer::is_abandoned) sees it ([SPSC-O6]).
     ///
     /// # Examples
     ///
@@ -133,6 +137,33 @@ impl<T, S: Storage> Producer<T, S, Blocking> {
     ///
     /// [`PushError::Full`] when the timeout passed, [`PushError::Abandoned`]
     /// if the consumer is gone; both hand the item back.
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`push`](Producer::push) ([SPSC-O1], [SPSC-O4]). While it is
+    /// parked, the consumer's next call that frees a slot, or its drop, wakes
+    /// it, and no wake-up is lost ([SPSC-O8], [SPSC-O9]). An
+    /// [`Abandoned`](PushError::Abandoned) error is seen as
+    /// [`is_abandoned`](Producer::is_abandoned) sees it ([SPSC-O6]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::spsc::{self, PushError};
+    /// use std::{thread, time::Duration};
+    ///
+    /// let (mut producer, mut consumer) = spsc::bounded_blocking(1);
+    /// producer.push(1).unwrap();
+    /// // Full, and nobody pops: the call gives up when the time is out.
+    /// let timeout = Duration::from_millis(1);
+    /// assert_eq!(producer.push_blocking_timeout(2, timeout), Err(PushError::Full(2)));
+    /// thread::scope(|s| {
+    ///     s.spawn(|| assert_eq!(consumer.pop_blocking(), Ok(1)));
+    ///     // Woken as soon as the slot is free, long before the minute is out.
+    ///     assert_eq!(producer.push_blocking_timeout(2, Duration::from_secs(60)), Ok(()));
+    /// });
+    /// assert_eq!(consumer.pop(), Ok(2));
+    /// ```
     pub fn push_blocking_timeout(
         &mut self,
         item: T,
@@ -160,6 +191,12 @@ impl<T, S: Storage> Producer<T, S, Blocking> {
     /// # Errors
     ///
     /// [`PushError::Abandoned`] if the consumer is gone (checked first).
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`write_chunk`](Producer::write_chunk) ([SPSC-O4]), and for
+    /// waking and abandonment as for [`push_blocking`](Producer::push_blocking)
+    /// ([SPSC-O8], [SPSC-O9], [SPSC-O6]).
     ///
     /// # Examples
     ///
@@ -195,6 +232,30 @@ impl<T, S: Storage> Producer<T, S, Blocking> {
     ///
     /// [`PushError::Full`] when the timeout passed, [`PushError::Abandoned`]
     /// if the consumer is gone.
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`write_chunk`](Producer::write_chunk) ([SPSC-O4]), and for
+    /// waking and abandonment as for [`push_blocking`](Producer::push_blocking)
+    /// ([SPSC-O8], [SPSC-O9], [SPSC-O6]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::spsc::{self, PushError};
+    /// use std::{thread, time::Duration};
+    ///
+    /// let (mut producer, mut consumer) = spsc::bounded_blocking::<u8>(2);
+    /// producer.push_slice(b"ab");
+    /// let timeout = Duration::from_millis(1);
+    /// assert_eq!(producer.write_chunk_blocking_timeout(2, timeout).err(), Some(PushError::Full(())));
+    /// thread::scope(|s| {
+    ///     s.spawn(|| assert_eq!(consumer.pop_blocking(), Ok(b'a')));
+    ///     let chunk = producer.write_chunk_blocking_timeout(2, Duration::from_secs(60)).unwrap();
+    ///     assert_eq!(chunk.fill_from_iter(*b"cd"), 1); // the one slot the consumer freed
+    /// });
+    /// assert_eq!(consumer.pop_iter().collect::<Vec<_>>(), b"bc");
+    /// ```
     pub fn write_chunk_blocking_timeout(
         &mut self,
         max: usize,
@@ -251,7 +312,26 @@ impl<T, S: Storage> Consumer<T, S, Blocking> {
     ///
     /// # Memory ordering
     ///
-    /// As for [`pop`](Consumer::pop).
+    /// As for [`pop`](Consumer::pop) ([SPSC-O2], [SPSC-O3]). While it is
+    /// parked, the producer's next call that publishes an item, or its drop,
+    /// wakes it, and no wake-up is lost ([SPSC-O8], [SPSC-O9]). An
+    /// [`Abandoned`](PopError::Abandoned) error is final: every push the
+    /// producer made happens-before it ([SPSC-O6]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::spsc::{self, PopError};
+    /// use std::thread;
+    ///
+    /// let (mut producer, mut consumer) = spsc::bounded_blocking(1);
+    /// thread::scope(|s| {
+    ///     // The producer goes with its thread, when the thread ends.
+    ///     s.spawn(move || producer.push_blocking("hello").unwrap());
+    ///     assert_eq!(consumer.pop_blocking(), Ok("hello"));
+    ///     assert_eq!(consumer.pop_blocking(), Err(PopError::Abandoned));
+    /// });
+    /// ```
     pub fn pop_blocking(&mut self) -> Result<T, PopError> {
         self.pop_blocking_until(None)
     }
@@ -262,6 +342,30 @@ impl<T, S: Storage> Consumer<T, S, Blocking> {
     ///
     /// [`PopError::Empty`] when the timeout passed; [`PopError::Abandoned`]
     /// once the queue is empty and the producer gone.
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`pop`](Consumer::pop) ([SPSC-O2], [SPSC-O3]). While it is
+    /// parked, the producer's next call that publishes an item, or its drop,
+    /// wakes it, and no wake-up is lost ([SPSC-O8], [SPSC-O9]). An
+    /// [`Abandoned`](PopError::Abandoned) error is final: every push the
+    /// producer made happens-before it ([SPSC-O6]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::spsc::{self, PopError};
+    /// use std::{thread, time::Duration};
+    ///
+    /// let (mut producer, mut consumer) = spsc::bounded_blocking(1);
+    /// // Nothing comes: the call gives up when the time is out.
+    /// assert_eq!(consumer.pop_blocking_timeout(Duration::from_millis(1)), Err(PopError::Empty));
+    /// thread::scope(|s| {
+    ///     s.spawn(|| producer.push(7).unwrap());
+    ///     // Woken by the push, long before the minute is out.
+    ///     assert_eq!(consumer.pop_blocking_timeout(Duration::from_secs(60)), Ok(7));
+    /// });
+    /// ```
     pub fn pop_blocking_timeout(&mut self, timeout: Duration) -> Result<T, PopError> {
         self.pop_blocking_until(deadline(timeout))
     }
@@ -278,6 +382,29 @@ impl<T, S: Storage> Consumer<T, S, Blocking> {
     /// # Errors
     ///
     /// [`PopError::Abandoned`] once the queue is empty and the producer gone.
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`read_chunk`](Consumer::read_chunk) ([SPSC-O2]), and for
+    /// waking and abandonment as for [`pop_blocking`](Consumer::pop_blocking)
+    /// ([SPSC-O8], [SPSC-O9], [SPSC-O6]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::spsc;
+    /// use std::thread;
+    ///
+    /// let (mut producer, mut consumer) = spsc::bounded_blocking(4);
+    /// thread::scope(|s| {
+    ///     s.spawn(move || producer.push_slice(&[1, 2, 3]));
+    ///     let mut sum = 0;
+    ///     while let Ok(chunk) = consumer.read_chunk_blocking(4) {
+    ///         sum += chunk.into_iter().sum::<i32>(); // `Err(Abandoned)` once drained
+    ///     }
+    ///     assert_eq!(sum, 6);
+    /// });
+    /// ```
     pub fn read_chunk_blocking(
         &mut self,
         max: usize,
@@ -292,6 +419,28 @@ impl<T, S: Storage> Consumer<T, S, Blocking> {
     ///
     /// [`PopError::Empty`] when the timeout passed; [`PopError::Abandoned`]
     /// once the queue is empty and the producer gone.
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`read_chunk`](Consumer::read_chunk) ([SPSC-O2]), and for
+    /// waking and abandonment as for [`pop_blocking`](Consumer::pop_blocking)
+    /// ([SPSC-O8], [SPSC-O9], [SPSC-O6]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::spsc::{self, PopError};
+    /// use std::{thread, time::Duration};
+    ///
+    /// let (mut producer, mut consumer) = spsc::bounded_blocking::<u8>(4);
+    /// let timeout = Duration::from_millis(1);
+    /// assert_eq!(consumer.read_chunk_blocking_timeout(4, timeout).err(), Some(PopError::Empty));
+    /// thread::scope(|s| {
+    ///     s.spawn(|| producer.push_slice(b"hi")); // one store publishes both
+    ///     let chunk = consumer.read_chunk_blocking_timeout(4, Duration::from_secs(60)).unwrap();
+    ///     assert_eq!(chunk.as_slices().0, b"hi");
+    /// });
+    /// ```
     pub fn read_chunk_blocking_timeout(
         &mut self,
         max: usize,

@@ -4,6 +4,25 @@ use super::*;
 
 /// Free slots of a [`Producer`], from [`Producer::write_chunk`]: fill them,
 /// then publish them with one commit.
+///
+/// A chunk dropped without a commit publishes nothing.
+///
+/// # Memory ordering
+///
+/// The chunk's slots are free: the consumer's removal of the items that last
+/// used them happens-before the chunk is made ([SPSC-O3], [SPSC-O4]). A
+/// commit publishes the items written with one `Release` store ([SPSC-O1]),
+/// so their writes happen-before the consumer reads them ([SPSC-O2]).
+///
+/// # Examples
+///
+/// ```
+/// let (mut producer, mut consumer) = acqrel::spsc::bounded::<u8>(4);
+/// let chunk = producer.write_chunk(3);
+/// assert_eq!(chunk.len(), 3);
+/// assert_eq!(chunk.fill_from_iter(*b"abc"), 3);
+/// assert_eq!(consumer.pop_iter().collect::<Vec<_>>(), b"abc");
+/// ```
 pub struct WriteChunk<'p, T, S: Storage = Heap, M: Mode = Polling> {
     pub(super) producer: &'p mut Producer<T, S, M>,
     pub(super) len: usize,
@@ -11,12 +30,30 @@ pub struct WriteChunk<'p, T, S: Storage = Heap, M: Mode = Polling> {
 
 impl<T, S: Storage, M: Mode> WriteChunk<'_, T, S, M> {
     /// The number of free slots in the chunk.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut producer, _consumer) = acqrel::spsc::bounded::<u8>(4);
+    /// producer.push(0).unwrap();
+    /// assert_eq!(producer.write_chunk(2).len(), 2); // as many as asked for
+    /// assert_eq!(producer.write_chunk(8).len(), 3); // as many as are free
+    /// ```
     #[inline]
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// Whether the chunk has no slot (the queue was full).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut producer, _consumer) = acqrel::spsc::bounded::<u8>(1);
+    /// assert!(!producer.write_chunk(1).is_empty());
+    /// producer.push(0).unwrap();
+    /// assert!(producer.write_chunk(1).is_empty());
+    /// ```
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
@@ -25,7 +62,23 @@ impl<T, S: Storage, M: Mode> WriteChunk<'_, T, S, M> {
     /// The chunk's slots as (up to) two slices, in queue order: the second is
     /// non-empty only when the chunk wraps around the end of the buffer.
     ///
+    /// Writing to the slots publishes nothing: a [`commit`](Self::commit) does
+    /// (or use [`fill_from_iter`](Self::fill_from_iter) or
+    /// [`fill_in_place`](Self::fill_in_place), which need no `unsafe`).
+    ///
     /// Not available under `--cfg loom`, whose cells are not contiguous.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut producer, mut consumer) = acqrel::spsc::bounded::<u8>(4);
+    /// producer.push_slice(&[1, 2, 3]);
+    /// assert_eq!(consumer.pop_slice(&mut [0; 3]), 3);
+    /// // Free slots now run from index 3 to the end, then wrap to index 0.
+    /// let mut chunk = producer.write_chunk(4);
+    /// let (first, second) = chunk.as_mut_slices();
+    /// assert_eq!((first.len(), second.len()), (1, 3));
+    /// ```
     #[cfg(not(loom))]
     pub fn as_mut_slices(&mut self) -> (&mut [MaybeUninit<T>], &mut [MaybeUninit<T>]) {
         let ring = self.producer.ring;
@@ -51,6 +104,27 @@ impl<T, S: Storage, M: Mode> WriteChunk<'_, T, S, M> {
     ///
     /// The first `n` slots (in the order of [`as_mut_slices`](Self::as_mut_slices))
     /// must have been initialised, and `n <= self.len()`.
+    ///
+    /// # Memory ordering
+    ///
+    /// One `Release` store of the producer's position publishes the `n`
+    /// items ([SPSC-O1]): everything the producer did before the commit —
+    /// the writes of the items included — happens-before the consumer's read
+    /// of any of them ([SPSC-O2]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut producer, mut consumer) = acqrel::spsc::bounded::<u32>(8);
+    /// let mut chunk = producer.write_chunk(4);
+    /// let (first, second) = chunk.as_mut_slices();
+    /// for (i, slot) in first.iter_mut().chain(second).enumerate() {
+    ///     slot.write(i as u32 * 10);
+    /// }
+    /// // SAFETY: the first two slots (all four, in fact) were written above.
+    /// unsafe { chunk.commit(2) };
+    /// assert_eq!(consumer.pop_iter().collect::<Vec<_>>(), [0, 10]);
+    /// ```
     pub unsafe fn commit(self, n: usize) {
         debug_assert!(n <= self.len);
         self.producer.publish(n);
@@ -64,6 +138,11 @@ impl<T, S: Storage, M: Mode> WriteChunk<'_, T, S, M> {
     ///
     /// If the iterator panics, the items already written are published (not
     /// leaked) before the panic continues.
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`commit`](Self::commit): one `Release` store publishes the
+    /// items moved ([SPSC-O1]).
     ///
     /// # Examples
     ///
@@ -155,6 +234,12 @@ impl<T: Copy + Default, S: Storage, M: Mode> WriteChunk<'_, T, S, M> {
     /// If `fill` returns more than the chunk's length (nothing is published
     /// then).
     ///
+    /// # Memory ordering
+    ///
+    /// As for [`commit`](Self::commit): one `Release` store publishes the
+    /// slots `fill` reported ([SPSC-O1]), so what `fill` wrote happens-before
+    /// the consumer reads it.
+    ///
     /// # Examples
     ///
     /// ```
@@ -202,6 +287,27 @@ impl<T, S: Storage, M: Mode> fmt::Debug for WriteChunk<'_, T, S, M> {
 
 /// Readable items of a [`Consumer`], from [`Consumer::read_chunk`]: look at
 /// them, then remove them with one commit.
+///
+/// A chunk dropped without a commit removes nothing.
+///
+/// # Memory ordering
+///
+/// Each item's `push` happens-before the chunk is made ([SPSC-O1],
+/// [SPSC-O2]). A commit (or the drop of the chunk's iterator) frees the slots
+/// with one `Release` store ([SPSC-O3]): everything the consumer did before
+/// it happens-before the producer writes those slots again ([SPSC-O4]).
+///
+/// # Examples
+///
+/// ```
+/// let (mut producer, mut consumer) = acqrel::spsc::bounded::<u8>(4);
+/// producer.push_slice(b"abc");
+/// let chunk = consumer.read_chunk(2);
+/// assert_eq!(chunk.as_slices(), (&b"ab"[..], &b""[..]));
+/// drop(chunk); // not committed: the items stay
+/// consumer.read_chunk(2).commit_all();
+/// assert_eq!(consumer.pop(), Ok(b'c'));
+/// ```
 pub struct ReadChunk<'c, T, S: Storage = Heap, M: Mode = Polling> {
     pub(super) consumer: &'c mut Consumer<T, S, M>,
     pub(super) len: usize,
@@ -209,12 +315,30 @@ pub struct ReadChunk<'c, T, S: Storage = Heap, M: Mode = Polling> {
 
 impl<'c, T, S: Storage, M: Mode> ReadChunk<'c, T, S, M> {
     /// The number of items in the chunk.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut producer, mut consumer) = acqrel::spsc::bounded::<u8>(4);
+    /// producer.push_slice(&[1, 2, 3]);
+    /// assert_eq!(consumer.read_chunk(2).len(), 2); // as many as asked for
+    /// assert_eq!(consumer.read_chunk(8).len(), 3); // as many as are queued
+    /// ```
     #[inline]
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// Whether the chunk holds no item (the queue was empty).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut producer, mut consumer) = acqrel::spsc::bounded::<u8>(4);
+    /// assert!(consumer.read_chunk(1).is_empty());
+    /// producer.push(0).unwrap();
+    /// assert!(!consumer.read_chunk(1).is_empty());
+    /// ```
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
@@ -224,6 +348,17 @@ impl<'c, T, S: Storage, M: Mode> ReadChunk<'c, T, S, M> {
     /// non-empty only when the chunk wraps around the end of the buffer.
     ///
     /// Not available under `--cfg loom`, whose cells are not contiguous.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut producer, mut consumer) = acqrel::spsc::bounded::<u8>(4);
+    /// producer.push_slice(&[1, 2, 3]);
+    /// consumer.read_chunk(2).commit_all();
+    /// producer.push_slice(&[4, 5, 6]); // 5 and 6 wrap to the buffer's start
+    /// let chunk = consumer.read_chunk(4);
+    /// assert_eq!(chunk.as_slices(), (&[3, 4][..], &[5, 6][..]));
+    /// ```
     #[cfg(not(loom))]
     pub fn as_slices(&self) -> (&[T], &[T]) {
         let (base, index, first) = self.raw_parts();
@@ -241,6 +376,17 @@ impl<'c, T, S: Storage, M: Mode> ReadChunk<'c, T, S, M> {
     /// The chunk's items as (up to) two mutable slices, oldest first.
     ///
     /// Not available under `--cfg loom`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut producer, mut consumer) = acqrel::spsc::bounded(4);
+    /// producer.push_slice(&[1, 2, 3]);
+    /// let mut chunk = consumer.read_chunk(3);
+    /// let (first, second) = chunk.as_mut_slices();
+    /// first.iter_mut().chain(second).for_each(|n| *n *= 10); // edited in place
+    /// assert_eq!(chunk.into_iter().collect::<Vec<_>>(), [10, 20, 30]);
+    /// ```
     #[cfg(not(loom))]
     pub fn as_mut_slices(&mut self) -> (&mut [T], &mut [T]) {
         let (base, index, first) = self.raw_parts();
@@ -272,6 +418,22 @@ impl<'c, T, S: Storage, M: Mode> ReadChunk<'c, T, S, M> {
     /// # Panics
     ///
     /// If `n > self.len()`.
+    ///
+    /// # Memory ordering
+    ///
+    /// One `Release` store of the consumer's position frees the `n` slots
+    /// ([SPSC-O3]): everything the consumer did before the commit — its reads
+    /// of the items and their drops included — happens-before the producer
+    /// writes those slots again ([SPSC-O4]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut producer, mut consumer) = acqrel::spsc::bounded(4);
+    /// producer.push_slice(&[1, 2, 3]);
+    /// consumer.read_chunk(3).commit(2); // drops 1 and 2
+    /// assert_eq!(consumer.pop(), Ok(3));
+    /// ```
     pub fn commit(self, n: usize) {
         // SAFE-CODE: [SPSC-S8] checked before anything moves: a bad `n` removes nothing.
         assert!(n <= self.len, "commit of {n} items from a chunk of {}", self.len);
@@ -313,6 +475,20 @@ impl<'c, T, S: Storage, M: Mode> ReadChunk<'c, T, S, M> {
     }
 
     /// Removes (drops) every item of the chunk.
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`commit`](Self::commit) ([SPSC-O3], [SPSC-O4]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut producer, mut consumer) = acqrel::spsc::bounded(4);
+    /// producer.push_slice(&[1, 2, 3]);
+    /// consumer.read_chunk(8).commit_all();
+    /// assert!(consumer.is_empty());
+    /// assert_eq!(producer.slots(), 4);
+    /// ```
     pub fn commit_all(self) {
         let n = self.len;
         self.commit(n);
@@ -377,6 +553,31 @@ impl<T, S: Storage, M: Mode> fmt::Debug for ReadChunk<'_, T, S, M> {
 
 /// An iterator moving items out of a [`ReadChunk`]; commits the items it
 /// yielded when dropped.
+///
+/// Made by [`ReadChunk::into_iter`] and [`Consumer::pop_iter`]. Items it did
+/// not yield stay queued; a leaked iterator leaks them instead (none is ever
+/// handed out twice).
+///
+/// # Memory ordering
+///
+/// Each item's `push` happens-before the iterator yields it ([SPSC-O1],
+/// [SPSC-O2]). The iterator's drop frees the slots of the items yielded with
+/// one `Release` store ([SPSC-O3]), which happens-before the producer writes
+/// them again ([SPSC-O4]).
+///
+/// # Examples
+///
+/// ```
+/// let (mut producer, mut consumer) = acqrel::spsc::bounded(4);
+/// producer.push_slice(&[1, 2, 3, 4]);
+/// let mut iter = consumer.read_chunk(3).into_iter();
+/// assert_eq!(iter.len(), 3);
+/// assert_eq!(iter.next(), Some(1));
+/// assert_eq!(producer.slots(), 0); // nothing freed yet
+/// drop(iter); // commits 1; 2 and 3 stay queued
+/// assert_eq!(producer.slots(), 1);
+/// assert_eq!(consumer.pop_iter().sum::<i32>(), 9);
+/// ```
 pub struct ReadChunkIter<'c, T, S: Storage = Heap, M: Mode = Polling> {
     pub(super) consumer: &'c mut Consumer<T, S, M>,
     /// The consumer's position before the chunk.

@@ -5,7 +5,24 @@ use super::*;
 /// The writing end of an SPSC queue.
 ///
 /// `S` is where the ring lives: [`Heap`] (from [`bounded`], the default) or
-/// [`Borrowed`] (from [`Queue::split`]).
+/// [`Borrowed`] (from [`Queue::split`]). `M` is the mode: [`Polling`] (the
+/// default) or [`Blocking`].
+///
+/// # Examples
+///
+/// ```
+/// use std::thread;
+///
+/// let (mut producer, mut consumer) = acqrel::spsc::bounded(4);
+/// thread::spawn(move || {
+///     for word in ["one", "two", "three"] {
+///         producer.push(word.to_string()).unwrap(); // room for all three
+///     }
+/// })
+/// .join()
+/// .unwrap();
+/// assert_eq!(consumer.pop_iter().collect::<Vec<_>>(), ["one", "two", "three"]);
+/// ```
 pub struct Producer<T, S: Storage = Heap, M: Mode = Polling> {
     pub(super) ring: Ring<T>,
     /// Our position; we are the only writer of `tail`, so this is its value.
@@ -20,7 +37,26 @@ pub struct Producer<T, S: Storage = Heap, M: Mode = Polling> {
 /// The reading end of an SPSC queue.
 ///
 /// `S` is where the ring lives: [`Heap`] (from [`bounded`], the default) or
-/// [`Borrowed`] (from [`Queue::split`]).
+/// [`Borrowed`] (from [`Queue::split`]). `M` is the mode: [`Polling`] (the
+/// default) or [`Blocking`].
+///
+/// # Examples
+///
+/// ```
+/// use std::thread;
+///
+/// let (mut producer, mut consumer) = acqrel::spsc::bounded(4);
+/// producer.push_slice(&[1, 2, 3]);
+/// drop(producer);
+/// let total = thread::spawn(move || {
+///     let mut total = 0;
+///     while let Ok(n) = consumer.pop() {
+///         total += n; // ends with `Err(Abandoned)` once the queue is drained
+///     }
+///     total
+/// });
+/// assert_eq!(total.join().unwrap(), 6);
+/// ```
 pub struct Consumer<T, S: Storage = Heap, M: Mode = Polling> {
     pub(super) ring: Ring<T>,
     /// Our position; we are the only writer of `head`, so this is its value.
@@ -52,6 +88,13 @@ impl<T, S: Storage, M: Mode> Producer<T, S, M> {
     }
 
     /// The number of items the queue can hold.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (producer, _consumer) = acqrel::spsc::bounded::<u8>(3);
+    /// assert_eq!(producer.capacity(), 3);
+    /// ```
     #[inline]
     pub fn capacity(&self) -> usize {
         self.ring.capacity
@@ -102,7 +145,12 @@ impl<T, S: Storage, M: Mode> Producer<T, S, M> {
     /// # Memory ordering
     ///
     /// Everything this thread did before `push` happens-before the consumer's
-    /// `pop` (or `peek`, or read chunk) returning this item.
+    /// `pop` (or `peek`, or read chunk) returning this item: the item is
+    /// written, then published with a `Release` store of the producer's
+    /// position ([SPSC-O1]), which the consumer loads with `Acquire` before it
+    /// reads the slot ([SPSC-O2]). The other way round, the consumer's removal
+    /// of the item that last used the slot happens-before the push writes it
+    /// ([SPSC-O3], [SPSC-O4]).
     ///
     /// # Examples
     ///
@@ -140,6 +188,14 @@ impl<T, S: Storage, M: Mode> Producer<T, S, M> {
     /// until this producer pushes. An observer: it takes `&self`, and a
     /// following `push` reads the position again itself.
     ///
+    /// # Memory ordering
+    ///
+    /// A snapshot: a `Relaxed` load of the consumer's position ([SPSC-O11]).
+    /// It orders no other memory — a free slot counted here says nothing
+    /// about what the consumer did before freeing it. A `push` into that slot
+    /// is still ordered after the consumer's removal, by its own `Acquire`
+    /// load ([SPSC-O4]).
+    ///
     /// # Examples
     ///
     /// ```
@@ -159,6 +215,11 @@ impl<T, S: Storage, M: Mode> Producer<T, S, M> {
     /// Whether the queue is full (no slot is free). May turn false at any
     /// moment as the consumer pops.
     ///
+    /// # Memory ordering
+    ///
+    /// A snapshot, as for [`slots`](Producer::slots) ([SPSC-O11]): it orders
+    /// no other memory.
+    ///
     /// # Examples
     ///
     /// ```
@@ -176,7 +237,19 @@ impl<T, S: Storage, M: Mode> Producer<T, S, M> {
     ///
     /// # Memory ordering
     ///
-    /// If true, the consumer's last operation happens-before this call.
+    /// If true, everything the consumer did before it was dropped
+    /// happens-before this call returns: its drop sets the flag with a
+    /// `Release` read-modify-write ([SPSC-O5]), read here with `Acquire`
+    /// ([SPSC-O6]). If false, nothing is ordered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (producer, consumer) = acqrel::spsc::bounded::<u8>(1);
+    /// assert!(!producer.is_abandoned());
+    /// std::thread::spawn(move || drop(consumer)).join().unwrap();
+    /// assert!(producer.is_abandoned());
+    /// ```
     pub fn is_abandoned(&self) -> bool {
         // ORDERING: [SPSC-O6] Acquire — pairs with [SPSC-O5]: the consumer's last accesses happen-before us.
         self.ring.shared().state.load(Acquire) & CONSUMER_GONE != 0
@@ -186,6 +259,11 @@ impl<T, S: Storage, M: Mode> Producer<T, S, M> {
     /// iterator ends, publishing them all at once; returns how many moved.
     ///
     /// Items the queue has no room for stay in `iter`: no item is lost.
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`push`](Producer::push), for every item moved: one `Release`
+    /// store publishes them all ([SPSC-O1]).
     ///
     /// # Examples
     ///
@@ -207,20 +285,22 @@ impl<T, S: Storage, M: Mode> Producer<T, S, M> {
     /// [`WriteChunk::fill_from_iter`]); a chunk dropped uncommitted publishes
     /// nothing. One Release store publishes the whole chunk.
     ///
+    /// # Memory ordering
+    ///
+    /// The chunk's slots are free: the consumer's removal of the items that
+    /// last used them happens-before this call returns ([SPSC-O3],
+    /// [SPSC-O4]). The commit publishes the chunk's items as a `push` does
+    /// ([SPSC-O1]).
+    ///
     /// # Examples
     ///
     /// ```
-    /// use std::mem::MaybeUninit;
-    ///
     /// let (mut producer, mut consumer) = acqrel::spsc::bounded::<u32>(8);
-    /// let mut chunk = producer.write_chunk(4);
-    /// let (first, second) = chunk.as_mut_slices();
-    /// for (i, slot) in first.iter_mut().chain(second).enumerate() {
-    ///     slot.write(i as u32 * 10);
-    /// }
-    /// let n = chunk.len();
-    /// // SAFETY: all `n` slots were written above.
-    /// unsafe { chunk.commit(n) };
+    /// drop(producer.write_chunk(4)); // never committed: publishes nothing
+    /// assert!(consumer.is_empty());
+    /// let chunk = producer.write_chunk(4);
+    /// assert_eq!(chunk.len(), 4);
+    /// assert_eq!(chunk.fill_from_iter((0..).map(|i| i * 10)), 4);
     /// assert_eq!(consumer.pop_iter().collect::<Vec<_>>(), [0, 10, 20, 30]);
     /// ```
     pub fn write_chunk(&mut self, max: usize) -> WriteChunk<'_, T, S, M> {
@@ -236,6 +316,11 @@ impl<T, S: Storage, M: Mode> Producer<T, S, M> {
 impl<T: Copy, S: Storage, M: Mode> Producer<T, S, M> {
     /// Copies as many items of `items` as fit, in order, publishing them at
     /// once; returns how many were copied.
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`push`](Producer::push), for every item copied: one `Release`
+    /// store publishes them all ([SPSC-O1]).
     ///
     /// # Examples
     ///
@@ -267,6 +352,12 @@ impl<T: Copy, S: Storage, M: Mode> Producer<T, S, M> {
     /// # Panics
     ///
     /// If `items` is longer than the queue's capacity: it could never fit.
+    ///
+    /// # Memory ordering
+    ///
+    /// On success, as for [`push_slice`](Producer::push_slice) ([SPSC-O1]).
+    /// An [`Abandoned`](PushError::Abandoned) error is seen as
+    /// [`is_abandoned`](Producer::is_abandoned) sees it ([SPSC-O6]).
     ///
     /// # Examples
     ///
@@ -312,6 +403,13 @@ impl<T, S: Storage, M: Mode> Consumer<T, S, M> {
     }
 
     /// The number of items the queue can hold.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_producer, consumer) = acqrel::spsc::bounded::<u8>(3);
+    /// assert_eq!(consumer.capacity(), 3);
+    /// ```
     #[inline]
     pub fn capacity(&self) -> usize {
         self.ring.capacity
@@ -415,7 +513,13 @@ impl<T, S: Storage, M: Mode> Consumer<T, S, M> {
     /// # Memory ordering
     ///
     /// The item's `push`, and everything the producer did before it,
-    /// happens-before `pop` returns it.
+    /// happens-before `pop` returns it: the slot is read only after an
+    /// `Acquire` load of the producer's position ([SPSC-O2]) that reads its
+    /// `Release` store ([SPSC-O1]). In turn, the `pop` — its read of the item
+    /// and everything the consumer did before — happens-before the push that
+    /// writes the slot again ([SPSC-O3], [SPSC-O4]). An
+    /// [`Abandoned`](PopError::Abandoned) error is final: every push the
+    /// producer made happens-before it ([SPSC-O5], [SPSC-O6]).
     ///
     /// # Examples
     ///
@@ -448,6 +552,12 @@ impl<T, S: Storage, M: Mode> Consumer<T, S, M> {
     ///
     /// As for [`pop`](Consumer::pop).
     ///
+    /// # Memory ordering
+    ///
+    /// As for [`pop`](Consumer::pop): the item's `push` happens-before `peek`
+    /// returns it ([SPSC-O1], [SPSC-O2]). Nothing is removed, so no slot is
+    /// freed.
+    ///
     /// # Examples
     ///
     /// ```
@@ -471,6 +581,15 @@ impl<T, S: Storage, M: Mode> Consumer<T, S, M> {
     /// pops. An observer: it takes `&self`, and a following `pop` reads the
     /// position again itself.
     ///
+    /// # Memory ordering
+    ///
+    /// A snapshot: a `Relaxed` load of the producer's position ([SPSC-O11]).
+    /// It orders no other memory, but its count holds: after a count of `n`,
+    /// the next `n` pops of this consumer return items, each ordered after
+    /// its push by the pop itself ([SPSC-O2]). After
+    /// [`is_abandoned`](Consumer::is_abandoned) returned true it counts every
+    /// item the producer left.
+    ///
     /// # Examples
     ///
     /// ```
@@ -492,6 +611,10 @@ impl<T, S: Storage, M: Mode> Consumer<T, S, M> {
 
     /// The same as [`slots`](Consumer::slots): the number of queued items.
     ///
+    /// # Memory ordering
+    ///
+    /// A snapshot, as for [`slots`](Consumer::slots) ([SPSC-O11]).
+    ///
     /// # Examples
     ///
     /// ```
@@ -506,6 +629,10 @@ impl<T, S: Storage, M: Mode> Consumer<T, S, M> {
 
     /// Whether the queue is empty. May turn false at any moment as the
     /// producer pushes.
+    ///
+    /// # Memory ordering
+    ///
+    /// A snapshot, as for [`slots`](Consumer::slots) ([SPSC-O11]).
     ///
     /// # Examples
     ///
@@ -524,8 +651,21 @@ impl<T, S: Storage, M: Mode> Consumer<T, S, M> {
     ///
     /// # Memory ordering
     ///
-    /// If true, every push the producer made happens-before this call, so a
-    /// following [`len`](Consumer::len) counts every item it left.
+    /// If true, every push the producer made (everything it did before it
+    /// was dropped) happens-before this call returns, so a following
+    /// [`len`](Consumer::len) counts every item it left: its drop sets the
+    /// flag with a `Release` read-modify-write ([SPSC-O5]), read here with
+    /// `Acquire` ([SPSC-O6]). If false, nothing is ordered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut producer, consumer) = acqrel::spsc::bounded(4);
+    /// assert!(!consumer.is_abandoned());
+    /// std::thread::spawn(move || producer.push_slice(&[1, 2])).join().unwrap();
+    /// assert!(consumer.is_abandoned()); // the producer was dropped with its thread
+    /// assert_eq!(consumer.len(), 2);
+    /// ```
     pub fn is_abandoned(&self) -> bool {
         // ORDERING: [SPSC-O6] Acquire — pairs with [SPSC-O5]: the producer's final tail is visible after this.
         self.ring.shared().state.load(Acquire) & PRODUCER_GONE != 0
@@ -537,6 +677,13 @@ impl<T, S: Storage, M: Mode> Consumer<T, S, M> {
     /// removed until [`ReadChunk::commit`]; its iterator
     /// ([`ReadChunk::into_iter`]) moves items out and commits exactly the ones
     /// it yielded. One Release store frees the whole chunk.
+    ///
+    /// # Memory ordering
+    ///
+    /// Each item's `push` happens-before this call returns ([SPSC-O1],
+    /// [SPSC-O2]). The commit frees the slots with one `Release` store, and
+    /// everything the consumer did before it happens-before the producer
+    /// writes those slots again ([SPSC-O3], [SPSC-O4]).
     ///
     /// # Examples
     ///
@@ -557,8 +704,18 @@ impl<T, S: Storage, M: Mode> Consumer<T, S, M> {
         ReadChunk { consumer: self, len }
     }
 
-    /// An iterator popping every item readable now, committing as it goes
-    /// (one Release store when it is dropped).
+    /// An iterator popping every item readable now.
+    ///
+    /// The items it yields are removed from the queue; their slots are freed
+    /// for the producer all at once, with one Release store, when the
+    /// iterator is dropped. Items it did not yield stay queued.
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`read_chunk`](Consumer::read_chunk): each item's `push`
+    /// happens-before the iterator yields it ([SPSC-O1], [SPSC-O2]); the
+    /// iterator's drop happens-before the producer reuses the slots
+    /// ([SPSC-O3], [SPSC-O4]).
     ///
     /// # Examples
     ///
@@ -577,6 +734,25 @@ impl<T, S: Storage, M: Mode> Consumer<T, S, M> {
 impl<T: Copy, S: Storage, M: Mode> Consumer<T, S, M> {
     /// Copies the oldest items into `out`, as many as are readable and fit,
     /// and removes them; returns how many.
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`pop`](Consumer::pop), for every item copied: their pushes
+    /// happen-before the copy ([SPSC-O1], [SPSC-O2]), and one `Release` store
+    /// frees their slots ([SPSC-O3]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut producer, mut consumer) = acqrel::spsc::bounded::<u16>(4);
+    /// producer.push_slice(&[1, 2, 3]);
+    /// let mut out = [0; 2];
+    /// assert_eq!(consumer.pop_slice(&mut out), 2);
+    /// assert_eq!(out, [1, 2]);
+    /// assert_eq!(consumer.pop_slice(&mut out), 1);
+    /// assert_eq!(out[0], 3);
+    /// assert_eq!(consumer.pop_slice(&mut out), 0); // empty
+    /// ```
     pub fn pop_slice(&mut self, out: &mut [T]) -> usize {
         let chunk = self.read_chunk(out.len());
         let n = chunk.len;
@@ -598,6 +774,12 @@ impl<T: Copy, S: Storage, M: Mode> Consumer<T, S, M> {
     ///
     /// If `out` is longer than the queue's capacity: it could never be
     /// filled.
+    ///
+    /// # Memory ordering
+    ///
+    /// On success, as for [`pop_slice`](Consumer::pop_slice) ([SPSC-O2],
+    /// [SPSC-O3]). An [`Abandoned`](PopError::Abandoned) error is final:
+    /// every push the producer made happens-before it ([SPSC-O6]).
     ///
     /// # Examples
     ///

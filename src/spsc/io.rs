@@ -78,6 +78,20 @@ impl<S: Storage> std::io::Write for Producer<u8, S, Blocking> {
 /// and the producer gone, and fails with
 /// [`WouldBlock`](std::io::ErrorKind::WouldBlock) when it is empty but the
 /// producer may still write.
+///
+/// # Examples
+///
+/// ```
+/// use std::io::{ErrorKind, Read};
+///
+/// let (mut producer, mut consumer) = acqrel::spsc::bounded::<u8>(8);
+/// let mut buf = [0; 8];
+/// assert_eq!(consumer.read(&mut buf).unwrap_err().kind(), ErrorKind::WouldBlock);
+/// producer.push_slice(b"hey");
+/// drop(producer);
+/// assert_eq!(consumer.read(&mut buf).unwrap(), 3);
+/// assert_eq!(consumer.read(&mut buf).unwrap(), 0); // end of stream
+/// ```
 #[cfg(feature = "std")]
 impl<S: Storage> std::io::Read for Consumer<u8, S, Polling> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -98,6 +112,19 @@ impl<S: Storage> std::io::Read for Consumer<u8, S, Polling> {
 /// Bytes out, as a blocking reader: a read parks until at least one byte is
 /// queued, then copies as many as fit; `Ok(0)` is the end of the stream
 /// (empty, and the producer gone).
+///
+/// # Examples
+///
+/// ```
+/// use std::io::{Read, Write};
+///
+/// let (mut producer, mut consumer) = acqrel::spsc::bounded_blocking::<u8>(4);
+/// let writer = std::thread::spawn(move || producer.write_all(b"longer than the queue").unwrap());
+/// let mut text = String::new();
+/// consumer.read_to_string(&mut text).unwrap(); // parks until the producer is gone
+/// writer.join().unwrap();
+/// assert_eq!(text, "longer than the queue");
+/// ```
 #[cfg(feature = "std")]
 impl<S: Storage> std::io::Read for Consumer<u8, S, Blocking> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {

@@ -63,6 +63,20 @@ pub struct Queue<T, const N: usize> {
 impl<T, const N: usize> Queue<T, N> {
     /// Creates an empty queue; usable in a `const` or `static`.
     ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::spsc::Queue;
+    ///
+    /// static GLOBAL: Queue<u64, 8> = Queue::new();
+    /// assert_eq!(GLOBAL.capacity(), 8);
+    ///
+    /// let mut local: Queue<u64, 8> = Queue::new();
+    /// let (mut producer, mut consumer) = local.split();
+    /// producer.push(1).unwrap();
+    /// assert_eq!(consumer.pop(), Ok(1));
+    /// ```
+    ///
     /// A capacity of 0 does not compile:
     ///
     /// ```compile_fail
@@ -79,6 +93,13 @@ impl<T, const N: usize> Queue<T, N> {
     }
 
     /// Creates an empty queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue: acqrel::spsc::Queue<u8, 2> = acqrel::spsc::Queue::new();
+    /// assert_eq!(queue.capacity(), 2);
+    /// ```
     #[cfg(loom)]
     pub fn new() -> Self {
         const { assert!(N > 0, "spsc queue capacity must be at least 1") };
@@ -90,6 +111,13 @@ impl<T, const N: usize> Queue<T, N> {
     }
 
     /// The number of items the queue can hold: `N`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue: acqrel::spsc::Queue<u8, 3> = acqrel::spsc::Queue::new();
+    /// assert_eq!(queue.capacity(), 3);
+    /// ```
     pub const fn capacity(&self) -> usize {
         N
     }
@@ -98,6 +126,14 @@ impl<T, const N: usize> Queue<T, N> {
     ///
     /// Items left queued by the previous pair of handles are still there,
     /// unless that pair's consumer was leaked (see the type's docs).
+    ///
+    /// # Memory ordering
+    ///
+    /// The handles synchronise as [`bounded`]'s do (see [`Producer::push`]
+    /// and [`Consumer::pop`]). The split itself needs no atomic ordering:
+    /// `&mut self` means every use of the previous handles is over and
+    /// happens-before it (their threads were joined, or it was this thread,
+    /// [SPSC-I3]).
     ///
     /// # Examples
     ///
@@ -116,6 +152,11 @@ impl<T, const N: usize> Queue<T, N> {
     /// The two ends of the queue in [`Blocking`] mode (`std` only), borrowing
     /// it until both are gone: as [`split`](Queue::split), with the blocking
     /// calls of [`bounded_blocking`]'s handles.
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`split`](Queue::split); the blocking calls wake as
+    /// [`Blocking`] describes.
     ///
     /// # Examples
     ///
@@ -150,6 +191,15 @@ impl<T, const N: usize> Queue<T, N> {
     /// [`split`](Queue::split) are still there, unless that split's consumer
     /// was leaked (see the type's docs).
     ///
+    /// # Memory ordering
+    ///
+    /// The claim is a `Relaxed` swap ([SPSC-O12]): being a
+    /// read-modify-write, it lets exactly one call win, however many threads
+    /// race, but it orders no other memory — a `None` says nothing about
+    /// what the winner did. The handles reach other threads only through
+    /// something that orders (a spawn, a channel, a lock), and from then on
+    /// synchronise as [`push`](Producer::push) and [`pop`](Consumer::pop) do.
+    ///
     /// # Examples
     ///
     /// ```
@@ -172,6 +222,10 @@ impl<T, const N: usize> Queue<T, N> {
 
     /// As [`split_static`](Queue::split_static), in [`Blocking`] mode (`std`
     /// only).
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`split_static`](Queue::split_static) ([SPSC-O12]).
     ///
     /// # Examples
     ///
