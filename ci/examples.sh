@@ -11,7 +11,7 @@ cargo build --release --examples --all-features
 for f in examples/*.rs examples/*/main.rs; do
     name=$(basename "$f" .rs)
     [ "$name" = main ] && name=$(basename "$(dirname "$f")")
-    cmd=$(sed -n 's|^//![[:space:]]*\(cargo run --release --example .*\)$|\1|p' "$f" | head -n 1)
+    cmd=$(sed -n '\|^//![[:space:]]*cargo run --release --example |{s|^//![[:space:]]*||p;q;}' "$f")
     read -r -a args <<<"$cmd"
     if [ "${args[4]:-}" != "$name" ]; then
         echo "$f: its module docs give no 'cargo run --release --example $name' command" >&2
