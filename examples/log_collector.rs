@@ -7,15 +7,16 @@
 //! ```text
 //! cargo run --release --example log_collector
 //! ```
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+#![allow(clippy::disallowed_methods)]
 
-use acqrel::MsQueue;
+use acqrel::{Counter, MsQueue, epoch};
 use std::fmt::Write;
-use std::sync::atomic::{AtomicUsize, Ordering::Acquire, Ordering::Release};
 use std::thread;
 
 const PRODUCERS: usize = 3;
 const RECORDS: usize = 50_000;
+/// Records a producer pushes under one epoch pin.
+const BATCH: usize = 64;
 
 /// One log record.
 struct Record {
@@ -27,32 +28,32 @@ struct Record {
 
 fn main() {
     let queue = MsQueue::new();
-    let finished = AtomicUsize::new(0);
+    let finished = Counter::new(0); // producers done
     let started = std::time::Instant::now();
     let (sink, counts) = thread::scope(|s| {
         for producer in 0..PRODUCERS {
             let (queue, finished) = (&queue, &finished);
             s.spawn(move || {
                 // One pin per batch of records instead of one per record.
-                for chunk in (0..RECORDS).collect::<Vec<_>>().chunks(64) {
-                    let guard = crossbeam_epoch::pin();
-                    for &sequence in chunk {
+                for first in (0..RECORDS).step_by(BATCH) {
+                    let guard = epoch::pin();
+                    for sequence in first..(first + BATCH).min(RECORDS) {
                         let level = if sequence % 97 == 0 { "WARN" } else { "INFO" };
                         let message = format!("request {sequence} served in {} us", sequence % 500);
                         queue.push_with(Record { producer, sequence, level, message }, &guard);
                     }
                 }
-                // Release: pairs with the writer's Acquire load below, so
+                // Release: pairs with the writer's `get_acquire` below, so
                 // once it sees every producer finished, their pushes
                 // happen-before its last drain.
-                finished.fetch_add(1, Release);
+                finished.add_release(1);
             });
         }
         let writer = s.spawn(|| {
             let mut sink = String::new();
             let mut next = [0usize; PRODUCERS];
             loop {
-                let done = finished.load(Acquire) == PRODUCERS;
+                let done = finished.get_acquire() == PRODUCERS as u64;
                 let mut drained = 0;
                 while let Some(r) = queue.pop() {
                     assert_eq!(r.sequence, next[r.producer], "producer {}'s order", r.producer);

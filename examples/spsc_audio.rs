@@ -1,7 +1,19 @@
 //! An audio pipeline: a synthesiser thread renders a sine tone ahead of time
 //! into an SPSC ring; a simulated sound-card callback pulls one block per
-//! period and must never block, allocate or lock — if the ring runs dry it
-//! plays silence and counts an underrun instead of waiting.
+//! period and must never wait for it — if the ring runs dry it plays
+//! silence and counts an underrun instead.
+//!
+//! Both sides work on the ring's memory in place: the synthesiser renders
+//! straight into free slots (`write_chunk_blocking` + `fill_in_place`,
+//! parking while the ring is full), and the callback applies the volume
+//! while copying readable samples out of a `read_chunk` into the device's
+//! buffer, then frees them with one commit. Neither needs `unsafe`.
+//!
+//! The ring is in blocking mode so that the synthesiser sleeps while it is
+//! far enough ahead. The callback itself never blocks, allocates or waits;
+//! its commit wakes the synthesiser when that is parked, which takes the
+//! ring's mutex for a moment. A callback that must never touch a mutex at
+//! all would use `spsc::bounded` and have the synthesiser poll on a timer.
 //!
 //! The callback checks that the samples it plays are exactly the ones
 //! rendered, in order, with none lost or repeated.
@@ -24,6 +36,8 @@ const BLOCK: usize = 256;
 const RING: usize = 8 * BLOCK;
 /// Callbacks to simulate (about one second of audio).
 const CALLBACKS: usize = 190;
+/// The device's volume, applied as samples leave the ring.
+const VOLUME: f32 = 0.8;
 
 /// Sample `n` of the tone.
 fn sample(n: u64) -> f32 {
@@ -32,38 +46,35 @@ fn sample(n: u64) -> f32 {
 }
 
 fn main() {
-    let (mut producer, mut consumer) = spsc::bounded::<f32>(RING);
+    let (mut producer, mut consumer) = spsc::bounded_blocking::<f32>(RING);
+    let total = (CALLBACKS * BLOCK) as u64;
 
-    // The synthesiser: not real-time, free to wait. Renders 64 samples at a
-    // time and copies them in with one commit each.
+    // The synthesiser: not real-time, free to wait. Renders up to 64
+    // samples at a time straight into the ring, parking while it is full.
     let synth = thread::spawn(move || {
         let mut n: u64 = 0;
-        let mut block = [0f32; 64];
-        let total = (CALLBACKS * BLOCK) as u64;
-        while n < total && !producer.is_abandoned() {
-            let len = block.len().min((total - n) as usize);
-            for (i, s) in block[..len].iter_mut().enumerate() {
-                *s = sample(n + i as u64);
-            }
-            let mut written = 0;
-            while written < len {
-                written += producer.push_slice(&block[written..len]);
-                if written < len {
-                    // Ring full: the device is 43 ms behind us; nap a little.
-                    thread::sleep(Duration::from_micros(500));
+        while n < total {
+            let max = 64.min(total - n) as usize;
+            let Ok(chunk) = producer.write_chunk_blocking(max) else {
+                break; // the device is gone
+            };
+            n += chunk.fill_in_place(|first, second| {
+                for (i, s) in first.iter_mut().chain(second.iter_mut()).enumerate() {
+                    *s = sample(n + i as u64);
                 }
-            }
-            n += len as u64;
+                first.len() + second.len()
+            }) as u64;
         }
         n
     });
 
     // Let the synthesiser pre-roll before the device starts.
-    while consumer.slots() < RING / 2 {
+    while consumer.len() < RING / 2 {
         thread::yield_now();
     }
 
-    // The device: one callback per period, paced by the clock like a sound card.
+    // The device: one callback per period, paced by the clock like a sound
+    // card (the sleep stands in for the hardware's interrupt).
     let period = Duration::from_secs_f64(BLOCK as f64 / SAMPLE_RATE as f64);
     let start = Instant::now();
     let mut out = [0f32; BLOCK];
@@ -76,8 +87,14 @@ fn main() {
             thread::sleep(wait);
         }
         let t0 = Instant::now();
-        // --- the real-time callback: wait-free, no allocation ---
-        let got = consumer.pop_slice(&mut out);
+        // --- the real-time callback: no waiting, no allocation ---
+        let chunk = consumer.read_chunk(BLOCK);
+        let (first, second) = chunk.as_slices();
+        let got = first.len() + second.len();
+        for (o, s) in out.iter_mut().zip(first.iter().chain(second)) {
+            *o = s * VOLUME;
+        }
+        chunk.commit_all();
         if got < BLOCK {
             underruns += 1;
             out[got..].fill(0.0); // silence rather than a glitchy wait
@@ -85,7 +102,7 @@ fn main() {
         // --- end of callback ---
         worst_callback = worst_callback.max(t0.elapsed());
         for s in &out[..got] {
-            assert_eq!(*s, sample(played), "sample {played} lost, repeated or corrupted");
+            assert_eq!(*s, sample(played) * VOLUME, "sample {played} lost, repeated or corrupted");
             played += 1;
         }
     }
