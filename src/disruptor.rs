@@ -185,7 +185,26 @@ pub trait Sequencer {
     /// # Panics
     ///
     /// If `n` is zero or larger than the ring.
-    fn try_claim(&mut self, n: usize) -> Result<i64, InsufficientCapacity>;
+    #[inline]
+    fn try_claim(&mut self, n: usize) -> Result<i64, InsufficientCapacity> {
+        self.try_claim_or_missing(n).map_err(|_| InsufficientCapacity)
+    }
+
+    /// Like [`try_claim`](Sequencer::try_claim), but a refusal says how
+    /// many of the `n` slots were missing: `Err(missing)`, between 1 and
+    /// `n`, taken from the same reading of the gating sequences that
+    /// refused the claim (the slowest gating consumer must move on by that
+    /// many before `n` slots fit).
+    ///
+    /// # Errors
+    ///
+    /// `Err(missing)` when a gating consumer is too far behind; nothing is
+    /// claimed then.
+    ///
+    /// # Panics
+    ///
+    /// If `n` is zero or larger than the ring.
+    fn try_claim_or_missing(&mut self, n: usize) -> Result<i64, usize>;
 
     /// Claims `n` sequences, waiting (spin, then yield) while the ring is
     /// full and `keep_waiting()` says so; returns the highest, or `None` if
@@ -305,6 +324,34 @@ impl fmt::Display for TryPublishError {
 
 impl core::error::Error for TryPublishError {}
 
+/// Why [`Producer::try_publish_batch`] refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TryPublishBatchError {
+    /// The ring has no room for the whole batch; nothing was claimed.
+    Full {
+        /// How many of the requested slots were not free (at least 1, at
+        /// most the batch size): the slowest consumer must move on by this
+        /// many before the batch fits.
+        missing: usize,
+    },
+    /// The Disruptor halted after a handler panicked.
+    Halted,
+}
+
+impl fmt::Display for TryPublishBatchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Full { missing } => {
+                write!(f, "the ring buffer is full: {missing} slots of the batch are missing")
+            }
+            Self::Halted => Halted.fmt(f),
+        }
+    }
+}
+
+impl core::error::Error for TryPublishBatchError {}
+
 /// `n` as an `i64` claim size.
 ///
 /// # Panics
@@ -317,6 +364,14 @@ fn check_batch(n: usize, capacity: i64) -> i64 {
         bad_batch(n, capacity);
     }
     n as i64
+}
+
+/// How many of the `n` slots a claim up to `wrap_point + capacity` lacks
+/// when the gating minimum read is `gate` (`gate < wrap_point`): the
+/// slowest consumer's shortfall, kept within `1..=n`.
+#[cold]
+fn missing(wrap_point: i64, gate: i64, n: i64) -> usize {
+    wrap_point.saturating_sub(gate).clamp(1, n) as usize
 }
 
 /// Out of line, so that the claim path does not prepare the message.

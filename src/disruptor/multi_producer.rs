@@ -3,7 +3,7 @@
 
 use super::sequence::{Sequence, minimum};
 use super::single_producer::wait_a_little;
-use super::{Cursor, InsufficientCapacity, Sequencer};
+use super::{Cursor, Sequencer};
 use crate::loom::atomic::AtomicI64;
 use crate::loom::atomic::Ordering::{Acquire, Relaxed, Release};
 use crate::loom::sync::Arc;
@@ -165,14 +165,17 @@ impl MultiProducerSequencer {
 impl Sequencer for MultiProducerSequencer {
     type Cursor = MultiProducerCursor;
 
-    fn try_claim(&mut self, n: usize) -> Result<i64, InsufficientCapacity> {
+    fn try_claim_or_missing(&mut self, n: usize) -> Result<i64, usize> {
         let n = super::check_batch(n, self.capacity);
         // ORDERING: [DSR-O5] Relaxed — the compare-exchange below validates the value; the room check relies on the gating Acquire loads, not on this load.
         let mut current = self.cursor.claim.load(Relaxed);
         loop {
             let hi = current + n;
             if !self.has_room(hi) {
-                return Err(InsufficientCapacity);
+                // Nothing claimed: the range is taken only once room is
+                // known. `has_room` refused on a fresh reading, now in
+                // `cached_gate`.
+                return Err(super::missing(hi - self.capacity, self.cached_gate, n));
             }
             // ORDERING: [DSR-O5] Relaxed on success and on failure — the claim's uniqueness is atomicity of the read-modify-write; nothing is published through the counter.
             match self.cursor.claim.compare_exchange_weak(current, hi, Relaxed, Relaxed) {

@@ -7,7 +7,7 @@ use super::shared::Shared;
 use super::single_producer::SingleProducerSequencer;
 use super::wait_strategy::WaitStrategy;
 use super::wait_strategy::{Signals, Yielding, catching, resume};
-use super::{Halted, Sequencer, TryPublishError};
+use super::{Halted, Sequencer, TryPublishBatchError, TryPublishError};
 use crate::loom::atomic::Ordering::{AcqRel, Relaxed};
 use crate::loom::sync::Arc;
 use core::fmt;
@@ -179,9 +179,53 @@ impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Producer<E, S, W, P> {
     pub fn publish_batch(
         &mut self,
         n: usize,
-        mut write: impl FnMut(&mut E, usize),
+        write: impl FnMut(&mut E, usize),
     ) -> Result<i64, Halted> {
         let hi = self.claim_range(n)?;
+        self.write_batch_and_publish(hi, n, write);
+        Ok(hi)
+    }
+
+    /// Like [`publish_batch`](Producer::publish_batch), but claims the `n`
+    /// slots only if all of them are free now, instead of waiting for them:
+    /// a refusal claims nothing and does not call `write`. Returns the last
+    /// sequence.
+    ///
+    /// # Errors
+    ///
+    /// [`TryPublishBatchError::Full`] when fewer than `n` slots are free;
+    /// `missing` says how many more the slowest consumer must free, read
+    /// from the same look at the consumers that refused the claim.
+    /// [`TryPublishBatchError::Halted`] after a handler panic.
+    ///
+    /// # Panics
+    ///
+    /// As [`publish_batch`](Producer::publish_batch): if `n` is zero or
+    /// larger than the ring, or if `write` panics (the slots it did not
+    /// finish are reset, and all `n` are published).
+    pub fn try_publish_batch(
+        &mut self,
+        n: usize,
+        write: impl FnMut(&mut E, usize),
+    ) -> Result<i64, TryPublishBatchError> {
+        if self.guarded != NO_CLAIM {
+            resume(self.publish_leaked_claim());
+        }
+        if self.shared.control.is_halted() {
+            return Err(TryPublishBatchError::Halted);
+        }
+        let hi = self
+            .sequencer
+            .try_claim_or_missing(n)
+            .map_err(|missing| TryPublishBatchError::Full { missing })?;
+        self.write_batch_and_publish(hi, n, write);
+        Ok(hi)
+    }
+
+    /// Lets `write` fill the `n` claimed slots up to `hi` in order, then
+    /// publishes them; if `write` panics, the guard resets the unfinished
+    /// slots and publishes all `n`.
+    fn write_batch_and_publish(&mut self, hi: i64, n: usize, mut write: impl FnMut(&mut E, usize)) {
         let lo = hi - n as i64 + 1;
         let mut guard = Claim::new(self, lo, hi);
         for i in 0..n {
@@ -190,7 +234,6 @@ impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Producer<E, S, W, P> {
             write(unsafe { guard.producer.shared.ring.get_mut(s) }, i);
             guard.written = s;
         }
-        Ok(hi)
     }
 
     /// Claims the next slot and returns a guard that derefs to its event and

@@ -1,8 +1,8 @@
 //! [`SingleProducerSequencer`]: claims without read-modify-writes, publishes
 //! with one `Release` store.
 
+use super::Sequencer;
 use super::sequence::{Sequence, minimum};
-use super::{InsufficientCapacity, Sequencer};
 use crate::loom::sync::Arc;
 
 #[cfg(not(feature = "std"))]
@@ -93,11 +93,12 @@ impl Sequencer for SingleProducerSequencer {
     type Cursor = Sequence;
 
     #[inline]
-    fn try_claim(&mut self, n: usize) -> Result<i64, InsufficientCapacity> {
+    fn try_claim_or_missing(&mut self, n: usize) -> Result<i64, usize> {
         let n = super::check_batch(n, self.capacity);
         let hi = self.next_value + n;
         if !self.has_room(hi) {
-            return Err(InsufficientCapacity);
+            // `has_room` refused on a fresh reading, now in `cached_gate`.
+            return Err(super::missing(hi - self.capacity, self.cached_gate, n));
         }
         self.next_value = hi;
         Ok(hi)
