@@ -20,6 +20,20 @@ use alloc::{boxed::Box, vec::Vec};
 /// sequence published into slot `i`, or `-1`. Sequence `s` is published iff
 /// `available[s & mask] == s >> shift`: earlier laps hold smaller numbers and
 /// the next lap cannot be claimed before `s` is consumed ([DSR-I4]).
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{Cursor, MultiProducerCursor, MultiProducerSequencer, Sequencer};
+/// use std::sync::Arc;
+///
+/// let cursor = Arc::new(MultiProducerCursor::new(4));
+/// let mut producer = MultiProducerSequencer::new(Arc::clone(&cursor), vec![]);
+/// let hi = producer.try_claim(2).unwrap();
+/// assert_eq!((cursor.claimed(), cursor.highest_published(0)), (1, -1));
+/// producer.publish(hi - 1, hi);
+/// assert_eq!(cursor.highest_published(0), 1);
+/// ```
 pub struct MultiProducerCursor {
     /// The highest sequence claimed by any producer.
     claim: CachePadded<AtomicI64>,
@@ -34,6 +48,15 @@ impl MultiProducerCursor {
     /// # Panics
     ///
     /// If `capacity` is not a power of two or exceeds `2^32`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::MultiProducerCursor;
+    ///
+    /// let cursor = MultiProducerCursor::new(1024);
+    /// assert_eq!(cursor.claimed(), -1);
+    /// ```
     pub fn new(capacity: usize) -> Self {
         super::ring_buffer::check_capacity(capacity);
         let available: Vec<AtomicI64> = (0..capacity).map(|_| AtomicI64::new(-1)).collect();
@@ -46,6 +69,26 @@ impl MultiProducerCursor {
     }
 
     /// The highest sequence claimed so far (published or not).
+    ///
+    /// # Memory ordering
+    ///
+    /// `Relaxed` ([DSR-O6]): a claimed sequence may not be published yet, and
+    /// reading the counter orders no other memory. Consumers learn what is
+    /// published from [`Cursor::highest_published`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{MultiProducerCursor, MultiProducerSequencer, Sequencer};
+    /// use std::sync::Arc;
+    ///
+    /// let cursor = Arc::new(MultiProducerCursor::new(8));
+    /// let mut a = MultiProducerSequencer::new(Arc::clone(&cursor), vec![]);
+    /// let mut b = a.clone();
+    /// a.try_claim(2).unwrap();
+    /// b.try_claim(3).unwrap();
+    /// assert_eq!(cursor.claimed(), 4);
+    /// ```
     #[inline]
     pub fn claimed(&self) -> i64 {
         // ORDERING: [DSR-O6] Relaxed — a count for shutdown and diagnostics; it publishes nothing (readiness is each slot's availability entry).
@@ -137,6 +180,21 @@ pub struct MultiProducerSequencer {
 impl MultiProducerSequencer {
     /// A handle claiming from `cursor`, never overtaking the consumers whose
     /// sequences are `gating`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{MultiProducerCursor, MultiProducerSequencer, Sequence, Sequencer};
+    /// use std::sync::Arc;
+    ///
+    /// let consumer = Arc::new(Sequence::new());
+    /// let cursor = Arc::new(MultiProducerCursor::new(2));
+    /// let mut seq = MultiProducerSequencer::new(cursor, vec![Arc::clone(&consumer)]);
+    /// assert_eq!(seq.try_claim(2), Ok(1));
+    /// assert!(seq.try_claim(1).is_err()); // the consumer has read nothing
+    /// consumer.set(0);
+    /// assert_eq!(seq.try_claim(1), Ok(2));
+    /// ```
     pub fn new(cursor: Arc<MultiProducerCursor>, gating: Vec<Arc<Sequence>>) -> Self {
         let capacity = cursor.available.len() as i64;
         // [DSR-I2] no gating sequence read yet: the smallest `i64` is the only
@@ -145,6 +203,17 @@ impl MultiProducerSequencer {
     }
 
     /// The shared state.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{MultiProducerCursor, MultiProducerSequencer};
+    /// use std::sync::Arc;
+    ///
+    /// let cursor = Arc::new(MultiProducerCursor::new(8));
+    /// let seq = MultiProducerSequencer::new(Arc::clone(&cursor), vec![]);
+    /// assert!(Arc::ptr_eq(seq.cursor(), &cursor));
+    /// ```
     pub fn cursor(&self) -> &Arc<MultiProducerCursor> {
         &self.cursor
     }
