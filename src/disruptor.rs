@@ -584,9 +584,11 @@ fn check_batch(n: usize, capacity: i64) -> i64 {
 /// How many of the `n` slots a claim up to `wrap_point + capacity` lacks
 /// when the gating minimum read is `gate` (`gate < wrap_point`): the
 /// slowest consumer's shortfall, kept within `1..=n`.
-#[cold]
+#[inline]
 fn missing(wrap_point: i64, gate: i64, n: i64) -> usize {
-    wrap_point.saturating_sub(gate).clamp(1, n) as usize
+    // `max` then `min`, not `clamp`: no panic path, so a caller that drops
+    // the count (`try_claim`) drops this code too.
+    wrap_point.saturating_sub(gate).max(1).min(n) as usize
 }
 
 /// Out of line, so that the claim path does not prepare the message.

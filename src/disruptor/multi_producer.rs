@@ -3,7 +3,7 @@
 
 use super::sequence::{Sequence, minimum};
 use super::single_producer::wait_a_little;
-use super::{Cursor, Sequencer};
+use super::{Cursor, InsufficientCapacity, Sequencer};
 use crate::loom::atomic::AtomicI64;
 use crate::loom::atomic::Ordering::{Acquire, Relaxed, Release};
 use crate::loom::sync::Arc;
@@ -229,12 +229,12 @@ impl MultiProducerSequencer {
         self.cached_gate = minimum(&self.gating, i64::MAX);
         wrap_point <= self.cached_gate
     }
-}
 
-impl Sequencer for MultiProducerSequencer {
-    type Cursor = MultiProducerCursor;
-
-    fn try_claim_or_missing(&mut self, n: usize) -> Result<i64, usize> {
+    /// The try-claim loop behind both [`Sequencer::try_claim`] and
+    /// [`Sequencer::try_claim_or_missing`], inlined into each (`try_claim`
+    /// drops the count).
+    #[inline(always)]
+    fn try_claim_range(&mut self, n: usize) -> Result<i64, usize> {
         let n = super::check_batch(n, self.capacity);
         // ORDERING: [DSR-O5] Relaxed — the compare-exchange below validates the value; the room check relies on the gating Acquire loads, not on this load.
         let mut current = self.cursor.claim.load(Relaxed);
@@ -252,6 +252,21 @@ impl Sequencer for MultiProducerSequencer {
                 Err(seen) => current = seen,
             }
         }
+    }
+}
+
+impl Sequencer for MultiProducerSequencer {
+    type Cursor = MultiProducerCursor;
+
+    fn try_claim(&mut self, n: usize) -> Result<i64, InsufficientCapacity> {
+        self.try_claim_range(n).map_err(|_| InsufficientCapacity)
+    }
+
+    // Inline, unlike `try_claim`: an out-of-line copy would be the same
+    // code as `try_claim`'s, and the two symbols would be folded into one.
+    #[inline]
+    fn try_claim_or_missing(&mut self, n: usize) -> Result<i64, usize> {
+        self.try_claim_range(n)
     }
 
     fn claim_while(&mut self, n: usize, mut keep_waiting: impl FnMut() -> bool) -> Option<i64> {
