@@ -170,6 +170,38 @@ pub use wait_strategy::{Blocking, BusySpin, Sleeping, Timed, Timeout, WaitStrate
 use core::fmt;
 
 /// The producers' side of a Disruptor: claiming and publishing sequences.
+///
+/// The crate implements it twice: [`SingleProducerSequencer`] and
+/// [`MultiProducerSequencer`]; a [`Producer`] is built on one of them by
+/// the [`Builder`]. Used directly, a sequencer only hands out sequences: the
+/// caller writes the events (a [`RingBuffer`]) and publishes.
+///
+/// # Memory ordering
+///
+/// [`publish`](Sequencer::publish) is a `Release` store ([DSR-O1] single
+/// producer, [DSR-O3] per slot with several), read by the consumers with
+/// `Acquire` ([DSR-O2], [DSR-O4]): the writes to the events of a
+/// published range happen-before a consumer that sees it. A claim reads the
+/// gating sequences with `Acquire` ([DSR-O2]): the gating consumers' reads
+/// of a slot happen-before its being claimed again.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{Cursor, Sequence, Sequencer, SingleProducerSequencer};
+/// use std::sync::Arc;
+///
+/// fn claim_two(seq: &mut impl Sequencer) -> i64 {
+///     let hi = seq.try_claim(2).unwrap();
+///     seq.publish(hi - 1, hi);
+///     hi
+/// }
+///
+/// let cursor = Arc::new(Sequence::new());
+/// let mut seq = SingleProducerSequencer::new(Arc::clone(&cursor), 8, vec![]);
+/// assert_eq!(claim_two(&mut seq), 1);
+/// assert_eq!(cursor.highest_published(0), 1);
+/// ```
 pub trait Sequencer {
     /// What consumers read to learn how far events are published.
     type Cursor: Cursor;
@@ -185,7 +217,56 @@ pub trait Sequencer {
     /// # Panics
     ///
     /// If `n` is zero or larger than the ring.
-    fn try_claim(&mut self, n: usize) -> Result<i64, InsufficientCapacity>;
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{InsufficientCapacity, Sequence, Sequencer, SingleProducerSequencer};
+    /// use std::sync::Arc;
+    ///
+    /// let consumer = Arc::new(Sequence::new());
+    /// let cursor = Arc::new(Sequence::new());
+    /// let mut seq = SingleProducerSequencer::new(cursor, 4, vec![Arc::clone(&consumer)]);
+    /// assert_eq!(seq.try_claim(3), Ok(2)); // sequences 0..=2
+    /// assert_eq!(seq.try_claim(2), Err(InsufficientCapacity));
+    /// consumer.set(0);
+    /// assert_eq!(seq.try_claim(2), Ok(4));
+    /// ```
+    #[inline]
+    fn try_claim(&mut self, n: usize) -> Result<i64, InsufficientCapacity> {
+        self.try_claim_or_missing(n).map_err(|_| InsufficientCapacity)
+    }
+
+    /// Like [`try_claim`](Sequencer::try_claim), but a refusal says how
+    /// many of the `n` slots were missing: `Err(missing)`, between 1 and
+    /// `n`, taken from the same reading of the gating sequences that
+    /// refused the claim (the slowest gating consumer must move on by that
+    /// many before `n` slots fit).
+    ///
+    /// # Errors
+    ///
+    /// `Err(missing)` when a gating consumer is too far behind; nothing is
+    /// claimed then.
+    ///
+    /// # Panics
+    ///
+    /// If `n` is zero or larger than the ring.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{MultiProducerCursor, MultiProducerSequencer, Sequence, Sequencer};
+    /// use std::sync::Arc;
+    ///
+    /// let consumer = Arc::new(Sequence::new());
+    /// let cursor = Arc::new(MultiProducerCursor::new(8));
+    /// let mut seq = MultiProducerSequencer::new(cursor, vec![Arc::clone(&consumer)]);
+    /// assert_eq!(seq.try_claim_or_missing(6), Ok(5));
+    /// assert_eq!(seq.try_claim_or_missing(5), Err(3)); // 2 free of 5
+    /// consumer.set(2);
+    /// assert_eq!(seq.try_claim_or_missing(5), Ok(10));
+    /// ```
+    fn try_claim_or_missing(&mut self, n: usize) -> Result<i64, usize>;
 
     /// Claims `n` sequences, waiting (spin, then yield) while the ring is
     /// full and `keep_waiting()` says so; returns the highest, or `None` if
@@ -194,6 +275,22 @@ pub trait Sequencer {
     /// # Panics
     ///
     /// If `n` is zero or larger than the ring.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Sequence, Sequencer, SingleProducerSequencer};
+    /// use std::sync::Arc;
+    ///
+    /// let consumer = Arc::new(Sequence::new());
+    /// let cursor = Arc::new(Sequence::new());
+    /// let mut seq = SingleProducerSequencer::new(cursor, 2, vec![Arc::clone(&consumer)]);
+    /// assert_eq!(seq.claim_while(2, || true), Some(1));
+    /// let mut tries = 0;
+    /// assert_eq!(seq.claim_while(1, || { tries += 1; tries < 3 }), None); // gave up
+    /// consumer.set(0);
+    /// assert_eq!(seq.claim_while(1, || true), Some(2));
+    /// ```
     fn claim_while(&mut self, n: usize, keep_waiting: impl FnMut() -> bool) -> Option<i64>;
 
     /// Claims `n` sequences, waiting through `wait` while the ring is full
@@ -232,16 +329,77 @@ pub trait Sequencer {
     ) -> Option<i64>;
 
     /// Publishes the claimed range `lo..=hi` after its events were written.
+    ///
+    /// # Memory ordering
+    ///
+    /// `Release` ([DSR-O1] for the single producer's cursor, [DSR-O3] for each
+    /// slot of several producers): the writes to the events of `lo..=hi` made
+    /// before the call happen-before a consumer whose `Acquire` reading
+    /// ([DSR-O2], [DSR-O4]) sees the range published.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Cursor, MultiProducerCursor, MultiProducerSequencer, Sequencer};
+    /// use std::sync::Arc;
+    ///
+    /// let cursor = Arc::new(MultiProducerCursor::new(8));
+    /// let mut seq = MultiProducerSequencer::new(Arc::clone(&cursor), vec![]);
+    /// let hi = seq.try_claim(4).unwrap();
+    /// seq.publish(hi - 3, hi - 2); // the first two only
+    /// assert_eq!(cursor.highest_published(0), 1);
+    /// seq.publish(hi - 1, hi);
+    /// assert_eq!(cursor.highest_published(0), 3);
+    /// ```
     fn publish(&self, lo: i64, hi: i64);
 
     /// The highest sequence claimed so far (by any producer).
+    ///
+    /// # Memory ordering
+    ///
+    /// None: a claimed sequence may not be published yet, and the value orders
+    /// no other memory (the multi-producer claim counter is read `Relaxed`,
+    /// [DSR-O6]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Sequence, Sequencer, SingleProducerSequencer};
+    /// use std::sync::Arc;
+    ///
+    /// let mut seq = SingleProducerSequencer::new(Arc::new(Sequence::new()), 8, vec![]);
+    /// seq.try_claim(3).unwrap();
+    /// assert_eq!(seq.claimed(), 2);
+    /// ```
     fn claimed(&self) -> i64;
 
     /// The ring's capacity.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{MultiProducerCursor, MultiProducerSequencer, Sequencer};
+    /// use std::sync::Arc;
+    ///
+    /// let seq = MultiProducerSequencer::new(Arc::new(MultiProducerCursor::new(64)), vec![]);
+    /// assert_eq!(seq.capacity(), 64);
+    /// ```
     fn capacity(&self) -> usize;
 }
 
 /// The consumers' view of a sequencer.
+///
+/// Implemented by [`Sequence`] (a single producer's cursor: everything up
+/// to it is published) and [`MultiProducerCursor`].
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{Cursor, Sequence};
+///
+/// let cursor = Sequence::with_value(4);
+/// assert_eq!(cursor.highest_published(2), 4);
+/// ```
 pub trait Cursor: Send + Sync {
     /// The highest sequence `h >= next - 1` such that every sequence in
     /// `next..=h` is published, for a consumer that has handled everything
@@ -250,6 +408,23 @@ pub trait Cursor: Send + Sync {
     /// # Memory ordering
     ///
     /// The events of `next..=h` happen-before the return ([DSR-O2], [DSR-O4]).
+    ///
+    /// # Examples
+    ///
+    /// With several producers, a slot not yet published hides the ones after it:
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Cursor, MultiProducerCursor, MultiProducerSequencer, Sequencer};
+    /// use std::sync::Arc;
+    ///
+    /// let cursor = Arc::new(MultiProducerCursor::new(8));
+    /// let mut seq = MultiProducerSequencer::new(Arc::clone(&cursor), vec![]);
+    /// seq.try_claim(3).unwrap();
+    /// seq.publish(1, 2);
+    /// assert_eq!(cursor.highest_published(0), -1);
+    /// seq.publish(0, 0);
+    /// assert_eq!(cursor.highest_published(0), 2);
+    /// ```
     fn highest_published(&self, next: i64) -> i64;
 }
 
@@ -262,6 +437,19 @@ impl Cursor for Sequence {
 }
 
 /// The ring has no room for the claim: a gating consumer is a whole ring behind.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{InsufficientCapacity, Sequence, Sequencer, SingleProducerSequencer};
+/// use std::sync::Arc;
+///
+/// let consumer = Arc::new(Sequence::new());
+/// let mut seq = SingleProducerSequencer::new(Arc::new(Sequence::new()), 1, vec![consumer]);
+/// seq.try_claim(1).unwrap();
+/// assert_eq!(seq.try_claim(1), Err(InsufficientCapacity));
+/// assert_eq!(InsufficientCapacity.to_string(), "the ring buffer is full");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InsufficientCapacity;
 
@@ -274,6 +462,23 @@ impl fmt::Display for InsufficientCapacity {
 impl core::error::Error for InsufficientCapacity {}
 
 /// A handler panicked and the Disruptor halted; nothing more is published.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{Builder, Halted, Yielding};
+///
+/// let (mut producer, consumers) = Builder::single_producer(4, || 0u32, Yielding)
+///     .handle_events_with(|e, _, _| assert_ne!(*e, 1, "no ones"))
+///     .build();
+/// let result = loop {
+///     if let Err(halted) = producer.publish(|e| *e = 1) {
+///         break halted;
+///     }
+/// };
+/// assert_eq!(result, Halted);
+/// assert!(consumers.join().is_err()); // the handler's panic
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Halted;
 
@@ -286,6 +491,19 @@ impl fmt::Display for Halted {
 impl core::error::Error for Halted {}
 
 /// Why [`Producer::try_publish`] refused.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{Builder, TryPublishError, Yielding};
+///
+/// let (builder, _poller) = Builder::single_producer(1, || 0u32, Yielding).poller();
+/// let (mut producer, consumers) = builder.build();
+/// assert_eq!(producer.try_publish(|e| *e = 1), Ok(0));
+/// assert_eq!(producer.try_publish(|e| *e = 2), Err(TryPublishError::Full)); // unpolled
+/// drop(producer);
+/// consumers.join().unwrap();
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TryPublishError {
     /// The ring is full; nothing was claimed.
@@ -305,6 +523,50 @@ impl fmt::Display for TryPublishError {
 
 impl core::error::Error for TryPublishError {}
 
+/// Why [`Producer::try_publish_batch`] refused.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{Builder, TryPublishBatchError, Yielding};
+///
+/// let (builder, mut poller) = Builder::multi_producer(4, || 0u32, Yielding).poller();
+/// let (mut producer, consumers) = builder.build();
+/// assert_eq!(producer.try_publish_batch(3, |e, i| *e = i as u32), Ok(2));
+/// let refused = producer.try_publish_batch(3, |_, _| unreachable!());
+/// assert_eq!(refused, Err(TryPublishBatchError::Full { missing: 2 }));
+/// poller.poll(|_, _, _| {});
+/// assert_eq!(producer.try_publish_batch(3, |e, i| *e = i as u32), Ok(5));
+/// drop(producer);
+/// consumers.join().unwrap();
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TryPublishBatchError {
+    /// The ring has no room for the whole batch; nothing was claimed.
+    Full {
+        /// How many of the requested slots were not free (at least 1, at
+        /// most the batch size): the slowest consumer must move on by this
+        /// many before the batch fits.
+        missing: usize,
+    },
+    /// The Disruptor halted after a handler panicked.
+    Halted,
+}
+
+impl fmt::Display for TryPublishBatchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Full { missing } => {
+                write!(f, "the ring buffer is full: {missing} slots of the batch are missing")
+            }
+            Self::Halted => Halted.fmt(f),
+        }
+    }
+}
+
+impl core::error::Error for TryPublishBatchError {}
+
 /// `n` as an `i64` claim size.
 ///
 /// # Panics
@@ -317,6 +579,16 @@ fn check_batch(n: usize, capacity: i64) -> i64 {
         bad_batch(n, capacity);
     }
     n as i64
+}
+
+/// How many of the `n` slots a claim up to `wrap_point + capacity` lacks
+/// when the gating minimum read is `gate` (`gate < wrap_point`): the
+/// slowest consumer's shortfall, kept within `1..=n`.
+#[inline]
+fn missing(wrap_point: i64, gate: i64, n: i64) -> usize {
+    // `max` then `min`, not `clamp`: no panic path, so a caller that drops
+    // the count (`try_claim`) drops this code too.
+    wrap_point.saturating_sub(gate).max(1).min(n) as usize
 }
 
 /// Out of line, so that the claim path does not prepare the message.

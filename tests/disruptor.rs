@@ -9,7 +9,7 @@ use acqrel::disruptor::{
     Blocking, Builder, BusySpin, ContinueOnPanic, Cursor, EventHandler, EventPoller, Halted,
     InsufficientCapacity, MultiProducerCursor, MultiProducerSequencer, PanicPayload, Polled,
     RingBuffer, Sequence, SequenceBarrier, Sequencer, SingleProducerSequencer, Sleeping, Timed,
-    Timeout, TryPublishError, WaitStrategy, Yielding,
+    Timeout, TryPublishBatchError, TryPublishError, WaitStrategy, Yielding,
 };
 use common::{DropCounter, scaled};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -297,6 +297,246 @@ fn try_publish_reports_a_full_ring() {
     consumers.join().unwrap();
     assert_eq!(seen.load(Relaxed), 3);
     assert_eq!(TryPublishError::Full.to_string(), "the ring buffer is full");
+}
+
+/// Polls everything available as `(sequence, event)` pairs.
+fn drain<C: Cursor, W: WaitStrategy>(poller: &mut EventPoller<u64, C, W>) -> Vec<(i64, u64)> {
+    let mut seen = Vec::new();
+    poller.poll(|e, s, _| seen.push((s, *e)));
+    seen
+}
+
+/// `(s, s)` for every `s` in `range`: events whose value is their sequence.
+fn numbered(range: std::ops::RangeInclusive<i64>) -> Vec<(i64, u64)> {
+    range.map(|s| (s, s as u64)).collect()
+}
+
+/// A ring of 8 with a poller as its only consumer: each refusal of
+/// `try_publish_batch` names exactly the slots the poller still holds, and
+/// claims nothing (the poller then sees every sequence once, in order, with
+/// the value written for it).
+fn try_publish_batch_counts_the_missing_slots<S: Sequencer, C: Cursor, W: WaitStrategy>(
+    producer: &mut acqrel::disruptor::Producer<u64, S, W>,
+    poller: &mut EventPoller<u64, C, W>,
+) {
+    let never = |_: &mut u64, _| unreachable!("a refused claim writes nothing");
+    assert_eq!(producer.try_publish_batch(6, |e, i| *e = i as u64), Ok(5));
+    assert_eq!(
+        producer.try_publish_batch(4, never),
+        Err(TryPublishBatchError::Full { missing: 2 })
+    );
+    assert_eq!(
+        producer.try_publish_batch(8, never),
+        Err(TryPublishBatchError::Full { missing: 6 })
+    );
+    assert_eq!(producer.try_publish_batch(1, |e, _| *e = 6), Ok(6));
+    assert_eq!(
+        producer.try_publish_batch(2, never),
+        Err(TryPublishBatchError::Full { missing: 1 })
+    );
+    assert_eq!(producer.try_publish_batch(1, |e, _| *e = 7), Ok(7));
+    assert_eq!(
+        producer.try_publish_batch(1, never),
+        Err(TryPublishBatchError::Full { missing: 1 })
+    );
+    assert_eq!(drain(poller), numbered(0..=7), "refusals claimed nothing");
+    // All 8 slots free again: exact fits, then one too many.
+    assert_eq!(producer.try_publish_batch(8, |e, i| *e = 8 + i as u64), Ok(15));
+    assert_eq!(
+        producer.try_publish_batch(3, never),
+        Err(TryPublishBatchError::Full { missing: 3 })
+    );
+    let mut some = Vec::new();
+    assert_eq!(poller.poll_at_most(2, |e, s, _| some.push((s, *e))), Polled::Events(2));
+    assert_eq!(some, numbered(8..=9));
+    assert_eq!(
+        producer.try_publish_batch(5, never),
+        Err(TryPublishBatchError::Full { missing: 3 })
+    );
+    assert_eq!(producer.try_publish_batch(2, |e, i| *e = 16 + i as u64), Ok(17));
+    assert_eq!(drain(poller), numbered(10..=17), "no gap and no repeat after the refusals");
+}
+
+#[test]
+fn try_publish_batch_on_a_full_ring_reports_the_missing_slots_single_producer() {
+    let (builder, mut poller) = Builder::single_producer(8, || 0u64, Yielding).poller();
+    let (mut producer, consumers) = builder.build();
+    try_publish_batch_counts_the_missing_slots(&mut producer, &mut poller);
+    drop(producer);
+    assert_eq!(poller.poll(|_, _, _| {}), Polled::Shutdown);
+    consumers.join().unwrap();
+    let full = TryPublishBatchError::Full { missing: 2 };
+    assert_eq!(full.to_string(), "the ring buffer is full: 2 slots of the batch are missing");
+}
+
+#[test]
+fn try_publish_batch_on_a_full_ring_reports_the_missing_slots_multi_producer() {
+    let (builder, mut poller) = Builder::multi_producer(8, || 0u64, Yielding).poller();
+    let (mut producer, consumers) = builder.build();
+    let mut other = producer.clone();
+    try_publish_batch_counts_the_missing_slots(&mut producer, &mut poller);
+    // Another handle sees the same ring: full with the poller 8 behind.
+    assert_eq!(producer.try_publish_batch(8, |e, i| *e = 18 + i as u64), Ok(25));
+    assert_eq!(
+        other.try_publish_batch(1, |_, _| unreachable!()),
+        Err(TryPublishBatchError::Full { missing: 1 })
+    );
+    assert_eq!(drain(&mut poller), numbered(18..=25));
+    assert_eq!(other.try_publish_batch(3, |e, i| *e = 26 + i as u64), Ok(28));
+    assert_eq!(producer.try_publish_batch(5, |e, i| *e = 29 + i as u64), Ok(33));
+    assert_eq!(drain(&mut poller), numbered(26..=33));
+    drop((producer, other));
+    assert_eq!(poller.poll(|_, _, _| {}), Polled::Shutdown);
+    consumers.join().unwrap();
+}
+
+#[test]
+fn try_publish_batch_publishes_every_batch_in_order() {
+    let count = Arc::new(AtomicU64::new(0));
+    let (mut producer, consumers) = Builder::single_producer(16, || 0u64, Yielding)
+        .handle_events_with(in_order(Arc::clone(&count)))
+        .build();
+    let mut next = 0u64;
+    for round in 0..scaled(5_000) {
+        let n = round % 16 + 1;
+        let hi = loop {
+            match producer.try_publish_batch(n, |e, i| *e = next + i as u64) {
+                Ok(hi) => break hi,
+                Err(TryPublishBatchError::Full { missing }) => {
+                    assert!((1..=n).contains(&missing), "{missing} of {n}");
+                    thread::yield_now();
+                }
+                Err(e) => panic!("{e}"),
+            }
+        };
+        next += n as u64;
+        assert_eq!(hi, next as i64 - 1);
+    }
+    drop(producer);
+    consumers.join().unwrap();
+    assert_eq!(count.load(Relaxed), next);
+}
+
+#[test]
+fn try_publish_batch_from_several_producers_keeps_each_ones_order() {
+    const PRODUCERS: u64 = 3;
+    let per = scaled(20_000) as u64;
+    let next = Arc::new(Mutex::new([0u64; PRODUCERS as usize]));
+    let n = Arc::clone(&next);
+    let (producer, consumers) = Builder::multi_producer(32, || 0u64, Yielding)
+        .handle_events_with(move |e: &u64, _, _| {
+            let (id, k) = ((*e >> 32) as usize, *e & 0xffff_ffff);
+            let mut next = n.lock().unwrap();
+            assert_eq!(k, next[id], "producer {id}: event skipped or repeated");
+            next[id] += 1;
+        })
+        .build();
+    let threads: Vec<_> = (0..PRODUCERS)
+        .map(|id| {
+            let mut producer = producer.clone();
+            thread::spawn(move || {
+                let mut k = 0u64;
+                while k < per {
+                    let n = (k % 7 + 1).min(per - k) as usize;
+                    match producer.try_publish_batch(n, |e, i| *e = id << 32 | (k + i as u64)) {
+                        Ok(_) => k += n as u64,
+                        Err(TryPublishBatchError::Full { missing }) => {
+                            assert!((1..=n).contains(&missing), "{missing} of {n}");
+                            thread::yield_now();
+                        }
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(producer);
+    for t in threads {
+        t.join().unwrap();
+    }
+    consumers.join().unwrap();
+    assert_eq!(*next.lock().unwrap(), [per; PRODUCERS as usize]);
+}
+
+#[test]
+#[should_panic(expected = "claim of 0 sequences")]
+fn try_publish_batch_of_zero_panics() {
+    let (mut producer, _consumers) =
+        Builder::single_producer(8, || 0u64, Yielding).handle_events_with(|_, _, _| {}).build();
+    let _ = producer.try_publish_batch(0, |_, _| {});
+}
+
+#[test]
+fn try_publish_batch_larger_than_the_ring_panics_and_claims_nothing() {
+    let (builder, mut poller) = Builder::multi_producer(8, || 0u64, Yielding).poller();
+    let (mut producer, consumers) = builder.build();
+    let too_big = catch_unwind(AssertUnwindSafe(|| producer.try_publish_batch(9, |_, _| {})));
+    let msg = too_big.unwrap_err().downcast::<String>().unwrap();
+    assert_eq!(*msg, "claim of 9 sequences on a ring of 8");
+    assert_eq!(producer.try_publish_batch(8, |e, i| *e = i as u64), Ok(7));
+    assert_eq!(drain(&mut poller), numbered(0..=7));
+    drop(producer);
+    consumers.join().unwrap();
+
+    let (mut producer, _consumers) =
+        Builder::single_producer(8, || 0u64, Yielding).handle_events_with(|_, _, _| {}).build();
+    let too_big = catch_unwind(AssertUnwindSafe(|| producer.try_publish_batch(9, |_, _| {})));
+    assert!(too_big.is_err(), "a batch larger than the ring panics");
+}
+
+#[test]
+fn try_publish_batch_after_a_halt_reports_halted() {
+    let (mut producer, consumers) = Builder::multi_producer(4, || 0u64, Yielding)
+        .handle_events_with(|e: &u64, _, _| assert!(*e != 1, "handler rejects 1"))
+        .build();
+    let mut i = 0;
+    while producer.publish(|e| *e = i).is_ok() {
+        i += 1;
+    }
+    assert_eq!(
+        producer.try_publish_batch(2, |_, _| unreachable!("a halted Disruptor writes nothing")),
+        Err(TryPublishBatchError::Halted)
+    );
+    assert_eq!(TryPublishBatchError::Halted.to_string(), Halted.to_string());
+    assert!(consumers.join().is_err());
+}
+
+/// A writer that panics in the middle of a batch: the slots it finished
+/// keep their events, the others are published as fresh factory events.
+fn a_panicking_batch_writer_publishes_the_unfinished_slots_fresh<S, C, W>(
+    producer: &mut acqrel::disruptor::Producer<u64, S, W>,
+    poller: &mut EventPoller<u64, C, W>,
+) where
+    S: Sequencer,
+    C: Cursor,
+    W: WaitStrategy,
+{
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        producer.try_publish_batch(5, |e, i| {
+            *e = 10 + i as u64; // the third is half-written, then:
+            assert!(i < 2, "batch writer failed");
+        })
+    }));
+    assert!(r.is_err());
+    assert_eq!(producer.try_publish_batch(2, |e, i| *e = 20 + i as u64), Ok(6));
+    let m = u64::MAX;
+    let values: Vec<u64> = drain(poller).into_iter().map(|(_, e)| e).collect();
+    assert_eq!(values, [10, 11, m, m, m, 20, 21]);
+}
+
+#[test]
+fn a_panicking_try_publish_batch_writer_publishes_fresh_events() {
+    let (builder, mut poller) = Builder::single_producer(8, || u64::MAX, Yielding).poller();
+    let (mut producer, consumers) = builder.build();
+    a_panicking_batch_writer_publishes_the_unfinished_slots_fresh(&mut producer, &mut poller);
+    drop(producer);
+    consumers.join().unwrap();
+
+    let (builder, mut poller) = Builder::multi_producer(8, || u64::MAX, Yielding).poller();
+    let (mut producer, consumers) = builder.build();
+    a_panicking_batch_writer_publishes_the_unfinished_slots_fresh(&mut producer, &mut poller);
+    drop(producer);
+    consumers.join().unwrap();
 }
 
 #[test]

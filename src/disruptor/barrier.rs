@@ -42,12 +42,51 @@ impl<C: Cursor> SequenceBarrier<C> {
     /// A barrier on the published sequences of `cursor` and, when
     /// `dependents` is not empty, on those consumers' sequences instead
     /// (they never pass the cursor themselves).
+    ///
+    /// # Examples
+    ///
+    /// A second-stage barrier follows the first stage, not the cursor:
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Sequence, SequenceBarrier};
+    /// use std::sync::Arc;
+    ///
+    /// let cursor = Arc::new(Sequence::with_value(9));
+    /// let first_stage = Arc::new(Sequence::with_value(3));
+    /// let barrier = SequenceBarrier::new(cursor, vec![Arc::clone(&first_stage)]);
+    /// assert_eq!(barrier.available(0), 3);
+    /// ```
     pub fn new(cursor: Arc<C>, dependents: Vec<Arc<Sequence>>) -> Self {
         Self { cursor, dependents }
     }
 
     /// The highest sequence available to a consumer whose next is `next`
     /// (`next - 1` when nothing is).
+    ///
+    /// Never waits.
+    ///
+    /// # Memory ordering
+    ///
+    /// The value is read with `Acquire` ([DSR-O2] from a single producer's
+    /// cursor or an upstream stage's sequence, [DSR-O4] from the
+    /// multi-producer availability buffer): every event up to it was
+    /// published, and the work upstream stages did on them happens-before the
+    /// caller's reads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{MultiProducerCursor, MultiProducerSequencer, Sequencer, SequenceBarrier};
+    /// use std::sync::Arc;
+    ///
+    /// let cursor = Arc::new(MultiProducerCursor::new(8));
+    /// let mut producer = MultiProducerSequencer::new(Arc::clone(&cursor), vec![]);
+    /// let barrier = SequenceBarrier::new(cursor, vec![]);
+    /// assert_eq!(barrier.available(0), -1); // nothing yet
+    /// let hi = producer.try_claim(3).unwrap();
+    /// producer.publish(hi - 2, hi);
+    /// assert_eq!(barrier.available(0), 2);
+    /// ```
     #[inline]
     pub fn available(&self, next: i64) -> i64 {
         if self.dependents.is_empty() {
@@ -66,6 +105,28 @@ impl<C: Cursor> SequenceBarrier<C> {
     /// it hands the strategy, never the strategy's answer: a strategy that
     /// lies cannot make it report a sequence that is not available
     /// ([`WaitStrategy`], SAFETY.md [DSR-S1]).
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`available`](SequenceBarrier::available): the events up to the
+    /// sequence returned, and upstream work on them, happen-before the
+    /// caller's next reads ([DSR-O2], [DSR-O4]).
+    ///
+    /// # Examples
+    ///
+    /// A consumer waiting on another thread for a producer's publish:
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Sequence, SequenceBarrier, Yielding};
+    /// use std::sync::Arc;
+    /// use std::thread;
+    ///
+    /// let cursor = Arc::new(Sequence::new());
+    /// let barrier = SequenceBarrier::new(Arc::clone(&cursor), vec![]);
+    /// let consumer = thread::spawn(move || barrier.wait_for(0, &Yielding, || false));
+    /// cursor.set(1); // publishes 0 and 1
+    /// assert_eq!(consumer.join().unwrap(), 1);
+    /// ```
     #[inline]
     pub fn wait_for<W: WaitStrategy>(
         &self,
@@ -98,6 +159,10 @@ impl<C: Cursor> SequenceBarrier<C> {
     /// # Errors
     ///
     /// [`Timeout`] if `deadline` passed first.
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`wait_for`](SequenceBarrier::wait_for) ([DSR-O2], [DSR-O4]).
     ///
     /// # Examples
     ///

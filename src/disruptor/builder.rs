@@ -56,9 +56,9 @@ type StartHook = std::sync::Arc<dyn Fn(usize) + Send + Sync>;
 /// let applied = Arc::new(AtomicU64::new(0));
 /// let sum = Arc::clone(&applied);
 /// let (mut producer, consumers) = Builder::single_producer(1024, || 0u64, Blocking::new())
-///     .handle_events_with(|_: &u64, _, _| { /* journal */ })
-///     .and(|_: &u64, _, _| { /* replicate */ })
-///     .then(move |e: &u64, _, _| { sum.fetch_add(*e, Ordering::Relaxed); })
+///     .handle_events_with(|_, _, _| { /* journal */ })
+///     .and(|_, _, _| { /* replicate */ })
+///     .then(move |e, _, _| { sum.fetch_add(*e, Ordering::Relaxed); })
 ///     .build();
 /// for i in 1..=10 {
 ///     producer.publish(|e| *e = i).unwrap();
@@ -111,11 +111,46 @@ pub struct Builder<E, C, W: WaitStrategy, P: WaitStrategy = Yielding, S = NoCons
 
 /// A [`Builder`] state: no consumer added yet, so neither
 /// [`build`](Builder::build) nor [`then`](Builder::then) is available.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{Builder, BusySpin, NoConsumer, Sequence};
+///
+/// let empty: Builder<u64, Sequence, BusySpin, _, NoConsumer> =
+///     Builder::single_producer(8, || 0u64, BusySpin);
+/// let (mut producer, consumers) = empty.handle_events_with(|_, _, _| {}).build();
+/// producer.publish(|e| *e = 1).unwrap();
+/// drop(producer);
+/// consumers.join().unwrap();
+/// ```
 #[derive(Debug)]
 pub struct NoConsumer(());
 
 /// A [`Builder`] state: at least one consumer (handler, work pool or poller)
 /// was added.
+///
+/// # Examples
+///
+/// A function that takes only a builder with a consumer, and builds it:
+///
+/// ```
+/// use acqrel::disruptor::{Builder, BusySpin, Consumers, Sequence, SingleProducer, Wired};
+///
+/// type Ready = Builder<u64, Sequence, BusySpin, BusySpin, Wired>;
+///
+/// fn start(b: Ready) -> (SingleProducer<u64, BusySpin, BusySpin>, Consumers) {
+///     b.build()
+/// }
+///
+/// let wired = Builder::single_producer(8, || 0u64, BusySpin)
+///     .producer_wait(BusySpin)
+///     .handle_events_with(|e, _, _| assert_eq!(*e, 3));
+/// let (mut producer, consumers) = start(wired);
+/// producer.publish(|e| *e = 3).unwrap();
+/// drop(producer);
+/// consumers.join().unwrap();
+/// ```
 #[derive(Debug)]
 pub struct Wired(());
 
@@ -126,6 +161,15 @@ mod sealed {
 
 /// The [`Builder`] states in which the graph has a consumer: what `build`
 /// and `then` ask for. Only [`Wired`] is one.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{HasConsumer, Wired};
+///
+/// fn has_consumer<S: HasConsumer>() {}
+/// has_consumer::<Wired>(); // compiles: `NoConsumer` would not
+/// ```
 #[diagnostic::on_unimplemented(
     message = "this Disruptor has no consumer yet",
     label = "add a consumer first",
@@ -147,6 +191,22 @@ where
     /// # Panics
     ///
     /// If `capacity` is not a power of two (zero included) or exceeds `2^32`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, Yielding};
+    /// use std::sync::mpsc;
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let (mut producer, consumers) = Builder::single_producer(64, || [0u8; 32], Yielding)
+    ///     .handle_events_with(move |e, _, _| tx.send(e[0]).unwrap())
+    ///     .build();
+    /// producer.publish(|e| e[0] = 9).unwrap();
+    /// assert_eq!(rx.recv().unwrap(), 9);
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// ```
     pub fn single_producer(
         capacity: usize,
         factory: impl Fn() -> E + Send + Sync + 'static,
@@ -166,6 +226,31 @@ where
     /// # Panics
     ///
     /// If `capacity` is not a power of two (zero included) or exceeds `2^32`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, Yielding};
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    /// use std::thread;
+    ///
+    /// let total = Arc::new(AtomicU64::new(0));
+    /// let t = Arc::clone(&total);
+    /// let (producer, consumers) = Builder::multi_producer(64, || 0u64, Yielding)
+    ///     .handle_events_with(move |e, _, _| { t.fetch_add(*e, Relaxed); })
+    ///     .build();
+    /// let handles: Vec<_> = (1..=3)
+    ///     .map(|n| {
+    ///         let mut p = producer.clone();
+    ///         thread::spawn(move || p.publish(|e| *e = n).unwrap())
+    ///     })
+    ///     .collect();
+    /// drop(producer);
+    /// handles.into_iter().for_each(|h| { h.join().unwrap(); });
+    /// consumers.join().unwrap();
+    /// assert_eq!(total.load(Relaxed), 6);
+    /// ```
     pub fn multi_producer(
         capacity: usize,
         factory: impl Fn() -> E + Send + Sync + 'static,
@@ -184,6 +269,21 @@ where
 {
     /// Finishes the graph and starts the consumer threads: the producer
     /// handle, and the consumers to join.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, BusySpin};
+    ///
+    /// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+    ///     .handle_events_with(|e, seq, _| assert_eq!(*e, seq as u64 * 2))
+    ///     .build(); // the handler's thread runs from here
+    /// for i in 0..4 {
+    ///     producer.publish(|e| *e = i * 2).unwrap();
+    /// }
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// ```
     pub fn build(mut self) -> (Producer<E, SingleProducerSequencer, W, P>, Consumers)
     where
         S: HasConsumer,
@@ -206,6 +306,21 @@ where
 {
     /// Finishes the graph and starts the consumer threads: the first
     /// producer handle (clone it for more), and the consumers to join.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, BusySpin};
+    ///
+    /// let (mut first, consumers) = Builder::multi_producer(8, || 0u64, BusySpin)
+    ///     .handle_events_with(|_, _, _| {})
+    ///     .build();
+    /// let mut second = first.clone();
+    /// assert_eq!(first.publish(|e| *e = 1), Ok(0));
+    /// assert_eq!(second.publish(|e| *e = 2), Ok(1));
+    /// drop((first, second));
+    /// consumers.join().unwrap();
+    /// ```
     pub fn build(mut self) -> (Producer<E, MultiProducerSequencer, W, P>, Consumers)
     where
         S: HasConsumer,
@@ -270,7 +385,7 @@ where
     /// use acqrel::disruptor::{Blocking, Builder, BusySpin};
     ///
     /// let (mut producer, consumers) = Builder::single_producer(2, || 0u64, BusySpin)
-    ///     .handle_events_with(|_: &u64, _, _| {})
+    ///     .handle_events_with(|_, _, _| {})
     ///     .producer_wait(Blocking::new())
     ///     .build();
     /// for i in 0..100 {
@@ -367,6 +482,13 @@ where
     /// timeout hooks is an [`EventHandler`] for
     /// [`handle_events_with_handler`](Builder::handle_events_with_handler).
     ///
+    /// # Memory ordering
+    ///
+    /// A producer's writes to an event happen-before the handler's call for
+    /// it ([DSR-O1], [DSR-O3] → [DSR-O2], [DSR-O4]); the handler's work on
+    /// it happens-before the next stage's and before the slot is written
+    /// again (see [`EventHandler`]).
+    ///
     /// # Examples
     ///
     /// ```
@@ -389,6 +511,33 @@ where
     /// Adds an [`EventHandler`] (a type with hooks, or state of its own) to
     /// the current stage, as [`handle_events_with`](Builder::handle_events_with)
     /// does a closure.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, BusySpin, EventHandler};
+    /// use std::sync::mpsc;
+    ///
+    /// struct Batches(mpsc::Sender<u64>, u64);
+    ///
+    /// impl EventHandler<u64> for Batches {
+    ///     fn on_event(&mut self, e: &u64, _: i64, end_of_batch: bool) {
+    ///         self.1 += *e;
+    ///         if end_of_batch {
+    ///             self.0.send(self.1).unwrap(); // one message per batch
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+    ///     .handle_events_with_handler(Batches(tx, 0))
+    ///     .build();
+    /// producer.publish_batch(4, |e, i| *e = i as u64 + 1).unwrap();
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// assert_eq!(rx.iter().last(), Some(10));
+    /// ```
     pub fn handle_events_with_handler(
         self,
         handler: impl EventHandler<E> + Send,
@@ -427,6 +576,27 @@ where
 
     /// Adds a handler closure to the current stage; the same as
     /// [`handle_events_with`](Builder::handle_events_with).
+    ///
+    /// # Examples
+    ///
+    /// Two handlers of one stage each see every event:
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, BusySpin};
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    ///
+    /// let (a, b) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    /// let (a2, b2) = (Arc::clone(&a), Arc::clone(&b));
+    /// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+    ///     .handle_events_with(move |e, _, _| { a2.fetch_add(*e, Relaxed); })
+    ///     .and(move |e, _, _| { b2.fetch_add(*e, Relaxed); })
+    ///     .build();
+    /// producer.publish(|e| *e = 5).unwrap();
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// assert_eq!((a.load(Relaxed), b.load(Relaxed)), (5, 5));
+    /// ```
     pub fn and<F>(self, handler: F) -> Builder<E, C, W, P, Wired>
     where
         F: FnMut(&E, i64, bool) + Send + 'static,
@@ -436,12 +606,45 @@ where
 
     /// Adds an [`EventHandler`] to the current stage; the same as
     /// [`handle_events_with_handler`](Builder::handle_events_with_handler).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, BusySpin, ContinueOnPanic};
+    ///
+    /// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+    ///     .handle_events_with(|_, _, _| {})
+    ///     .and_handler(ContinueOnPanic::new(|e: &u64, _: i64, _: bool| assert!(*e < 10)))
+    ///     .build();
+    /// producer.publish(|e| *e = 99).unwrap(); // fails in the second handler only
+    /// drop(producer);
+    /// assert!(consumers.join().is_ok());
+    /// ```
     pub fn and_handler(self, handler: impl EventHandler<E> + Send) -> Builder<E, C, W, P, Wired> {
         self.and_from(move || handler)
     }
 
     /// Adds a handler made on its consumer thread to the current stage; the
     /// same as [`handle_events_from`](Builder::handle_events_from).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, BusySpin};
+    /// use std::cell::RefCell;
+    /// use std::rc::Rc;
+    ///
+    /// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+    ///     .handle_events_with(|_, _, _| {})
+    ///     .and_from(|| {
+    ///         let log = Rc::new(RefCell::new(Vec::new())); // stays on its thread
+    ///         move |e: &u64, _: i64, _: bool| log.borrow_mut().push(*e)
+    ///     })
+    ///     .build();
+    /// producer.publish(|e| *e = 1).unwrap();
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// ```
     pub fn and_from<H, M>(mut self, make: M) -> Builder<E, C, W, P, Wired>
     where
         H: EventHandler<E>,
@@ -477,7 +680,7 @@ where
     /// let audited = Arc::new(AtomicU64::new(0));
     /// let a = Arc::clone(&audited);
     /// let (mut producer, consumers) = Builder::single_producer(64, || 0u64, BusySpin)
-    ///     .handle_events_with(|_: &u64, _, _| { /* match orders */ })
+    ///     .handle_events_with(|_, _, _| { /* match orders */ })
     ///     .handle_events_with_wait(
     ///         move |e: &u64, _, _| { a.fetch_add(*e, Ordering::Relaxed); },
     ///         Blocking::new(),
@@ -528,6 +731,40 @@ where
     /// # Panics
     ///
     /// If `workers` is empty.
+    ///
+    /// # Memory ordering
+    ///
+    /// As for any handler: the publish of an event happens-before the worker's
+    /// handling of it ([DSR-O1], [DSR-O3] → [DSR-O2], [DSR-O4]), and that
+    /// handling happens-before the next stage's. Workers hand events out by a
+    /// `Relaxed` compare-exchange ([DSR-O10]) that orders nothing between
+    /// workers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, Yielding};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let taken = Arc::new(Mutex::new(Vec::new()));
+    /// let workers: Vec<_> = (0..3)
+    ///     .map(|_| {
+    ///         let t = Arc::clone(&taken);
+    ///         move |e: &u64, _: i64, _: bool| t.lock().unwrap().push(*e)
+    ///     })
+    ///     .collect();
+    /// let (mut producer, consumers) = Builder::single_producer(16, || 0u64, Yielding)
+    ///     .work_pool(workers)
+    ///     .build();
+    /// for i in 0..20 {
+    ///     producer.publish(|e| *e = i).unwrap();
+    /// }
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// let mut taken = taken.lock().unwrap().clone();
+    /// taken.sort();
+    /// assert_eq!(taken, (0..20).collect::<Vec<_>>()); // each event to one worker
+    /// ```
     pub fn work_pool<H: EventHandler<E> + Send>(
         self,
         workers: impl IntoIterator<Item = H>,
@@ -608,6 +845,25 @@ where
     ///
     /// The poller waits (in [`poll_timeout`](EventPoller::poll_timeout))
     /// with the Disruptor's default strategy.
+    ///
+    /// # Examples
+    ///
+    /// A poller beside a handler thread, both seeing every event:
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, BusySpin, Polled};
+    ///
+    /// let (builder, mut poller) = Builder::single_producer(8, || 0u64, BusySpin)
+    ///     .handle_events_with(|e, _, _| assert_eq!(*e, 4))
+    ///     .poller();
+    /// let (mut producer, consumers) = builder.build();
+    /// producer.publish(|e| *e = 4).unwrap();
+    /// drop(producer);
+    /// let mut got = Vec::new();
+    /// while poller.poll(|e, _, _| got.push(*e)) != Polled::Shutdown {}
+    /// assert_eq!(got, [4]);
+    /// consumers.join().unwrap();
+    /// ```
     #[allow(clippy::type_complexity)]
     pub fn poller(self) -> (Builder<E, C, W, P, Wired>, EventPoller<E, C, W>) {
         self.add_poller(None)
@@ -667,6 +923,32 @@ where
     ///
     /// Only a builder with a consumer has it: `then` first is a compile
     /// error ([`HasConsumer`]).
+    ///
+    /// # Memory ordering
+    ///
+    /// Everything the earlier stages' handlers did while handling an event
+    /// happens-before the new stage's handling of it: each handler's sequence
+    /// is a `Release` store read with `Acquire` by the stage after it
+    /// ([DSR-O1], [DSR-O2]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, BusySpin};
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    ///
+    /// let decoded = Arc::new(AtomicU64::new(0));
+    /// let (d1, d2) = (Arc::clone(&decoded), Arc::clone(&decoded));
+    /// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+    ///     .handle_events_with(move |e, _, _| d1.store(*e * 10, Relaxed))
+    ///     // Sees the first stage's store for this event: it happened before.
+    ///     .then(move |e, _, _| assert_eq!(d2.load(Relaxed), *e * 10))
+    ///     .build();
+    /// producer.publish(|e| *e = 3).unwrap();
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// ```
     pub fn then<F>(self, handler: F) -> Builder<E, C, W, P, Wired>
     where
         F: FnMut(&E, i64, bool) + Send + 'static,
@@ -680,6 +962,29 @@ where
     ///
     /// Only a builder with a consumer has it: `then` first is a compile
     /// error ([`HasConsumer`]).
+    ///
+    /// # Memory ordering
+    ///
+    /// Everything the earlier stages' handlers did while handling an event
+    /// happens-before the new stage's handling of it: each handler's sequence
+    /// is a `Release` store read with `Acquire` by the stage after it
+    /// ([DSR-O1], [DSR-O2]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, BusySpin, ContinueOnPanic};
+    ///
+    /// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+    ///     .handle_events_with(|_, _, _| {})
+    ///     .then_handler(ContinueOnPanic::new(|e: &u64, _: i64, _: bool| assert_ne!(*e, 2)))
+    ///     .build();
+    /// for i in 0..4 {
+    ///     producer.publish(|e| *e = i).unwrap();
+    /// }
+    /// drop(producer);
+    /// assert!(consumers.join().is_ok());
+    /// ```
     pub fn then_handler(self, handler: impl EventHandler<E> + Send) -> Builder<E, C, W, P, Wired>
     where
         S: HasConsumer,
@@ -693,6 +998,31 @@ where
     ///
     /// Only a builder with a consumer has it: `then` first is a compile
     /// error ([`HasConsumer`]).
+    ///
+    /// # Memory ordering
+    ///
+    /// Everything the earlier stages' handlers did while handling an event
+    /// happens-before the new stage's handling of it: each handler's sequence
+    /// is a `Release` store read with `Acquire` by the stage after it
+    /// ([DSR-O1], [DSR-O2]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, BusySpin};
+    /// use std::rc::Rc;
+    ///
+    /// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+    ///     .handle_events_with(|_, _, _| {})
+    ///     .then_from(|| {
+    ///         let limit = Rc::new(100); // not Send: made on the stage's thread
+    ///         move |e: &u64, _: i64, _: bool| assert!(*e < *limit)
+    ///     })
+    ///     .build();
+    /// producer.publish(|e| *e = 1).unwrap();
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// ```
     pub fn then_from<H, M>(mut self, make: M) -> Builder<E, C, W, P, Wired>
     where
         H: EventHandler<E>,
@@ -775,6 +1105,27 @@ impl<E, C, W: WaitStrategy, P: WaitStrategy, S> fmt::Debug for Builder<E, C, W, 
 /// the consumers handle every event published before the last producer was
 /// dropped, run their `on_shutdown` hooks, and end. Dropping `Consumers`
 /// without joining detaches the threads; they still drain and end.
+///
+/// # Memory ordering
+///
+/// Shutdown drains ([DSR-I5]): every event published before the last
+/// producer handle was dropped is handled by every consumer, and all of
+/// it happens-before [`join`](Consumers::join) returns.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{Builder, BusySpin};
+///
+/// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+///     .handle_events_with(|_, _, _| {})
+///     .and(|_, _, _| {})
+///     .build();
+/// assert_eq!(format!("{consumers:?}"), "Consumers { threads: 2 }");
+/// producer.publish(|e| *e = 1).unwrap();
+/// drop(producer);
+/// consumers.join().unwrap();
+/// ```
 pub struct Consumers {
     threads: Vec<JoinHandle<Result<(), PanicPayload>>>,
 }
@@ -791,6 +1142,33 @@ impl Consumers {
     ///
     /// The payload of the first handler panic, for
     /// [`std::panic::resume_unwind`] or inspection.
+    ///
+    /// # Memory ordering
+    ///
+    /// Everything the consumer threads did — every handler call, the
+    /// `on_shutdown` hooks — happens-before `join` returns (the threads are
+    /// joined). Every event published before the last producer handle was
+    /// dropped has been handled by then ([DSR-I5]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, BusySpin};
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    ///
+    /// let count = Arc::new(AtomicU64::new(0));
+    /// let c = Arc::clone(&count);
+    /// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+    ///     .handle_events_with(move |_, _, _| { c.fetch_add(1, Relaxed); })
+    ///     .build();
+    /// for i in 0..100 {
+    ///     producer.publish(|e| *e = i).unwrap();
+    /// }
+    /// drop(producer); // shutdown: the consumers drain, then end
+    /// consumers.join().unwrap();
+    /// assert_eq!(count.load(Relaxed), 100);
+    /// ```
     pub fn join(self) -> Result<(), PanicPayload> {
         let mut first = Ok(());
         for t in self.threads {

@@ -9,6 +9,21 @@ use crate::loom::sync::Arc;
 use core::fmt;
 
 /// What one [`EventPoller::poll`] found.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{Builder, BusySpin, Polled};
+///
+/// let (builder, mut poller) = Builder::single_producer(8, || 0u32, BusySpin).poller();
+/// let (mut producer, consumers) = builder.build();
+/// assert_eq!(poller.poll(|_, _, _| {}), Polled::Idle);
+/// producer.publish(|e| *e = 1).unwrap();
+/// assert_eq!(poller.poll(|_, _, _| {}), Polled::Events(1));
+/// drop(producer);
+/// assert_eq!(poller.poll(|_, _, _| {}), Polled::Shutdown);
+/// consumers.join().unwrap();
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Polled {
     /// This many events were handed to the callback.
@@ -87,6 +102,39 @@ impl<E, C: Cursor, W: WaitStrategy, V: WaitStrategy> EventPoller<E, C, W, V> {
     /// If `handler` panics. The events it returned from stay consumed; the
     /// one it panicked in, and those after it, are offered again by the
     /// next poll (or drop the poller, which halts the Disruptor).
+    ///
+    /// # Memory ordering
+    ///
+    /// The publish of each event handed to `handler` happens-before the call
+    /// ([DSR-O1], [DSR-O3] → [DSR-O2], [DSR-O4]), and so does whatever the
+    /// stages this poller follows did while handling it. What `handler` did
+    /// with an event happens-before the next stage's handling of it and the
+    /// producer's overwrite of its slot (the poller's sequence is a `Release`
+    /// store, [DSR-O1]).
+    ///
+    /// # Examples
+    ///
+    /// A poller on its own thread, fed by the producer's:
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, Polled, Yielding};
+    /// use std::thread;
+    ///
+    /// let (builder, mut poller) = Builder::single_producer(8, || 0u64, Yielding).poller();
+    /// let (mut producer, consumers) = builder.build();
+    /// let feeder = thread::spawn(move || {
+    ///     for i in 1..=100 {
+    ///         producer.publish(|e| *e = i).unwrap();
+    ///     }
+    /// }); // the producer drops when the thread ends
+    /// let mut sum = 0;
+    /// while poller.poll(|e, _, _| sum += e) != Polled::Shutdown {
+    ///     std::hint::spin_loop();
+    /// }
+    /// assert_eq!(sum, 5050);
+    /// feeder.join().unwrap();
+    /// consumers.join().unwrap();
+    /// ```
     pub fn poll(&mut self, handler: impl FnMut(&E, i64, bool)) -> Polled {
         self.poll_at_most(usize::MAX, handler)
     }
@@ -100,6 +148,10 @@ impl<E, C: Cursor, W: WaitStrategy, V: WaitStrategy> EventPoller<E, C, W, V> {
     /// # Panics
     ///
     /// If `handler` panics, as for [`poll`](EventPoller::poll).
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`poll`](EventPoller::poll), for the events handed over.
     ///
     /// # Examples
     ///
@@ -154,6 +206,28 @@ impl<E, C: Cursor, W: WaitStrategy, V: WaitStrategy> EventPoller<E, C, W, V> {
     /// [`poll`](EventPoller::poll) would hand over something. A snapshot: more
     /// may be published at any moment, never fewer (only this poller consumes
     /// them).
+    ///
+    /// # Memory ordering
+    ///
+    /// A `true` answer was read with `Acquire` ([DSR-O2], [DSR-O4]), but
+    /// nothing is handed over: what the caller may rely on comes with the
+    /// events of the next [`poll`](EventPoller::poll).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, BusySpin};
+    ///
+    /// let (builder, mut poller) = Builder::single_producer(8, || 0u32, BusySpin).poller();
+    /// let (mut producer, consumers) = builder.build();
+    /// assert!(!poller.has_available());
+    /// producer.publish(|e| *e = 1).unwrap();
+    /// assert!(poller.has_available());
+    /// poller.poll(|_, _, _| {});
+    /// assert!(!poller.has_available());
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// ```
     pub fn has_available(&self) -> bool {
         let next = self.sequence.get() + 1;
         self.barrier.available(next) >= next
@@ -172,6 +246,10 @@ impl<E, C: Cursor, W: WaitStrategy, V: WaitStrategy> EventPoller<E, C, W, V> {
     ///
     /// If `handler` panics, as for [`poll`](EventPoller::poll), or if the
     /// poller's strategy panics (nothing is consumed then).
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`poll`](EventPoller::poll), for the events handed over.
     ///
     /// # Examples
     ///

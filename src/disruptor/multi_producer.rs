@@ -20,6 +20,20 @@ use alloc::{boxed::Box, vec::Vec};
 /// sequence published into slot `i`, or `-1`. Sequence `s` is published iff
 /// `available[s & mask] == s >> shift`: earlier laps hold smaller numbers and
 /// the next lap cannot be claimed before `s` is consumed ([DSR-I4]).
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{Cursor, MultiProducerCursor, MultiProducerSequencer, Sequencer};
+/// use std::sync::Arc;
+///
+/// let cursor = Arc::new(MultiProducerCursor::new(4));
+/// let mut producer = MultiProducerSequencer::new(Arc::clone(&cursor), vec![]);
+/// let hi = producer.try_claim(2).unwrap();
+/// assert_eq!((cursor.claimed(), cursor.highest_published(0)), (1, -1));
+/// producer.publish(hi - 1, hi);
+/// assert_eq!(cursor.highest_published(0), 1);
+/// ```
 pub struct MultiProducerCursor {
     /// The highest sequence claimed by any producer.
     claim: CachePadded<AtomicI64>,
@@ -34,6 +48,15 @@ impl MultiProducerCursor {
     /// # Panics
     ///
     /// If `capacity` is not a power of two or exceeds `2^32`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::MultiProducerCursor;
+    ///
+    /// let cursor = MultiProducerCursor::new(1024);
+    /// assert_eq!(cursor.claimed(), -1);
+    /// ```
     pub fn new(capacity: usize) -> Self {
         super::ring_buffer::check_capacity(capacity);
         let available: Vec<AtomicI64> = (0..capacity).map(|_| AtomicI64::new(-1)).collect();
@@ -46,6 +69,26 @@ impl MultiProducerCursor {
     }
 
     /// The highest sequence claimed so far (published or not).
+    ///
+    /// # Memory ordering
+    ///
+    /// `Relaxed` ([DSR-O6]): a claimed sequence may not be published yet, and
+    /// reading the counter orders no other memory. Consumers learn what is
+    /// published from [`Cursor::highest_published`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{MultiProducerCursor, MultiProducerSequencer, Sequencer};
+    /// use std::sync::Arc;
+    ///
+    /// let cursor = Arc::new(MultiProducerCursor::new(8));
+    /// let mut a = MultiProducerSequencer::new(Arc::clone(&cursor), vec![]);
+    /// let mut b = a.clone();
+    /// a.try_claim(2).unwrap();
+    /// b.try_claim(3).unwrap();
+    /// assert_eq!(cursor.claimed(), 4);
+    /// ```
     #[inline]
     pub fn claimed(&self) -> i64 {
         // ORDERING: [DSR-O6] Relaxed — a count for shutdown and diagnostics; it publishes nothing (readiness is each slot's availability entry).
@@ -137,6 +180,21 @@ pub struct MultiProducerSequencer {
 impl MultiProducerSequencer {
     /// A handle claiming from `cursor`, never overtaking the consumers whose
     /// sequences are `gating`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{MultiProducerCursor, MultiProducerSequencer, Sequence, Sequencer};
+    /// use std::sync::Arc;
+    ///
+    /// let consumer = Arc::new(Sequence::new());
+    /// let cursor = Arc::new(MultiProducerCursor::new(2));
+    /// let mut seq = MultiProducerSequencer::new(cursor, vec![Arc::clone(&consumer)]);
+    /// assert_eq!(seq.try_claim(2), Ok(1));
+    /// assert!(seq.try_claim(1).is_err()); // the consumer has read nothing
+    /// consumer.set(0);
+    /// assert_eq!(seq.try_claim(1), Ok(2));
+    /// ```
     pub fn new(cursor: Arc<MultiProducerCursor>, gating: Vec<Arc<Sequence>>) -> Self {
         let capacity = cursor.available.len() as i64;
         // [DSR-I2] no gating sequence read yet: the smallest `i64` is the only
@@ -145,6 +203,17 @@ impl MultiProducerSequencer {
     }
 
     /// The shared state.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{MultiProducerCursor, MultiProducerSequencer};
+    /// use std::sync::Arc;
+    ///
+    /// let cursor = Arc::new(MultiProducerCursor::new(8));
+    /// let seq = MultiProducerSequencer::new(Arc::clone(&cursor), vec![]);
+    /// assert!(Arc::ptr_eq(seq.cursor(), &cursor));
+    /// ```
     pub fn cursor(&self) -> &Arc<MultiProducerCursor> {
         &self.cursor
     }
@@ -160,19 +229,22 @@ impl MultiProducerSequencer {
         self.cached_gate = minimum(&self.gating, i64::MAX);
         wrap_point <= self.cached_gate
     }
-}
 
-impl Sequencer for MultiProducerSequencer {
-    type Cursor = MultiProducerCursor;
-
-    fn try_claim(&mut self, n: usize) -> Result<i64, InsufficientCapacity> {
+    /// The try-claim loop behind both [`Sequencer::try_claim`] and
+    /// [`Sequencer::try_claim_or_missing`], inlined into each (`try_claim`
+    /// drops the count).
+    #[inline(always)]
+    fn try_claim_range(&mut self, n: usize) -> Result<i64, usize> {
         let n = super::check_batch(n, self.capacity);
         // ORDERING: [DSR-O5] Relaxed — the compare-exchange below validates the value; the room check relies on the gating Acquire loads, not on this load.
         let mut current = self.cursor.claim.load(Relaxed);
         loop {
             let hi = current + n;
             if !self.has_room(hi) {
-                return Err(InsufficientCapacity);
+                // Nothing claimed: the range is taken only once room is
+                // known. `has_room` refused on a fresh reading, now in
+                // `cached_gate`.
+                return Err(super::missing(hi - self.capacity, self.cached_gate, n));
             }
             // ORDERING: [DSR-O5] Relaxed on success and on failure — the claim's uniqueness is atomicity of the read-modify-write; nothing is published through the counter.
             match self.cursor.claim.compare_exchange_weak(current, hi, Relaxed, Relaxed) {
@@ -180,6 +252,21 @@ impl Sequencer for MultiProducerSequencer {
                 Err(seen) => current = seen,
             }
         }
+    }
+}
+
+impl Sequencer for MultiProducerSequencer {
+    type Cursor = MultiProducerCursor;
+
+    fn try_claim(&mut self, n: usize) -> Result<i64, InsufficientCapacity> {
+        self.try_claim_range(n).map_err(|_| InsufficientCapacity)
+    }
+
+    // Inline, unlike `try_claim`: an out-of-line copy would be the same
+    // code as `try_claim`'s, and the two symbols would be folded into one.
+    #[inline]
+    fn try_claim_or_missing(&mut self, n: usize) -> Result<i64, usize> {
+        self.try_claim_range(n)
     }
 
     fn claim_while(&mut self, n: usize, mut keep_waiting: impl FnMut() -> bool) -> Option<i64> {

@@ -12,6 +12,19 @@ use std::boxed::Box;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// The payload of a handler's panic, as [`std::thread::Result`] carries it.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{Builder, BusySpin, PanicPayload};
+///
+/// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+///     .handle_events_with(|_, _, _| panic!("disk full"))
+///     .build();
+/// let _ = producer.publish(|e| *e = 1);
+/// let payload: PanicPayload = consumers.join().unwrap_err();
+/// assert_eq!(payload.downcast_ref::<&str>(), Some(&"disk full"));
+/// ```
 pub type PanicPayload = Box<dyn Any + Send + 'static>;
 
 /// A consumer of events, run by the Disruptor on a thread of its own.
@@ -23,6 +36,17 @@ pub type PanicPayload = Box<dyn Any + Send + 'static>;
 /// forms. A handler given to the builder must be `Send` (it moves to its
 /// thread); one made there by a factory
 /// ([`handle_events_from`](super::Builder::handle_events_from)) need not be.
+///
+/// # Memory ordering
+///
+/// The publish of an event happens-before every `on_event` call that is
+/// handed it ([DSR-O1], [DSR-O3] → [DSR-O2], [DSR-O4]), and so does what
+/// the handlers of earlier stages did while handling it. What `on_event`
+/// did happens-before the next stage's `on_event` for the same event and
+/// before a producer overwrites the slot: the handler's sequence is
+/// published with `Release` after the batch and read with `Acquire`
+/// ([DSR-O1], [DSR-O2]). Everything a handler did happens-before
+/// [`Consumers::join`](super::Consumers::join) returns.
 ///
 /// # Examples
 ///
@@ -50,19 +74,111 @@ pub type PanicPayload = Box<dyn Any + Send + 'static>;
 pub trait EventHandler<E>: 'static {
     /// Handles the event of `sequence`. `end_of_batch` is true for the last
     /// event currently available: a good moment to flush.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::EventHandler;
+    ///
+    /// struct Last(u64);
+    /// impl EventHandler<u64> for Last {
+    ///     fn on_event(&mut self, event: &u64, _: i64, _: bool) {
+    ///         self.0 = *event;
+    ///     }
+    /// }
+    ///
+    /// let mut handler = Last(0);
+    /// handler.on_event(&5, 0, true); // what a consumer thread does
+    /// assert_eq!(handler.0, 5);
+    /// ```
     fn on_event(&mut self, event: &E, sequence: i64, end_of_batch: bool);
 
     /// Called on the consumer's thread before the first event.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, BusySpin, EventHandler};
+    ///
+    /// struct Named(Option<String>);
+    /// impl EventHandler<u64> for Named {
+    ///     fn on_start(&mut self) {
+    ///         self.0 = std::thread::current().name().map(str::to_owned);
+    ///     }
+    ///     fn on_event(&mut self, _: &u64, _: i64, _: bool) {
+    ///         assert_eq!(self.0.as_deref(), Some("audit-0"));
+    ///     }
+    /// }
+    ///
+    /// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+    ///     .thread_name("audit")
+    ///     .handle_events_with_handler(Named(None))
+    ///     .build();
+    /// producer.publish(|e| *e = 1).unwrap();
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// ```
     fn on_start(&mut self) {}
 
     /// Called on the consumer's thread after the last event, when the
     /// Disruptor shuts down (not when it halts after a panic).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, BusySpin, EventHandler};
+    /// use std::sync::mpsc;
+    ///
+    /// struct Count(u64, mpsc::Sender<u64>);
+    /// impl EventHandler<u64> for Count {
+    ///     fn on_event(&mut self, _: &u64, _: i64, _: bool) {
+    ///         self.0 += 1;
+    ///     }
+    ///     fn on_shutdown(&mut self) {
+    ///         self.1.send(self.0).unwrap();
+    ///     }
+    /// }
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+    ///     .handle_events_with_handler(Count(0, tx))
+    ///     .build();
+    /// producer.publish_batch(3, |_, _| {}).unwrap();
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// assert_eq!(rx.recv().unwrap(), 3);
+    /// ```
     fn on_shutdown(&mut self) {}
 
     /// Called on the consumer's thread when its wait strategy has a
     /// [`timeout`](super::WaitStrategy::timeout) (see [`Timed`](super::Timed))
     /// and that long passed with no new event; `sequence` is the last one
     /// handled. A good moment to flush or to send a heartbeat.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, BusySpin, EventHandler, Timed};
+    /// use std::sync::mpsc;
+    /// use std::time::Duration;
+    ///
+    /// struct Heartbeat(mpsc::Sender<i64>);
+    /// impl EventHandler<u64> for Heartbeat {
+    ///     fn on_event(&mut self, _: &u64, _: i64, _: bool) {}
+    ///     fn on_timeout(&mut self, sequence: i64) {
+    ///         let _ = self.0.send(sequence);
+    ///     }
+    /// }
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+    ///     .handle_events_with_wait(Heartbeat(tx), Timed::new(BusySpin, Duration::from_millis(1)))
+    ///     .build();
+    /// producer.publish(|e| *e = 1).unwrap();
+    /// while rx.recv().unwrap() != 0 {} // idle after handling sequence 0
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// ```
     fn on_timeout(&mut self, sequence: i64) {
         let _ = sequence;
     }
@@ -121,6 +237,27 @@ pub struct ContinueOnPanic<H, R = fn(i64, &PanicPayload)> {
 impl<H> ContinueOnPanic<H> {
     /// Wraps `inner`; a panic in its `on_event` is printed by the panic hook
     /// and otherwise ignored.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, BusySpin, ContinueOnPanic};
+    /// use std::sync::mpsc;
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+    ///     .handle_events_with_handler(ContinueOnPanic::new(move |e: &u64, _: i64, _: bool| {
+    ///         assert_ne!(*e, 1, "bad event");
+    ///         tx.send(*e).unwrap();
+    ///     }))
+    ///     .build();
+    /// for i in 0..3 {
+    ///     producer.publish(|e| *e = i).unwrap();
+    /// }
+    /// drop(producer);
+    /// consumers.join().unwrap(); // Ok: the panic did not halt
+    /// assert_eq!(rx.iter().collect::<Vec<_>>(), [0, 2]);
+    /// ```
     pub fn new(inner: H) -> Self {
         Self { inner, report: |_, _| {} }
     }
@@ -130,6 +267,27 @@ impl<H, R> ContinueOnPanic<H, R> {
     /// Wraps `inner`; after a panic in its `on_event`, `report(sequence,
     /// &payload)` runs, then the consumer goes on. A panic in `report`
     /// itself halts the Disruptor.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, BusySpin, ContinueOnPanic};
+    /// use std::sync::mpsc;
+    ///
+    /// let (dead, letters) = mpsc::channel();
+    /// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+    ///     .handle_events_with_handler(ContinueOnPanic::reporting(
+    ///         |e: &u64, _: i64, _: bool| assert!(*e % 2 == 0, "odd"),
+    ///         move |sequence, _panic| dead.send(sequence).unwrap(),
+    ///     ))
+    ///     .build();
+    /// for i in 0..4 {
+    ///     producer.publish(|e| *e = i).unwrap();
+    /// }
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// assert_eq!(letters.iter().collect::<Vec<_>>(), [1, 3]);
+    /// ```
     pub fn reporting(inner: H, report: R) -> Self
     where
         R: FnMut(i64, &PanicPayload),

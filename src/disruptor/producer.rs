@@ -7,7 +7,7 @@ use super::shared::Shared;
 use super::single_producer::SingleProducerSequencer;
 use super::wait_strategy::WaitStrategy;
 use super::wait_strategy::{Signals, Yielding, catching, resume};
-use super::{Halted, Sequencer, TryPublishError};
+use super::{Halted, Sequencer, TryPublishBatchError, TryPublishError};
 use crate::loom::atomic::Ordering::{AcqRel, Relaxed};
 use crate::loom::sync::Arc;
 use core::fmt;
@@ -30,7 +30,7 @@ use core::ops::{Deref, DerefMut};
 ///
 /// let (out, consumers) = Builder::single_producer(64, || 0u64, Blocking::new())
 ///     .producer_wait(Blocking::new())
-///     .handle_events_with(|_: &u64, _, _| {})
+///     .handle_events_with(|_, _, _| {})
 ///     .build();
 /// let mut feed = Feed { out };
 /// feed.out.publish(|e| *e = 1).unwrap();
@@ -43,6 +43,30 @@ pub type SingleProducer<E, W, P = Yielding> = Producer<E, SingleProducerSequence
 /// (cloned once per producer thread): `E` the event, `W` the consumers'
 /// default wait strategy, `P` the producer's ([`Yielding`] unless
 /// [`producer_wait`](super::Builder::producer_wait) set one).
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{Builder, MultiProducer, Yielding};
+/// use std::thread;
+///
+/// fn feed(mut out: MultiProducer<u64, Yielding>, from: u64) {
+///     for i in from..from + 3 {
+///         out.publish(|e| *e = i).unwrap();
+///     }
+/// }
+///
+/// let (producer, consumers) = Builder::multi_producer(8, || 0u64, Yielding)
+///     .handle_events_with(|_, _, _| {})
+///     .build();
+/// let other = thread::spawn({
+///     let p = producer.clone();
+///     move || feed(p, 10)
+/// });
+/// feed(producer, 0);
+/// other.join().unwrap();
+/// consumers.join().unwrap();
+/// ```
 pub type MultiProducer<E, W, P = Yielding> = Producer<E, MultiProducerSequencer, W, P>;
 
 /// A producer handle: claims slots, writes events in place, publishes.
@@ -91,6 +115,36 @@ pub type MultiProducer<E, W, P = Yielding> = Producer<E, MultiProducerSequencer,
 /// Disruptor never shuts down, so consumers keep waiting and
 /// [`Consumers::join`](super::Consumers::join) does not return; everything published is still
 /// delivered exactly once.
+///
+/// # Examples
+///
+/// Two producer threads; the handler sees each one's events in its order:
+///
+/// ```
+/// use acqrel::disruptor::{Builder, Yielding};
+/// use std::sync::{Arc, Mutex};
+/// use std::thread;
+///
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let log = Arc::clone(&seen);
+/// let (producer, consumers) = Builder::multi_producer(16, || (0, 0), Yielding)
+///     .handle_events_with(move |e, _, _| log.lock().unwrap().push(*e))
+///     .build();
+/// let threads: Vec<_> = (0..2)
+///     .map(|id| {
+///         let mut p = producer.clone();
+///         thread::spawn(move || (0..5).for_each(|i| { p.publish(|e| *e = (id, i)).unwrap(); }))
+///     })
+///     .collect();
+/// drop(producer);
+/// threads.into_iter().for_each(|t| t.join().unwrap());
+/// consumers.join().unwrap(); // every event handled
+/// let seen = seen.lock().unwrap();
+/// for id in 0..2 {
+///     let mine: Vec<_> = seen.iter().filter(|e| e.0 == id).map(|e| e.1).collect();
+///     assert_eq!(mine, [0, 1, 2, 3, 4]);
+/// }
+/// ```
 pub struct Producer<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy = Yielding> {
     pub(crate) shared: Arc<Shared<E, S::Cursor, W>>,
     pub(crate) sequencer: S,
@@ -122,6 +176,35 @@ impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Producer<E, S, W, P> {
     ///
     /// If `write` panics; the slot is published reset, see
     /// [the type docs](Producer#panics-in-the-writing-closure).
+    ///
+    /// # Memory ordering
+    ///
+    /// Everything `write` did to the event, and everything the producer did
+    /// before the call, happens-before the handler call or poll that is
+    /// handed the event: the publish is a `Release` store ([DSR-O1] with one
+    /// producer, [DSR-O3] with several) that the consumer reads with `Acquire`
+    /// ([DSR-O2], [DSR-O4]). Before the slot is written, the consumers that
+    /// last read it are done with it (their `Release` sequence stores, read
+    /// with `Acquire` by the claim, [DSR-O2]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, Yielding};
+    /// use std::sync::mpsc;
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let (mut producer, consumers) = Builder::single_producer(8, String::new, Yielding)
+    ///     .handle_events_with(move |e, seq, _| tx.send((seq, e.clone())).unwrap())
+    ///     .build();
+    /// let seq = producer.publish(|e| {
+    ///     e.clear();
+    ///     e.push_str("order 17");
+    /// }).unwrap();
+    /// assert_eq!(rx.recv().unwrap(), (seq, "order 17".to_string()));
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// ```
     #[inline]
     pub fn publish(&mut self, write: impl FnOnce(&mut E)) -> Result<i64, Halted> {
         let hi = self.claim_range(1)?;
@@ -151,6 +234,32 @@ impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Producer<E, S, W, P> {
     /// [`TryPublishError::Full`] when the slowest consumer is a whole ring
     /// behind (nothing is claimed; `write` is not called);
     /// [`TryPublishError::Halted`] after a handler panic.
+    ///
+    /// # Memory ordering
+    ///
+    /// Everything `write` did to the event, and everything the producer did
+    /// before the call, happens-before the handler call or poll that is
+    /// handed the event: the publish is a `Release` store ([DSR-O1] with one
+    /// producer, [DSR-O3] with several) that the consumer reads with `Acquire`
+    /// ([DSR-O2], [DSR-O4]). Before the slot is written, the consumers that
+    /// last read it are done with it (their `Release` sequence stores, read
+    /// with `Acquire` by the claim, [DSR-O2]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, Polled, TryPublishError, Yielding};
+    ///
+    /// let (builder, mut poller) = Builder::single_producer(2, || 0u8, Yielding).poller();
+    /// let (mut producer, consumers) = builder.build();
+    /// assert_eq!(producer.try_publish(|e| *e = 1), Ok(0));
+    /// assert_eq!(producer.try_publish(|e| *e = 2), Ok(1));
+    /// assert_eq!(producer.try_publish(|e| *e = 3), Err(TryPublishError::Full));
+    /// assert_eq!(poller.poll(|_, _, _| {}), Polled::Events(2));
+    /// assert_eq!(producer.try_publish(|e| *e = 3), Ok(2));
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// ```
     #[inline]
     pub fn try_publish(&mut self, write: impl FnOnce(&mut E)) -> Result<i64, TryPublishError> {
         if self.guarded != NO_CLAIM {
@@ -176,12 +285,116 @@ impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Producer<E, S, W, P> {
     ///
     /// If `n` is zero or larger than the ring, or if `write` panics (the
     /// slots it did not finish are reset, and all `n` are published).
+    ///
+    /// # Memory ordering
+    ///
+    /// Everything `write` did to the event, and everything the producer did
+    /// before the call, happens-before the handler call or poll that is
+    /// handed the event: the publish is a `Release` store ([DSR-O1] with one
+    /// producer, [DSR-O3] with several) that the consumer reads with `Acquire`
+    /// ([DSR-O2], [DSR-O4]). Before the slot is written, the consumers that
+    /// last read it are done with it (their `Release` sequence stores, read
+    /// with `Acquire` by the claim, [DSR-O2]). All `n` events are published together
+    /// (with several producers, slot by slot), so a consumer that sees the
+    /// last sees all of them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, Polled, Yielding};
+    ///
+    /// let (builder, mut poller) = Builder::single_producer(8, || 0u32, Yielding).poller();
+    /// let (mut producer, consumers) = builder.build();
+    /// let readings = [12, 15, 11];
+    /// assert_eq!(producer.publish_batch(3, |e, i| *e = readings[i]), Ok(2));
+    /// let mut got = Vec::new();
+    /// assert_eq!(poller.poll(|e, _, _| got.push(*e)), Polled::Events(3));
+    /// assert_eq!(got, readings);
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// ```
     pub fn publish_batch(
         &mut self,
         n: usize,
-        mut write: impl FnMut(&mut E, usize),
+        write: impl FnMut(&mut E, usize),
     ) -> Result<i64, Halted> {
         let hi = self.claim_range(n)?;
+        self.write_batch_and_publish(hi, n, write);
+        Ok(hi)
+    }
+
+    /// Like [`publish_batch`](Producer::publish_batch), but claims the `n`
+    /// slots only if all of them are free now, instead of waiting for them:
+    /// a refusal claims nothing and does not call `write`. Returns the last
+    /// sequence.
+    ///
+    /// # Errors
+    ///
+    /// [`TryPublishBatchError::Full`] when fewer than `n` slots are free;
+    /// `missing` says how many more the slowest consumer must free, read
+    /// from the same look at the consumers that refused the claim.
+    /// [`TryPublishBatchError::Halted`] after a handler panic.
+    ///
+    /// # Panics
+    ///
+    /// As [`publish_batch`](Producer::publish_batch): if `n` is zero or
+    /// larger than the ring, or if `write` panics (the slots it did not
+    /// finish are reset, and all `n` are published).
+    ///
+    /// # Memory ordering
+    ///
+    /// Everything `write` did to the event, and everything the producer did
+    /// before the call, happens-before the handler call or poll that is
+    /// handed the event: the publish is a `Release` store ([DSR-O1] with one
+    /// producer, [DSR-O3] with several) that the consumer reads with `Acquire`
+    /// ([DSR-O2], [DSR-O4]). Before the slot is written, the consumers that
+    /// last read it are done with it (their `Release` sequence stores, read
+    /// with `Acquire` by the claim, [DSR-O2]). As for
+    /// [`publish_batch`](Producer::publish_batch), a consumer that sees the
+    /// last event of the batch sees all of them. A refusal publishes nothing
+    /// and orders nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, Polled, TryPublishBatchError, Yielding};
+    ///
+    /// let (builder, mut poller) = Builder::single_producer(4, || 0u32, Yielding).poller();
+    /// let (mut producer, consumers) = builder.build();
+    /// assert_eq!(producer.try_publish_batch(3, |e, i| *e = 10 + i as u32), Ok(2));
+    /// // One slot left: a batch of three is refused whole.
+    /// let refused = producer.try_publish_batch(3, |_, _| unreachable!());
+    /// assert_eq!(refused, Err(TryPublishBatchError::Full { missing: 2 }));
+    /// let mut got = Vec::new();
+    /// assert_eq!(poller.poll(|e, _, _| got.push(*e)), Polled::Events(3));
+    /// assert_eq!(got, [10, 11, 12]);
+    /// assert_eq!(producer.try_publish_batch(3, |e, i| *e = 20 + i as u32), Ok(5));
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// ```
+    pub fn try_publish_batch(
+        &mut self,
+        n: usize,
+        write: impl FnMut(&mut E, usize),
+    ) -> Result<i64, TryPublishBatchError> {
+        if self.guarded != NO_CLAIM {
+            resume(self.publish_leaked_claim());
+        }
+        if self.shared.control.is_halted() {
+            return Err(TryPublishBatchError::Halted);
+        }
+        let hi = self
+            .sequencer
+            .try_claim_or_missing(n)
+            .map_err(|missing| TryPublishBatchError::Full { missing })?;
+        self.write_batch_and_publish(hi, n, write);
+        Ok(hi)
+    }
+
+    /// Lets `write` fill the `n` claimed slots up to `hi` in order, then
+    /// publishes them; if `write` panics, the guard resets the unfinished
+    /// slots and publishes all `n`.
+    fn write_batch_and_publish(&mut self, hi: i64, n: usize, mut write: impl FnMut(&mut E, usize)) {
         let lo = hi - n as i64 + 1;
         let mut guard = Claim::new(self, lo, hi);
         for i in 0..n {
@@ -190,7 +403,6 @@ impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Producer<E, S, W, P> {
             write(unsafe { guard.producer.shared.ring.get_mut(s) }, i);
             guard.written = s;
         }
-        Ok(hi)
     }
 
     /// Claims the next slot and returns a guard that derefs to its event and
@@ -203,13 +415,19 @@ impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Producer<E, S, W, P> {
     ///
     /// [`Halted`] as for [`publish`](Producer::publish).
     ///
+    /// # Memory ordering
+    ///
+    /// As for [`publish`](Producer::publish): what was written through
+    /// the guard happens-before the handler call or poll that is handed the
+    /// event, the guard's drop being the publish ([DSR-O1], [DSR-O3]).
+    ///
     /// # Examples
     ///
     /// ```
     /// use acqrel::disruptor::{Builder, Yielding};
     ///
     /// let (mut producer, consumers) = Builder::single_producer(8, || 0u32, Yielding)
-    ///     .handle_events_with(|e: &u32, _, _| assert_eq!(*e, 7))
+    ///     .handle_events_with(|e, _, _| assert_eq!(*e, 7))
     ///     .build();
     /// {
     ///     let mut event = producer.claim().unwrap();
@@ -328,6 +546,32 @@ impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Drop for ResetOnUnwind<'
 ///
 /// `Claim` is `Send` and `Sync` (events are `Send + Sync`): a shared
 /// `&Claim` gives only `&E`, and `&mut E` needs `&mut Claim`.
+///
+/// # Memory ordering
+///
+/// The guard's drop publishes the event: what was written through it
+/// happens-before the handler call or poll that is handed the event, as
+/// for [`Producer::publish`] ([DSR-O1], [DSR-O3] → [DSR-O2], [DSR-O4]).
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{Builder, Polled, Yielding};
+///
+/// let (builder, mut poller) = Builder::single_producer(4, Vec::new, Yielding).poller();
+/// let (mut producer, consumers) = builder.build();
+/// {
+///     let mut claim = producer.claim().unwrap();
+///     claim.clear();
+///     claim.extend_from_slice(b"hello");
+///     assert_eq!(poller.poll(|_, _, _| {}), Polled::Idle); // not yet published
+/// }
+/// let mut got = Vec::new();
+/// assert_eq!(poller.poll(|e, _, _| got = e.clone()), Polled::Events(1));
+/// assert_eq!(got, b"hello");
+/// drop(producer);
+/// consumers.join().unwrap();
+/// ```
 pub struct Claim<'a, E, S: Sequencer, W: WaitStrategy, P: WaitStrategy = Yielding> {
     pub(crate) producer: &'a mut Producer<E, S, W, P>,
     pub(crate) lo: i64,
@@ -344,6 +588,20 @@ impl<'a, E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Claim<'a, E, S, W, P
     }
 
     /// The sequence of the claimed event.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, Yielding};
+    ///
+    /// let (mut producer, consumers) = Builder::single_producer(4, || 0u8, Yielding)
+    ///     .handle_events_with(|_, _, _| {})
+    ///     .build();
+    /// producer.publish(|e| *e = 1).unwrap();
+    /// assert_eq!(producer.claim().unwrap().sequence(), 1);
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// ```
     pub fn sequence(&self) -> i64 {
         self.lo
     }

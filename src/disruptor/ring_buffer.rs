@@ -47,6 +47,19 @@ impl<E> RingBuffer<E> {
     /// # Panics
     ///
     /// If `capacity` is not a power of two (zero included) or exceeds `2^32`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::RingBuffer;
+    ///
+    /// let mut made = 0;
+    /// let ring = RingBuffer::new(4, || {
+    ///     made += 1;
+    ///     String::with_capacity(64) // allocated once, reused every lap
+    /// });
+    /// assert_eq!((ring.capacity(), made), (4, 4));
+    /// ```
     pub fn new(capacity: usize, mut factory: impl FnMut() -> E) -> Self {
         check_capacity(capacity);
         let slots: Vec<UnsafeCell<E>> = (0..capacity).map(|_| UnsafeCell::new(factory())).collect();
@@ -54,6 +67,14 @@ impl<E> RingBuffer<E> {
     }
 
     /// The number of slots.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::RingBuffer;
+    ///
+    /// assert_eq!(RingBuffer::new(1024, || [0u8; 16]).capacity(), 1024);
+    /// ```
     #[inline]
     pub fn capacity(&self) -> usize {
         self.slots.len()
@@ -79,6 +100,19 @@ impl<E> RingBuffer<E> {
     /// or the caller claimed `sequence` and has not published it, and no
     /// reference from [`get_mut`](RingBuffer::get_mut) to the slot lives
     /// while the returned one does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::RingBuffer;
+    ///
+    /// let ring = RingBuffer::new(2, || 5u32);
+    /// // SAFETY: one thread, and no `&mut` to the slot lives.
+    /// let first = unsafe { ring.get(0) };
+    /// // SAFETY: as above; sequence 2 is slot 0 again, a shared borrow beside `first`.
+    /// let again = unsafe { ring.get(2) };
+    /// assert_eq!((*first, *again), (5, 5));
+    /// ```
     #[inline]
     pub unsafe fn get(&self, sequence: i64) -> &E {
         // SAFETY: [DSR-I1] the caller guarantees no writer holds this slot while the reference lives.
@@ -122,6 +156,18 @@ impl<E> RingBuffer<E> {
     /// The caller must have claimed `sequence` from a sequencer and not yet
     /// published it (so no consumer reads the slot and no other producer
     /// claims it), and must not hold another reference to the slot.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::RingBuffer;
+    ///
+    /// let ring = RingBuffer::new(4, Vec::<u8>::new);
+    /// // SAFETY: one thread, and no other reference to slot 1 lives.
+    /// unsafe { ring.get_mut(1).extend_from_slice(b"abc") };
+    /// // SAFETY: the `&mut` above is gone.
+    /// assert_eq!(unsafe { ring.get(5) }, b"abc");
+    /// ```
     #[inline]
     #[allow(clippy::mut_from_ref)]
     pub unsafe fn get_mut(&self, sequence: i64) -> &mut E {

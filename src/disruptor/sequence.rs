@@ -43,24 +43,59 @@ impl Sequence {
     pub const INITIAL: i64 = -1;
 
     /// A new sequence at [`Sequence::INITIAL`] (`-1`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::Sequence;
+    ///
+    /// static PROGRESS: Sequence = Sequence::new();
+    /// assert_eq!(PROGRESS.get(), Sequence::INITIAL);
+    /// ```
     #[cfg(not(loom))]
     pub const fn new() -> Self {
         Self::with_value(Self::INITIAL)
     }
 
     /// A new sequence at [`Sequence::INITIAL`] (`-1`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::Sequence;
+    ///
+    /// assert_eq!(Sequence::new().get(), -1);
+    /// ```
     #[cfg(loom)]
     pub fn new() -> Self {
         Self::with_value(Self::INITIAL)
     }
 
     /// A new sequence holding `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::Sequence;
+    ///
+    /// let resumed = Sequence::with_value(99);
+    /// assert_eq!(resumed.get(), 99);
+    /// ```
     #[cfg(not(loom))]
     pub const fn with_value(value: i64) -> Self {
         Self { value: CachePadded::new(AtomicI64::new(value)) }
     }
 
     /// A new sequence holding `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::Sequence;
+    ///
+    /// let resumed = Sequence::with_value(99);
+    /// assert_eq!(resumed.get(), 99);
+    /// ```
     #[cfg(loom)]
     pub fn with_value(value: i64) -> Self {
         Self { value: CachePadded::new(AtomicI64::new(value)) }
@@ -71,7 +106,33 @@ impl Sequence {
     /// # Memory ordering
     ///
     /// `Acquire`: everything the owner did before the [`set`](Sequence::set)
-    /// that wrote the value read happens-before what the caller does next.
+    /// that wrote the value read happens-before what the caller does next
+    /// ([DSR-O2]).
+    ///
+    /// # Examples
+    ///
+    /// A value set on another thread, and a write made before it (`Relaxed`
+    /// on its own, ordered by the sequence):
+    ///
+    /// ```
+    /// use acqrel::disruptor::Sequence;
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    /// use std::thread;
+    ///
+    /// let data = Arc::new(AtomicU64::new(0));
+    /// let done = Arc::new(Sequence::new());
+    /// let (w, d) = (Arc::clone(&data), Arc::clone(&done));
+    /// let owner = thread::spawn(move || {
+    ///     w.store(42, Relaxed);
+    ///     d.set(0);
+    /// });
+    /// while done.get() < 0 {
+    ///     std::hint::spin_loop();
+    /// }
+    /// assert_eq!(data.load(Relaxed), 42);
+    /// owner.join().unwrap();
+    /// ```
     #[inline]
     pub fn get(&self) -> i64 {
         // ORDERING: [DSR-O2] Acquire — pairs with [DSR-O1]: what the owner did before publishing this value (event writes, slot reads, upstream work) is visible to the reader.
@@ -83,7 +144,18 @@ impl Sequence {
     /// # Memory ordering
     ///
     /// `Release`: everything the caller did before is visible to whoever
-    /// reads the new value (or a later one) with [`get`](Sequence::get).
+    /// reads the new value (or a later one) with [`get`](Sequence::get)
+    /// ([DSR-O1]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::Sequence;
+    ///
+    /// let consumer = Sequence::new();
+    /// consumer.set(7); // finished with every sequence up to 7
+    /// assert_eq!(consumer.get(), 7);
+    /// ```
     #[inline]
     pub fn set(&self, value: i64) {
         // ORDERING: [DSR-O1] Release — pairs with [DSR-O2]: the owner's work up to `value` happens-before any reader that sees it.

@@ -1,8 +1,8 @@
 //! [`SingleProducerSequencer`]: claims without read-modify-writes, publishes
 //! with one `Release` store.
 
+use super::Sequencer;
 use super::sequence::{Sequence, minimum};
-use super::{InsufficientCapacity, Sequencer};
 use crate::loom::sync::Arc;
 
 #[cfg(not(feature = "std"))]
@@ -59,6 +59,20 @@ impl SingleProducerSequencer {
     /// # Panics
     ///
     /// If `capacity` is not a power of two or exceeds `2^32`.
+    ///
+    /// # Examples
+    ///
+    /// Resuming after sequence 99, with a consumer that has read everything:
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Sequence, Sequencer, SingleProducerSequencer};
+    /// use std::sync::Arc;
+    ///
+    /// let cursor = Arc::new(Sequence::with_value(99));
+    /// let consumer = Arc::new(Sequence::with_value(99));
+    /// let mut seq = SingleProducerSequencer::new(cursor, 16, vec![consumer]);
+    /// assert_eq!(seq.try_claim(1), Ok(100));
+    /// ```
     pub fn new(cursor: Arc<Sequence>, capacity: usize, gating: Vec<Arc<Sequence>>) -> Self {
         super::ring_buffer::check_capacity(capacity);
         let start = cursor.get();
@@ -67,6 +81,24 @@ impl SingleProducerSequencer {
     }
 
     /// The cursor: the highest published sequence.
+    ///
+    /// # Memory ordering
+    ///
+    /// Reading it with [`Sequence::get`] acquires every event published up to
+    /// the value read ([DSR-O1], [DSR-O2]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Sequence, Sequencer, SingleProducerSequencer};
+    /// use std::sync::Arc;
+    ///
+    /// let mut seq = SingleProducerSequencer::new(Arc::new(Sequence::new()), 8, vec![]);
+    /// let hi = seq.try_claim(2).unwrap();
+    /// assert_eq!(seq.cursor().get(), -1); // claimed, not yet published
+    /// seq.publish(hi - 1, hi);
+    /// assert_eq!(seq.cursor().get(), 1);
+    /// ```
     pub fn cursor(&self) -> &Arc<Sequence> {
         &self.cursor
     }
@@ -93,11 +125,12 @@ impl Sequencer for SingleProducerSequencer {
     type Cursor = Sequence;
 
     #[inline]
-    fn try_claim(&mut self, n: usize) -> Result<i64, InsufficientCapacity> {
+    fn try_claim_or_missing(&mut self, n: usize) -> Result<i64, usize> {
         let n = super::check_batch(n, self.capacity);
         let hi = self.next_value + n;
         if !self.has_room(hi) {
-            return Err(InsufficientCapacity);
+            // `has_room` refused on a fresh reading, now in `cached_gate`.
+            return Err(super::missing(hi - self.capacity, self.cached_gate, n));
         }
         self.next_value = hi;
         Ok(hi)

@@ -78,6 +78,15 @@ use std::vec::Vec;
 /// panicking handler; a producer's strategy that panics propagates out of
 /// the publishing call, which has then claimed nothing.
 ///
+/// # Memory ordering
+///
+/// A strategy orders no memory for its waiter: what a consumer may read,
+/// and when a producer may overwrite, is ordered by the sequences the
+/// `available` closure reads with `Acquire` ([DSR-O2], [DSR-O4]). Waking
+/// is a separate matter: [`Blocking`]'s pair of `SeqCst` fences makes sure
+/// a sleeper either sees the store it waits for or is woken by the
+/// `signal` that follows it ([DSR-O7]).
+///
 /// # Examples
 ///
 /// ```
@@ -104,6 +113,22 @@ pub trait WaitStrategy: Send + Sync + 'static {
     ///
     /// The Disruptor's own waits ignore the value returned and use the last
     /// value `available()` returned to the strategy (see the trait docs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Sequence, WaitStrategy, Yielding};
+    /// use std::sync::Arc;
+    /// use std::thread;
+    ///
+    /// let cursor = Arc::new(Sequence::new());
+    /// let c = Arc::clone(&cursor);
+    /// let publisher = thread::spawn(move || c.set(3));
+    /// assert_eq!(Yielding.wait_for(3, || cursor.get(), || false), 3);
+    /// publisher.join().unwrap();
+    /// // Alerted: gives up with what it saw.
+    /// assert_eq!(Yielding.wait_for(10, || cursor.get(), || true), 3);
+    /// ```
     fn wait_for<A, H>(&self, sequence: i64, available: A, alerted: H) -> i64
     where
         A: Fn() -> i64,
@@ -119,6 +144,17 @@ pub trait WaitStrategy: Send + Sync + 'static {
     ///
     /// [`Timeout`] if `deadline` passed while `available() < sequence` and
     /// not `alerted()` (both are checked once more after the deadline).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{BusySpin, Timeout, WaitStrategy};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let soon = Instant::now() + Duration::from_millis(1);
+    /// assert_eq!(BusySpin.wait_for_until(5, || 7, || false, soon), Ok(7));
+    /// assert_eq!(BusySpin.wait_for_until(5, || 4, || false, soon), Err(Timeout));
+    /// ```
     fn wait_for_until<A, H>(
         &self,
         sequence: i64,
@@ -155,12 +191,37 @@ pub trait WaitStrategy: Send + Sync + 'static {
     /// A panic here does not keep the Disruptor's other strategies from
     /// being signalled: each is signalled, then the panic continues (inside
     /// a drop that runs while the thread unwinds, it is dropped instead).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Blocking, Sequence, WaitStrategy};
+    /// use std::sync::Arc;
+    /// use std::thread;
+    ///
+    /// let (cursor, wait) = (Arc::new(Sequence::new()), Arc::new(Blocking::new()));
+    /// let (c, w) = (Arc::clone(&cursor), Arc::clone(&wait));
+    /// let sleeper = thread::spawn(move || w.wait_for(0, || c.get(), || false));
+    /// cursor.set(0);
+    /// wait.signal(); // after the store: a sleeper that missed it wakes
+    /// assert_eq!(sleeper.join().unwrap(), 0);
+    /// ```
     fn signal(&self);
 
     /// Whether a waiter of this strategy may sleep until `signal` wakes it.
     /// `false` promises that `signal` does nothing, so the Disruptor never
     /// calls it (the spinning strategies return `false`). The default is
     /// `true`: a strategy that does not say is signalled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Blocking, BusySpin, Sleeping, WaitStrategy, Yielding};
+    ///
+    /// assert!(Blocking::new().sleeps());
+    /// assert!(!BusySpin.sleeps() && !Yielding.sleeps());
+    /// assert!(!Sleeping::default().sleeps()); // naps, but never needs a signal
+    /// ```
     #[inline]
     fn sleeps(&self) -> bool {
         true
@@ -169,6 +230,8 @@ pub trait WaitStrategy: Send + Sync + 'static {
     /// How long a consumer waits before its handler's
     /// [`on_timeout`](super::EventHandler::on_timeout) runs; `None` (the
     /// default) waits without limit. Set it with [`Timed`].
+    ///
+    /// # Examples
     ///
     /// ```
     /// use acqrel::disruptor::{BusySpin, Timed, WaitStrategy};
@@ -327,6 +390,17 @@ pub struct Timed<W> {
 
 impl<W: WaitStrategy> Timed<W> {
     /// `inner`, giving up after `timeout` each time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Blocking, Timed, WaitStrategy};
+    /// use std::time::Duration;
+    ///
+    /// let timed = Timed::new(Blocking::new(), Duration::from_millis(250));
+    /// assert_eq!(timed.timeout(), Some(Duration::from_millis(250)));
+    /// assert!(timed.sleeps()); // as its inner strategy
+    /// ```
     pub fn new(inner: W, timeout: Duration) -> Self {
         Self { inner, timeout }
     }
@@ -374,6 +448,19 @@ impl<W: WaitStrategy> WaitStrategy for Timed<W> {
 }
 
 /// Spins on the sequence: lowest latency, one busy core per consumer.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{Builder, BusySpin};
+///
+/// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+///     .handle_events_with(|e, _, _| assert_eq!(*e, 1))
+///     .build();
+/// producer.publish(|e| *e = 1).unwrap();
+/// drop(producer);
+/// consumers.join().unwrap();
+/// ```
 #[derive(Debug, Default, Clone, Copy)]
 pub struct BusySpin;
 
@@ -404,6 +491,15 @@ impl WaitStrategy for BusySpin {
 
 /// Spins a little, then yields the CPU between checks: good when consumers
 /// share cores with other threads.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{Sequence, WaitStrategy, Yielding};
+///
+/// let cursor = Sequence::with_value(4);
+/// assert_eq!(Yielding.wait_for(2, || cursor.get(), || false), 4);
+/// ```
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Yielding;
 
@@ -449,6 +545,23 @@ impl WaitStrategy for Yielding {
 /// Spins, then yields, then sleeps in short naps: little CPU when idle,
 /// sleep-sized latency after an idle period, and nothing on the producer's
 /// path.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::disruptor::{Builder, Sleeping};
+/// use std::time::Duration;
+///
+/// let nap = Sleeping::new(Duration::from_micros(50));
+/// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, nap)
+///     .handle_events_with(|e, _, _| assert!(*e < 8))
+///     .build();
+/// for i in 0..8 {
+///     producer.publish(|e| *e = i).unwrap();
+/// }
+/// drop(producer);
+/// consumers.join().unwrap();
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Sleeping {
     #[cfg_attr(loom, allow(dead_code))]
@@ -457,6 +570,17 @@ pub struct Sleeping {
 
 impl Sleeping {
     /// Naps of `nap` once spinning and yielding gave nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Sequence, Sleeping, WaitStrategy};
+    /// use std::time::Duration;
+    ///
+    /// let wait = Sleeping::new(Duration::from_millis(1));
+    /// let cursor = Sequence::with_value(0);
+    /// assert_eq!(wait.wait_for(0, || cursor.get(), || false), 0);
+    /// ```
     pub fn new(nap: std::time::Duration) -> Self {
         Self { nap }
     }
@@ -550,6 +674,30 @@ impl WaitStrategy for Sleeping {
 /// re-check sees the publish — never neither, so no wake-up is lost
 /// ([DSR-O7] in SAFETY.md). Holding the mutex from the count to the wait
 /// keeps the notify from slipping in between.
+///
+/// # Memory ordering
+///
+/// See the trait's: the fences order only the hand-shake that keeps a
+/// sleeper from missing its wake-up ([DSR-O7]); the events are ordered by
+/// the sequences ([DSR-O1], [DSR-O2]).
+///
+/// # Examples
+///
+/// An idle consumer that sleeps until the producer publishes:
+///
+/// ```
+/// use acqrel::disruptor::{Blocking, Builder};
+/// use std::sync::mpsc;
+///
+/// let (tx, rx) = mpsc::channel();
+/// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, Blocking::new())
+///     .handle_events_with(move |e, _, _| tx.send(*e).unwrap())
+///     .build();
+/// producer.publish(|e| *e = 42).unwrap(); // wakes the consumer
+/// assert_eq!(rx.recv().unwrap(), 42);
+/// drop(producer);
+/// consumers.join().unwrap();
+/// ```
 #[derive(Default)]
 #[allow(clippy::disallowed_types)] // the switch module's Mutex and Condvar
 pub struct Blocking {
@@ -560,6 +708,22 @@ pub struct Blocking {
 
 impl Blocking {
     /// A new blocking strategy.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Blocking, Builder, BusySpin};
+    ///
+    /// let (mut producer, consumers) = Builder::single_producer(4, || 0u64, BusySpin)
+    ///     .producer_wait(Blocking::new()) // a producer on a full ring sleeps
+    ///     .handle_events_with(|_, _, _| {})
+    ///     .build();
+    /// for i in 0..32 {
+    ///     producer.publish(|e| *e = i).unwrap();
+    /// }
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
