@@ -113,6 +113,41 @@ fn len_with_concurrent_pushers_only_grows() {
     assert_eq!(stack.len(), 2 * per_thread);
 }
 
+/// `len` walks nodes that a concurrent popper unlinks and retires (and a
+/// `take_all` detaches): it never counts more than were pushed, and it reads
+/// no freed node (Miri).
+#[test]
+fn len_while_pushers_and_poppers_run() {
+    let n = scaled(20_000);
+    let stack = TreiberStack::new();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    thread::scope(|s| {
+        let pusher = s.spawn(|| {
+            for i in 0..n {
+                stack.push(i);
+                if i % 64 == 63 {
+                    drop(stack.take_all());
+                }
+            }
+        });
+        s.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = stack.pop();
+            }
+        });
+        while !pusher.is_finished() {
+            assert!(stack.len() <= n);
+        }
+        pusher.join().unwrap();
+        // The popper drains what is left.
+        while !stack.is_empty() {
+            std::hint::spin_loop();
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    assert_eq!(stack.len(), 0);
+}
+
 /// `Debug` shows the length and no values, so `T` need not be `Debug`.
 #[test]
 fn debug_shows_the_length_not_the_values() {
