@@ -163,6 +163,7 @@ impl<T> Node<T> {
 
     /// The successor, acquired: its value (if it still holds one) and its
     /// `next` are visible to the caller.
+    #[inline(always)]
     fn acquire_next<'g>(&self, guard: &'g Guard) -> Shared<'g, Node<T>> {
         // ORDERING: [MSQ-O2] Acquire — pairs with [MSQ-O1]: the successor's value and
         // `next` are visible (in `pop`, the first value).
@@ -533,6 +534,7 @@ impl<T> MsQueue<T> {
     }
 
     /// The sentinel, acquired: its `next` is readable.
+    #[inline(always)]
     fn sentinel<'g>(&self, guard: &'g Guard) -> &'g Node<T> {
         // ORDERING: [MSQ-O5] Acquire — pairs with [MSQ-O6]: the sentinel is initialised.
         let head = self.head.load(site::load(Acquire), guard);

@@ -444,6 +444,7 @@ impl<T> TreiberStack<T> {
     /// The top node, acquired: its value and `next`, and those of every node
     /// below it, are visible to the caller (invariant 1: the read
     /// synchronises with the push of every node still linked below).
+    #[inline(always)]
     fn acquire_head<'g>(&self, guard: &'g Guard) -> Shared<'g, Node<T>> {
         // ORDERING: [TRB-O2] Acquire — pairs with [TRB-O1]: the node's value and
         // `next` were written before it was published.
