@@ -5,7 +5,8 @@
 //!
 //! `push` and `pop` are lock-free: every retry means another thread's
 //! exchange on the same pointer succeeded. `is_empty` is two loads under a
-//! pin.
+//! pin; `len` walks the list once under a pin, up to the node `tail` pointed
+//! at when it began, and never retries.
 //!
 //! # Algorithm
 //!
@@ -63,7 +64,23 @@
 //! loaded with `Acquire` ([MSQ-O3], [MSQ-O5]) where the node they point at
 //! is dereferenced, so a node is always initialised before a thread that
 //! reaches it through `tail` or `head` reads it. `pop`'s load of `tail` is
-//! only compared ([MSQ-O7]). The tags name entries in SAFETY.md.
+//! only compared ([MSQ-O7]). `len` walks with `pop`'s loads of `head` and
+//! `next` and compares with a `Relaxed` load of `tail` like `pop`'s; it
+//! promises the caller no more than `is_empty` does. The tags name entries
+//! in SAFETY.md.
+//!
+//! # Examples
+//!
+//! ```
+//! use acqrel::MsQueue;
+//!
+//! let queue: MsQueue<u32> = (1..=3).collect();
+//! queue.push(4);
+//! assert_eq!(queue.len(), 4);
+//! assert_eq!(queue.pop(), Some(1));
+//! let rest: Vec<u32> = queue.into_iter().collect();
+//! assert_eq!(rest, [2, 3, 4]);
+//! ```
 
 use crate::epoch::check_guard;
 use crate::loom::Backoff;
@@ -71,8 +88,10 @@ use crate::loom::UnsafeCell;
 use crate::loom::atomic::Ordering::{Acquire, Relaxed, Release};
 use crate::loom::atomic::site;
 use core::fmt;
+use core::iter::FusedIterator;
 use core::marker::PhantomData;
 use core::mem::MaybeUninit;
+use core::ptr;
 use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Shared};
 use crossbeam_utils::CachePadded;
 
@@ -142,6 +161,15 @@ impl<T> Node<T> {
         self.value.with(|_| ());
     }
 
+    /// The successor, acquired: its value (if it still holds one) and its
+    /// `next` are visible to the caller.
+    #[inline(always)]
+    fn acquire_next<'g>(&self, guard: &'g Guard) -> Shared<'g, Node<T>> {
+        // ORDERING: [MSQ-O2] Acquire — pairs with [MSQ-O1]: the successor's value and
+        // `next` are visible (in `pop`, the first value).
+        self.next.load(site::load(Acquire), guard)
+    }
+
     /// Moves the value out.
     ///
     /// # Safety
@@ -166,14 +194,38 @@ impl<T> Default for MsQueue<T> {
     }
 }
 
+/// Shows the length ([`len`](MsQueue::len)), never the values: another
+/// thread may be moving a value out while it would be formatted, so `T` need
+/// not be `Debug`.
 impl<T> fmt::Debug for MsQueue<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MsQueue").field("is_empty", &self.is_empty()).finish_non_exhaustive()
+        f.debug_struct("MsQueue").field("len", &self.len()).finish_non_exhaustive()
     }
 }
 
 impl<T> MsQueue<T> {
     /// Creates an empty queue (allocates its sentinel node).
+    ///
+    /// Not a `const fn`, unlike [`TreiberStack::new`](crate::TreiberStack::new):
+    /// the queue always starts with a sentinel node on the heap, and a
+    /// `const` context cannot allocate. A sentinel installed on first use
+    /// would need one more compare-exchange, and its proof, in every
+    /// operation. For a queue in a `static`, make it on first use with
+    /// [`LazyLock`](std::sync::LazyLock).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::MsQueue;
+    /// use std::sync::LazyLock;
+    ///
+    /// static EVENTS: LazyLock<MsQueue<u32>> = LazyLock::new(MsQueue::new);
+    ///
+    /// EVENTS.push(1);
+    /// EVENTS.push(2);
+    /// assert_eq!(EVENTS.pop(), Some(1));
+    /// assert_eq!(EVENTS.len(), 1);
+    /// ```
     pub fn new() -> Self {
         // SAFETY: [MSQ-I5] the sentinel is not shared yet; the guard is only
         // needed to name it twice.
@@ -191,7 +243,28 @@ impl<T> MsQueue<T> {
     /// # Memory ordering
     ///
     /// Everything this thread did before `push` happens-before the `pop`
-    /// that returns `value`.
+    /// that returns `value` ([MSQ-O1], read by [MSQ-O2]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::MsQueue;
+    /// use std::thread;
+    ///
+    /// let queue = MsQueue::new();
+    /// thread::scope(|s| {
+    ///     s.spawn(|| queue.push(vec![1, 2, 3]));
+    ///     s.spawn(|| loop {
+    ///         // The vector was filled before its push: a pop sees all of it.
+    ///         if let Some(v) = queue.pop() {
+    ///             assert_eq!(v, [1, 2, 3]);
+    ///             break;
+    ///         }
+    ///         std::hint::spin_loop();
+    ///     });
+    /// });
+    /// assert!(queue.is_empty());
+    /// ```
     pub fn push(&self, value: T) {
         let guard = epoch::pin();
         self.push_pinned(value, &guard);
@@ -204,6 +277,10 @@ impl<T> MsQueue<T> {
     ///
     /// If `guard` does not come from [`acqrel::epoch::pin`](crate::epoch::pin) (the default
     /// collector).
+    ///
+    /// # Memory ordering
+    ///
+    /// As [`push`](Self::push) ([MSQ-O1]).
     ///
     /// # Examples
     ///
@@ -280,8 +357,22 @@ impl<T> MsQueue<T> {
     /// # Memory ordering
     ///
     /// The value's `push` (and what its thread did before it) happens-before
-    /// this `pop` returns it. Values pushed by one thread are popped in the
-    /// order that thread pushed them.
+    /// this `pop` returns it ([MSQ-O2], pairing with [MSQ-O1]). `None` orders
+    /// nothing. Values pushed by one thread are popped in the order that
+    /// thread pushed them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::MsQueue;
+    ///
+    /// let queue = MsQueue::new();
+    /// queue.push('a');
+    /// queue.push('b');
+    /// assert_eq!(queue.pop(), Some('a')); // first in, first out
+    /// assert_eq!(queue.pop(), Some('b'));
+    /// assert_eq!(queue.pop(), None);
+    /// ```
     pub fn pop(&self) -> Option<T> {
         // SAFE-CODE: [MSQ-S4] `pin` works in a thread-local destructor too: once this
         // thread's handle is gone, crossbeam-epoch pins through a fresh one.
@@ -295,6 +386,24 @@ impl<T> MsQueue<T> {
     ///
     /// If `guard` does not come from [`acqrel::epoch::pin`](crate::epoch::pin) (the default
     /// collector).
+    ///
+    /// # Memory ordering
+    ///
+    /// As [`pop`](Self::pop) ([MSQ-O2]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::MsQueue;
+    ///
+    /// let queue: MsQueue<u32> = (1..=4).collect();
+    /// let guard = acqrel::epoch::pin();
+    /// let mut order = Vec::new();
+    /// while let Some(v) = queue.pop_with(&guard) {
+    ///     order.push(v);
+    /// }
+    /// assert_eq!(order, [1, 2, 3, 4]);
+    /// ```
     pub fn pop_with(&self, guard: &Guard) -> Option<T> {
         check_guard(guard, "queue");
         self.pop_pinned(guard)
@@ -308,8 +417,7 @@ impl<T> MsQueue<T> {
             // SAFETY: [MSQ-I1] loaded while pinned; the sentinel is never null.
             let sentinel = unsafe { head.deref() };
             sentinel.reached();
-            // ORDERING: [MSQ-O2] Acquire — pairs with [MSQ-O1]: the first value is visible.
-            let next = sentinel.next.load(site::load(Acquire), guard);
+            let next = sentinel.acquire_next(guard);
             // SAFETY: [MSQ-I1] loaded while pinned.
             let first = unsafe { next.as_ref() }?;
             // ORDERING: [MSQ-O7] Relaxed — only compared with `head`; see [MSQ-I2].
@@ -357,18 +465,170 @@ impl<T> MsQueue<T> {
     ///
     /// # Memory ordering
     ///
-    /// None: `false` makes no value visible (`pop` does).
+    /// None: `false` makes no value visible (`pop` does); the load of the
+    /// sentinel's link is `Relaxed` ([MSQ-O8]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::MsQueue;
+    ///
+    /// let queue = MsQueue::new();
+    /// assert!(queue.is_empty());
+    /// queue.push(1);
+    /// assert!(!queue.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         let guard = epoch::pin();
-        // ORDERING: [MSQ-O5] Acquire — pairs with [MSQ-O6]: the sentinel is initialised.
-        let head = self.head.load(site::load(Acquire), &guard);
-        // SAFETY: [MSQ-I1] loaded while pinned; the sentinel is never null.
-        let sentinel = unsafe { head.deref() };
-        sentinel.reached();
+        let sentinel = self.sentinel(&guard);
         // ORDERING: [MSQ-O8] Relaxed — only compared with null; nothing is read through it.
         sentinel.next.load(site::load(Relaxed), &guard).is_null()
     }
+
+    /// The number of values in the queue, counted by walking it.
+    ///
+    /// Takes time in proportion to the length (O(n)) and pins while it
+    /// walks. When no push or pop runs at the same time (on one thread, or
+    /// after joining the others) the count is exact. Otherwise it is
+    /// approximate: the walk goes from the front as it was when the walk
+    /// began to the back as it was a moment later, so a value popped while
+    /// it walks may still be counted and a value pushed while it walks may
+    /// be missed. It stops at that back node, so pushers that keep the queue
+    /// growing cannot keep it walking.
+    ///
+    /// # Memory ordering
+    ///
+    /// None for the caller: a count makes no value's contents visible (`pop`
+    /// does). The walk reads the front and the links with `pop`'s `Acquire`
+    /// loads ([MSQ-O5], [MSQ-O2]) only so that it may follow them, and the
+    /// back with a `Relaxed` load it only compares ([MSQ-O7]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::MsQueue;
+    ///
+    /// let mut queue = MsQueue::new();
+    /// assert_eq!(queue.len(), 0);
+    /// queue.extend(["a", "b", "c"]);
+    /// assert_eq!(queue.len(), 3);
+    /// queue.pop();
+    /// assert_eq!(queue.len(), 2);
+    /// ```
+    pub fn len(&self) -> usize {
+        let guard = epoch::pin();
+        let mut node = self.sentinel(&guard);
+        // ORDERING: [MSQ-O7] Relaxed — only compared with the nodes walked, never
+        // dereferenced; read after the sentinel, so at or after it ([MSQ-I2]).
+        let last = self.tail.load(site::load(Relaxed), &guard);
+        let mut count = 0;
+        while !ptr::eq(node, last.as_raw()) {
+            let next = node.acquire_next(&guard);
+            // SAFETY: [MSQ-I1] every node after the sentinel loaded while pinned was
+            // still linked then, so it is not freed before `guard` is dropped.
+            let Some(next) = (unsafe { next.as_ref() }) else { break };
+            count += 1;
+            node = next;
+        }
+        count
+    }
+
+    /// The sentinel, acquired: its `next` is readable.
+    #[inline(always)]
+    fn sentinel<'g>(&self, guard: &'g Guard) -> &'g Node<T> {
+        // ORDERING: [MSQ-O5] Acquire — pairs with [MSQ-O6]: the sentinel is initialised.
+        let head = self.head.load(site::load(Acquire), guard);
+        // SAFETY: [MSQ-I1] loaded while pinned; the sentinel is never null.
+        let sentinel = unsafe { head.deref() };
+        sentinel.reached();
+        sentinel
+    }
 }
+
+/// Pushes each value in turn, as [`push`](MsQueue::push) does. If the
+/// iterator panics, the values it yielded before stay in the queue.
+impl<T> Extend<T> for MsQueue<T> {
+    fn extend<I: IntoIterator<Item = T>>(&mut self, values: I) {
+        // SAFE-CODE: [MSQ-S6] each value is pushed whole as the iterator yields it,
+        // with no pin held across the iterator's code.
+        for value in values {
+            self.push(value);
+        }
+    }
+}
+
+/// A queue of the values in the iterator's order.
+impl<T> FromIterator<T> for MsQueue<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(values: I) -> Self {
+        let mut queue = Self::new();
+        queue.extend(values);
+        queue
+    }
+}
+
+/// Yields every value, front first (the order of `pop`): see [`IntoIter`].
+impl<T> IntoIterator for MsQueue<T> {
+    type Item = T;
+    type IntoIter = IntoIter<T>;
+
+    fn into_iter(self) -> IntoIter<T> {
+        IntoIter { queue: self }
+    }
+}
+
+/// An owning iterator over an [`MsQueue`]'s values, front first (the order
+/// of `pop`), made by `into_iter`.
+///
+/// It owns the queue and pops from it; dropping the iterator drops the queue
+/// with the values not yet returned, each once, even if one of their `Drop`s
+/// panics. Leaking it (`mem::forget`) leaks the queue and its values, and
+/// nothing else.
+///
+/// It is `Send` and `Sync` exactly when `T: Send`, like the queue: it moves
+/// values to the thread that iterates or drops it, and `&IntoIter` gives
+/// access to nothing.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::MsQueue;
+///
+/// let queue: MsQueue<_> = ["a", "b", "c"].into_iter().collect();
+/// let mut values = queue.into_iter();
+/// assert_eq!(values.next(), Some("a"));
+/// assert_eq!(values.collect::<Vec<_>>(), ["b", "c"]);
+/// ```
+///
+/// A queue of `Rc` gives an iterator that stays on its thread:
+///
+/// ```compile_fail
+/// fn send<T: Send>(_: T) {}
+/// send(acqrel::MsQueue::<std::rc::Rc<u8>>::new().into_iter());
+/// ```
+// SAFE-CODE: [MSQ-S7] no lifetime and no shared state: the iterator owns the queue,
+// so leaking it leaks that queue and nothing else.
+pub struct IntoIter<T> {
+    /// The queue, owned: no other thread pushes or pops. `Send` and `Sync`
+    /// follow from it ([MSQ-I4]).
+    queue: MsQueue<T>,
+}
+
+impl<T> fmt::Debug for IntoIter<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntoIter").finish_non_exhaustive()
+    }
+}
+
+impl<T> Iterator for IntoIter<T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.queue.pop()
+    }
+}
+
+/// Once empty, the owned queue stays empty: no other thread can push to it.
+impl<T> FusedIterator for IntoIter<T> {}
 
 // SAFE-CODE: [MSQ-S5] `&mut self`: borrowck rules out a drop while any thread
 // still uses the queue; nodes retired earlier hold no value and outlive it safely.

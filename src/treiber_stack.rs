@@ -6,9 +6,10 @@
 //! `push`, `pop`, `push_all` and `take_all` are lock-free: each is a loop
 //! around one compare-exchange (or a single swap for `take_all`), and a retry
 //! means another thread's operation on the head succeeded. `is_empty` is one
-//! load. Pinning (the first thing every operation except `is_empty` does) is
-//! wait-free; `pop`, and `push` now and then, also run a bounded share of
-//! deferred destructors for the collector.
+//! load; `len` walks the list once, in time proportional to the length it
+//! finds, and never retries. Pinning (the first thing every operation except
+//! `is_empty` does) is wait-free; `pop`, and `push` now and then, also run a
+//! bounded share of deferred destructors for the collector.
 //!
 //! # Algorithm
 //!
@@ -76,8 +77,22 @@
 //! pushing thread did before `push`, happens-before `pop` returns it. pop's
 //! successful exchange is `Relaxed` ([TRB-O3]): by then the value has been
 //! acquired, and the exchange only has to be atomic. `take_all`'s swap is
-//! `Acquire` ([TRB-O4]). `is_empty` is a `Relaxed` snapshot ([TRB-O5]). The tags name entries in
-//! SAFETY.md.
+//! `Acquire` ([TRB-O4]). `is_empty` is a `Relaxed` snapshot ([TRB-O5]);
+//! `len` reads the head with pop's `Acquire` load ([TRB-O2]) so that it may
+//! walk the links below, and promises the caller no more than `is_empty`
+//! does. The tags name entries in SAFETY.md.
+//!
+//! # Examples
+//!
+//! ```
+//! use acqrel::TreiberStack;
+//!
+//! let stack: TreiberStack<u32> = (1..=3).collect();
+//! assert_eq!(stack.len(), 3);
+//! assert_eq!(stack.pop(), Some(3));
+//! let rest: Vec<u32> = stack.into_iter().collect();
+//! assert_eq!(rest, [2, 1]);
+//! ```
 
 use crate::epoch::check_guard;
 use crate::loom::Backoff;
@@ -85,6 +100,7 @@ use crate::loom::UnsafeCell;
 use crate::loom::atomic::Ordering::{Acquire, Relaxed, Release};
 use crate::loom::atomic::site;
 use core::fmt;
+use core::iter::FusedIterator;
 use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
 use core::ptr;
@@ -180,14 +196,30 @@ impl<T> Default for TreiberStack<T> {
     }
 }
 
+/// Shows the length ([`len`](TreiberStack::len)), never the values: another
+/// thread may be moving a value out while it would be formatted, so `T` need
+/// not be `Debug`.
 impl<T> fmt::Debug for TreiberStack<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TreiberStack").field("is_empty", &self.is_empty()).finish_non_exhaustive()
+        f.debug_struct("TreiberStack").field("len", &self.len()).finish_non_exhaustive()
     }
 }
 
 impl<T> TreiberStack<T> {
-    /// Creates an empty stack. Allocates nothing.
+    /// Creates an empty stack. Allocates nothing, and is a `const fn`, so a
+    /// stack can live in a plain `static`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::TreiberStack;
+    ///
+    /// static JOBS: TreiberStack<u32> = TreiberStack::new();
+    ///
+    /// JOBS.push(7);
+    /// assert_eq!(JOBS.pop(), Some(7));
+    /// assert!(JOBS.is_empty());
+    /// ```
     #[cfg(not(loom))]
     pub const fn new() -> Self {
         Self { head: Atomic::null(), _owns: PhantomData }
@@ -204,7 +236,29 @@ impl<T> TreiberStack<T> {
     /// # Memory ordering
     ///
     /// Everything this thread did before `push` happens-before the `pop` (or
-    /// `take_all`) that returns `value`.
+    /// `take_all`) that returns `value` ([TRB-O1], read by [TRB-O2] or
+    /// [TRB-O4]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::TreiberStack;
+    /// use std::thread;
+    ///
+    /// let stack = TreiberStack::new();
+    /// thread::scope(|s| {
+    ///     s.spawn(|| stack.push(vec![1, 2, 3]));
+    ///     s.spawn(|| loop {
+    ///         // The vector was filled before its push: a pop sees all of it.
+    ///         if let Some(v) = stack.pop() {
+    ///             assert_eq!(v, [1, 2, 3]);
+    ///             break;
+    ///         }
+    ///         std::hint::spin_loop();
+    ///     });
+    /// });
+    /// assert!(stack.is_empty());
+    /// ```
     pub fn push(&self, value: T) {
         let guard = epoch::pin();
         let node = Node::new(value).into_shared(&guard);
@@ -219,6 +273,10 @@ impl<T> TreiberStack<T> {
     /// If `guard` does not come from [`acqrel::epoch::pin`](crate::epoch::pin) (the default
     /// collector), for example a guard of a custom `Collector` or
     /// `crossbeam_epoch::unprotected()`.
+    ///
+    /// # Memory ordering
+    ///
+    /// As [`push`](Self::push) ([TRB-O1]).
     ///
     /// # Examples
     ///
@@ -252,6 +310,12 @@ impl<T> TreiberStack<T> {
     /// values produced so far are dropped, each once. The iterator's
     /// `size_hint` is not used, and the iterator may itself use the stack
     /// (push, pop, `take_all`): its chain stays private until it is done.
+    ///
+    /// # Memory ordering
+    ///
+    /// As [`push`](Self::push), for every value: everything this thread did
+    /// before `push_all` happens-before the `pop` (or `take_all`) that
+    /// returns any of them ([TRB-O1]).
     ///
     /// # Examples
     ///
@@ -326,7 +390,21 @@ impl<T> TreiberStack<T> {
     /// # Memory ordering
     ///
     /// The value's `push` (and what its thread did before it) happens-before
-    /// this `pop` returns it.
+    /// this `pop` returns it ([TRB-O2], pairing with [TRB-O1]). `None`
+    /// orders nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::TreiberStack;
+    ///
+    /// let stack = TreiberStack::new();
+    /// stack.push('a');
+    /// stack.push('b');
+    /// assert_eq!(stack.pop(), Some('b')); // last in, first out
+    /// assert_eq!(stack.pop(), Some('a'));
+    /// assert_eq!(stack.pop(), None);
+    /// ```
     pub fn pop(&self) -> Option<T> {
         // SAFE-CODE: [TRB-S6] `pin` works in a thread-local destructor too: once this
         // thread's handle is gone, crossbeam-epoch pins through a fresh one.
@@ -340,15 +418,41 @@ impl<T> TreiberStack<T> {
     ///
     /// If `guard` does not come from [`acqrel::epoch::pin`](crate::epoch::pin) (the default
     /// collector).
+    ///
+    /// # Memory ordering
+    ///
+    /// As [`pop`](Self::pop) ([TRB-O2]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::TreiberStack;
+    ///
+    /// let stack: TreiberStack<u32> = (0..10).collect();
+    /// let guard = acqrel::epoch::pin();
+    /// let mut sum = 0;
+    /// while let Some(v) = stack.pop_with(&guard) {
+    ///     sum += v;
+    /// }
+    /// assert_eq!(sum, 45);
+    /// ```
     pub fn pop_with(&self, guard: &Guard) -> Option<T> {
         check_guard(guard, "stack");
         self.pop_pinned(guard)
     }
 
-    fn pop_pinned(&self, guard: &Guard) -> Option<T> {
+    /// The top node, acquired: its value and `next`, and those of every node
+    /// below it, are visible to the caller (invariant 1: the read
+    /// synchronises with the push of every node still linked below).
+    #[inline(always)]
+    fn acquire_head<'g>(&self, guard: &'g Guard) -> Shared<'g, Node<T>> {
         // ORDERING: [TRB-O2] Acquire — pairs with [TRB-O1]: the node's value and
         // `next` were written before it was published.
-        let mut head = self.head.load(site::load(Acquire), guard);
+        self.head.load(site::load(Acquire), guard)
+    }
+
+    fn pop_pinned(&self, guard: &Guard) -> Option<T> {
+        let mut head = self.acquire_head(guard);
         let backoff = Backoff::new();
         loop {
             // SAFETY: [TRB-I1] `head` was loaded while pinned, so it is not freed
@@ -392,13 +496,68 @@ impl<T> TreiberStack<T> {
     ///
     /// # Memory ordering
     ///
-    /// None: `false` does not make any value's contents visible (pop does).
+    /// None: `false` does not make any value's contents visible (pop does);
+    /// the load is `Relaxed` ([TRB-O5]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::TreiberStack;
+    ///
+    /// let stack = TreiberStack::new();
+    /// assert!(stack.is_empty());
+    /// stack.push(1);
+    /// assert!(!stack.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         // SAFETY: [TRB-I1] the pointer is only compared with null, never
         // dereferenced, so no pin is needed to read it.
         let guard = unsafe { epoch::unprotected() };
         // ORDERING: [TRB-O5] Relaxed — a snapshot of the pointer; nothing is read through it.
         self.head.load(site::load(Relaxed), guard).is_null()
+    }
+
+    /// The number of values in the stack at one moment during the call.
+    ///
+    /// Counts by walking the list from the top, so it takes time in
+    /// proportion to the length (O(n)) and pins while it walks. The count is
+    /// exact for that moment: the top is read once, and the nodes below a
+    /// node never change, so the walk sees exactly the stack as it was when
+    /// the top was read. With no other thread pushing or popping, that is
+    /// the stack's length; otherwise it may be out of date by the time it is
+    /// returned, like [`is_empty`](Self::is_empty).
+    ///
+    /// # Memory ordering
+    ///
+    /// None for the caller: a count makes no value's contents visible (`pop`
+    /// does). The read of the top is `Acquire` ([TRB-O2]) only so that the
+    /// walk may read the nodes' links.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::TreiberStack;
+    ///
+    /// let stack = TreiberStack::new();
+    /// assert_eq!(stack.len(), 0);
+    /// stack.push_all(["a", "b", "c"]);
+    /// assert_eq!(stack.len(), 3);
+    /// stack.pop();
+    /// assert_eq!(stack.len(), 2);
+    /// ```
+    pub fn len(&self) -> usize {
+        let guard = epoch::pin();
+        let mut node = self.acquire_head(&guard);
+        let mut count = 0;
+        // SAFETY: [TRB-I1] the top was loaded while pinned and every node below
+        // it was still linked then, so none is freed before `guard` is dropped.
+        while let Some(n) = unsafe { node.as_ref() } {
+            count += 1;
+            // ORDERING: [TRB-O6] Relaxed — `next` was fixed before publication and made
+            // visible by [TRB-O2]'s read of the top (invariant 1 reaches every node below).
+            node = n.next.load(site::load(Relaxed), &guard);
+        }
+        count
     }
 
     /// Detaches every node with one swap and returns an iterator that owns
@@ -410,7 +569,8 @@ impl<T> TreiberStack<T> {
     ///
     /// # Memory ordering
     ///
-    /// Like `pop`, for every value taken.
+    /// Like `pop`, for every value taken: each value's `push` happens-before
+    /// the iterator returns it ([TRB-O4], pairing with [TRB-O1]).
     ///
     /// # Examples
     ///
@@ -448,6 +608,18 @@ impl<T> FromIterator<T> for TreiberStack<T> {
         let stack = Self::new();
         stack.push_all(values);
         stack
+    }
+}
+
+/// Yields every value, top first (the order of `pop`): see [`IntoIter`].
+impl<T> IntoIterator for TreiberStack<T> {
+    type Item = T;
+    type IntoIter = IntoIter<T>;
+
+    fn into_iter(self) -> IntoIter<T> {
+        // SAFE-CODE: [TRB-S1] the iterator is a `TakeAll` of the whole list: leaking it
+        // leaks the values not yet returned and their nodes, nothing else.
+        IntoIter { chain: self.take_all() }
     }
 }
 
@@ -519,6 +691,21 @@ impl<T> Drop for FreeOnUnwind<T> {
 
 /// The nodes detached by [`TreiberStack::take_all`], top first.
 ///
+/// # Examples
+///
+/// ```
+/// use acqrel::TreiberStack;
+///
+/// let stack = TreiberStack::new();
+/// stack.push_all([1, 2, 3]);
+/// let mut batch = stack.take_all();
+/// stack.push(4); // goes to the stack, not to the batch
+/// assert_eq!(batch.next(), Some(3));
+/// drop(batch); // drops 2 and 1
+/// assert_eq!(stack.pop(), Some(4));
+/// assert!(stack.is_empty());
+/// ```
+///
 /// Each call to `next` moves one value out. Dropping the iterator drops the
 /// values not yet taken and hands the detached nodes to the collector in one
 /// batch (a concurrent `pop` that loaded the old head may still read a node's
@@ -572,6 +759,8 @@ impl<T> Iterator for TakeAll<T> {
     }
 }
 
+impl<T> FusedIterator for TakeAll<T> {}
+
 impl<T> TakeAll<T> {
     /// Drops the values not taken yet, then retires the detached nodes.
     fn finish(&mut self) {
@@ -609,6 +798,58 @@ impl<T> Drop for TakeAll<T> {
         self.finish();
     }
 }
+
+/// An owning iterator over a [`TreiberStack`]'s values, top first (the order
+/// of `pop`), made by `into_iter`.
+///
+/// The stack's list is detached with one swap when the iterator is made,
+/// exactly as [`take_all`](TreiberStack::take_all) does, and the iterator
+/// owns it. Dropping the iterator drops the values not yet returned, each
+/// once, even if one of their `Drop`s panics. Leaking it (`mem::forget`)
+/// leaks those values and nothing else.
+///
+/// It is `Send` and `Sync` exactly when `T: Send`, like the stack: it moves
+/// values to the thread that iterates or drops it, and `&IntoIter` gives
+/// access to nothing.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::TreiberStack;
+///
+/// let stack: TreiberStack<_> = ["a", "b", "c"].into_iter().collect();
+/// let mut values = stack.into_iter();
+/// assert_eq!(values.next(), Some("c"));
+/// assert_eq!(values.collect::<Vec<_>>(), ["b", "a"]);
+/// ```
+///
+/// A stack of `Rc` gives an iterator that stays on its thread:
+///
+/// ```compile_fail
+/// fn send<T: Send>(_: T) {}
+/// send(acqrel::TreiberStack::<std::rc::Rc<u8>>::new().into_iter());
+/// ```
+// SAFE-CODE: [TRB-S7] no lifetime, like `TakeAll`: it owns its chain.
+pub struct IntoIter<T> {
+    /// The detached list; `Send` and `Sync` follow from it ([TRB-I3]).
+    chain: TakeAll<T>,
+}
+
+impl<T> fmt::Debug for IntoIter<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntoIter").finish_non_exhaustive()
+    }
+}
+
+impl<T> Iterator for IntoIter<T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.chain.next()
+    }
+}
+
+impl<T> FusedIterator for IntoIter<T> {}
 
 /// Finishes a [`TakeAll`] whose drop was interrupted by a panicking value.
 struct FinishOnUnwind<'a, T>(&'a mut TakeAll<T>);

@@ -16,6 +16,19 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::thread;
 use thread_exit::{BOTH, at_thread_exit};
 
+/// Fails to compile if `$type` implements any of the traits: naming
+/// `check` is ambiguous exactly when a second impl of `NotImpl` applies.
+macro_rules! assert_not_impl_any {
+    ($type:ty: $($trait:path),+) => {$({
+        trait NotImpl<A> {
+            fn check() {}
+        }
+        impl<T: ?Sized> NotImpl<()> for T {}
+        impl<T: ?Sized + $trait> NotImpl<u8> for T {}
+        <$type as NotImpl<_>>::check();
+    })+};
+}
+
 crate::count_live_nodes!();
 
 #[test]
@@ -32,9 +45,226 @@ fn fifo_order_and_emptiness() {
     }
     assert!(queue.is_empty());
     assert_eq!(queue.pop(), None);
-    assert_eq!(format!("{queue:?}"), "MsQueue { is_empty: true, .. }");
+    assert_eq!(format!("{queue:?}"), "MsQueue { len: 0, .. }");
     let default: MsQueue<u8> = MsQueue::default();
     assert!(default.is_empty());
+}
+
+/// On one thread `len` is the exact length after every operation, also as
+/// the sentinel moves on, and agrees with `is_empty`.
+#[test]
+fn len_is_exact_on_one_thread() {
+    let mut queue = MsQueue::new();
+    let mut model = std::collections::VecDeque::new();
+    let check = |queue: &MsQueue<u32>, model: &std::collections::VecDeque<u32>| {
+        assert_eq!(queue.len(), model.len());
+        assert_eq!(queue.is_empty(), model.is_empty());
+    };
+    check(&queue, &model);
+    for lap in 0..3 {
+        for i in 0..5 {
+            queue.push(lap * 10 + i);
+            model.push_back(lap * 10 + i);
+            check(&queue, &model);
+        }
+        queue.extend([100, 101]);
+        model.extend([100, 101]);
+        check(&queue, &model);
+        let guard = acqrel::epoch::pin();
+        queue.push_with(200, &guard);
+        model.push_back(200);
+        check(&queue, &model);
+        while model.len() > 1 {
+            assert_eq!(queue.pop_with(&guard), model.pop_front());
+            check(&queue, &model);
+        }
+    }
+    assert_eq!(queue.pop(), model.pop_front());
+    check(&queue, &model);
+}
+
+/// With pushers only, every `len` another thread reads is at least the one
+/// before it and at most the number pushed; the walk ends although the
+/// queue keeps growing while it walks.
+#[test]
+fn len_with_concurrent_pushers_only_grows() {
+    let per_thread = scaled(20_000);
+    let queue = MsQueue::new();
+    thread::scope(|s| {
+        for t in 0..2 {
+            let queue = &queue;
+            s.spawn(move || {
+                for i in 0..per_thread {
+                    queue.push(t * per_thread + i);
+                }
+            });
+        }
+        let mut last = 0;
+        while last < 2 * per_thread {
+            let now = queue.len();
+            assert!(last <= now && now <= 2 * per_thread, "{last} then {now}");
+            last = now;
+        }
+    });
+    assert_eq!(queue.len(), 2 * per_thread);
+}
+
+/// `len` walks nodes that a concurrent consumer pops and retires: it never
+/// counts more than were pushed, and it reads no freed node (Miri).
+#[test]
+fn len_while_a_producer_and_a_consumer_run() {
+    let n = scaled(20_000);
+    let queue = MsQueue::new();
+    let popped = AtomicUsize::new(0);
+    thread::scope(|s| {
+        s.spawn(|| {
+            for i in 0..n {
+                queue.push(i);
+            }
+        });
+        s.spawn(|| {
+            let mut next = 0;
+            while next < n {
+                if let Some(v) = queue.pop() {
+                    assert_eq!(v, next);
+                    next += 1;
+                    popped.store(next, Relaxed);
+                }
+            }
+        });
+        while popped.load(Relaxed) < n {
+            assert!(queue.len() <= n);
+        }
+    });
+    assert_eq!(queue.len(), 0);
+}
+
+/// `Debug` shows the length and no values, so `T` need not be `Debug`.
+#[test]
+fn debug_shows_the_length_not_the_values() {
+    struct Opaque;
+    let queue: MsQueue<_> = [Opaque, Opaque, Opaque].into_iter().collect();
+    assert_eq!(format!("{queue:?}"), "MsQueue { len: 3, .. }");
+    assert_eq!(format!("{:?}", queue.into_iter()), "IntoIter { .. }");
+}
+
+#[test]
+fn from_iter_and_extend_keep_the_order() {
+    let mut queue: MsQueue<i32> = (1..=3).collect();
+    queue.extend([4, 5]);
+    queue.extend(std::iter::empty());
+    queue.push(6);
+    let mut got = Vec::new();
+    while let Some(v) = queue.pop() {
+        got.push(v);
+    }
+    assert_eq!(got, [1, 2, 3, 4, 5, 6]);
+    assert!(MsQueue::<i32>::from_iter(std::iter::empty()).is_empty());
+}
+
+/// An iterator that yields `values` tracked values, then panics.
+fn yields_then_panics(drops: &DropCounter, values: i32) -> impl Iterator<Item = Tracked<i32>> {
+    (0..).map(move |i| if i < values { drops.track(i) } else { panic!("the iterator panics") })
+}
+
+/// A panic in the iterator of `extend` leaves the values it yielded before
+/// pushed, in order; in `from_iter` they go with the half-made queue. Each
+/// value is dropped once either way.
+#[test]
+fn extend_and_from_iter_with_a_panicking_iterator() {
+    let drops = DropCounter::new();
+    let mut queue = MsQueue::new();
+    queue.push(drops.track(-1));
+    assert!(
+        catch_unwind(AssertUnwindSafe(|| queue.extend(yields_then_panics(&drops, 3)))).is_err()
+    );
+    assert_eq!(queue.len(), 4);
+    let got: Vec<i32> = queue.into_iter().map(|t| t.value).collect();
+    assert_eq!(got, [-1, 0, 1, 2]);
+    let made =
+        catch_unwind(AssertUnwindSafe(|| yields_then_panics(&drops, 5).collect::<MsQueue<_>>()));
+    assert!(made.is_err());
+    assert_eq!((drops.created(), drops.dropped()), (9, 9));
+}
+
+#[test]
+fn into_iter_yields_front_first() {
+    let queue: MsQueue<i32> = (1..=5).collect();
+    assert_eq!(queue.pop(), Some(1));
+    queue.push(6);
+    assert_eq!(queue.into_iter().collect::<Vec<_>>(), [2, 3, 4, 5, 6]);
+    let mut empty = MsQueue::<i32>::new().into_iter();
+    assert_eq!(empty.next(), None);
+    assert_eq!(empty.next(), None);
+    let mut order = Vec::new();
+    for v in (0..4).collect::<MsQueue<_>>() {
+        order.push(v);
+    }
+    assert_eq!(order, [0, 1, 2, 3]);
+}
+
+/// Every value of an owning iterator is dropped once: those it returned by
+/// the caller, the rest when the iterator is dropped part-way (or unused).
+#[test]
+fn into_iter_partially_consumed_drops_the_rest_once() {
+    for taken in [0, 1, 4, 10] {
+        let counter = DropCounter::new();
+        let queue: MsQueue<_> = (0..10).map(|i| counter.track(i)).collect();
+        let mut values = queue.into_iter();
+        for expected in 0..taken {
+            assert_eq!(values.next().unwrap().value, expected as i32);
+        }
+        assert_eq!(counter.dropped(), taken, "taken {taken}");
+        drop(values);
+        assert_eq!((counter.created(), counter.dropped()), (10, 10), "taken {taken}");
+    }
+}
+
+/// One value's `Drop` panics while a dropped owning iterator drops the
+/// values it did not return: every other value is still dropped once.
+#[test]
+fn into_iter_with_a_panicking_drop_drops_every_other_value_once() {
+    for taken in [0, 2] {
+        let drops = DropCounter::new();
+        let queue: MsQueue<_> =
+            (0..8).map(|i| Bomb { armed: i == 5, _tracked: drops.track(i) }).collect();
+        let mut values = queue.into_iter();
+        for _ in 0..taken {
+            drop(values.next().unwrap());
+        }
+        assert!(catch_unwind(AssertUnwindSafe(|| drop(values))).is_err());
+        assert_eq!((drops.created(), drops.dropped()), (8, 8), "taken {taken}");
+    }
+}
+
+/// An owning iterator moves to another thread and finishes there.
+#[test]
+fn into_iter_finishes_on_another_thread() {
+    let counter = DropCounter::new();
+    let queue: MsQueue<_> = (0..6).map(|i| counter.track(i)).collect();
+    let mut values = queue.into_iter();
+    assert_eq!(values.next().unwrap().value, 0);
+    let rest = thread::spawn(move || values.map(|t| t.value).collect::<Vec<_>>()).join().unwrap();
+    assert_eq!(rest, [1, 2, 3, 4, 5]);
+    assert_eq!(counter.alive(), 0);
+}
+
+/// A leaked owning iterator leaks its queue with the values it still holds,
+/// and nothing else. It is held in `ManuallyDrop` and released at the end,
+/// so the test itself leaks nothing.
+#[test]
+fn forgotten_into_iter_leaks_its_values_and_nothing_else() {
+    let drops = DropCounter::new();
+    let queue: MsQueue<_> = (0..10).map(|i| drops.track(i)).collect();
+    let mut values = queue.into_iter();
+    assert_eq!(values.next().unwrap().value, 0);
+    let leaked = std::mem::ManuallyDrop::new(values);
+    let other: MsQueue<_> = (0..3).map(|i| drops.track(i)).collect();
+    assert_eq!(other.len(), 3);
+    drop(other);
+    assert_eq!(drops.alive(), 9, "exactly the leaked values are alive");
+    drop(std::mem::ManuallyDrop::into_inner(leaked));
+    assert_eq!(drops.alive(), 0);
 }
 
 #[test]
@@ -286,8 +516,17 @@ fn panicking_value_drop_does_not_corrupt() {
 
 #[test]
 fn send_and_sync_exactly_when_send() {
+    use acqrel::ms_queue::IntoIter;
+    use std::rc::Rc;
+    use std::sync::MutexGuard;
     fn shared<T: Send + Sync>() {}
     shared::<MsQueue<Cell<u8>>>();
+    shared::<IntoIter<Cell<u8>>>();
+    // Neither for a `T` that is not `Send`, whether or not it is `Sync`.
+    assert_not_impl_any!(MsQueue<Rc<u8>>: Send, Sync);
+    assert_not_impl_any!(IntoIter<Rc<u8>>: Send, Sync);
+    assert_not_impl_any!(MsQueue<MutexGuard<'static, u8>>: Send, Sync);
+    assert_not_impl_any!(IntoIter<MutexGuard<'static, u8>>: Send, Sync);
 }
 
 /// `producers` threads push `(producer, sequence)` pairs while `consumers`

@@ -16,6 +16,19 @@ use std::sync::Arc;
 use std::thread;
 use thread_exit::{BOTH, at_thread_exit};
 
+/// Fails to compile if `$type` implements any of the traits: naming
+/// `check` is ambiguous exactly when a second impl of `NotImpl` applies.
+macro_rules! assert_not_impl_any {
+    ($type:ty: $($trait:path),+) => {$({
+        trait NotImpl<A> {
+            fn check() {}
+        }
+        impl<T: ?Sized> NotImpl<()> for T {}
+        impl<T: ?Sized + $trait> NotImpl<u8> for T {}
+        <$type as NotImpl<_>>::check();
+    })+};
+}
+
 crate::count_live_nodes!();
 
 /// A stack usable from a `static`: `new` is `const` (except under loom).
@@ -36,7 +49,113 @@ fn lifo_order_and_emptiness() {
     }
     assert!(stack.is_empty());
     assert_eq!(stack.pop(), None);
-    assert_eq!(format!("{stack:?}"), "TreiberStack { is_empty: true, .. }");
+    assert_eq!(format!("{stack:?}"), "TreiberStack { len: 0, .. }");
+}
+
+/// On one thread `len` is the exact length after every kind of operation,
+/// and agrees with `is_empty`.
+#[test]
+fn len_is_exact_on_one_thread() {
+    let stack = TreiberStack::new();
+    let mut model = 0;
+    let check = |stack: &TreiberStack<u32>, model: usize| {
+        assert_eq!(stack.len(), model);
+        assert_eq!(stack.is_empty(), model == 0);
+    };
+    check(&stack, model);
+    for i in 0..5 {
+        stack.push(i);
+        model += 1;
+        check(&stack, model);
+    }
+    stack.push_all(10..13);
+    model += 3;
+    check(&stack, model);
+    let guard = acqrel::epoch::pin();
+    stack.push_with(20, &guard);
+    assert_eq!(stack.pop_with(&guard), Some(20));
+    drop(guard);
+    check(&stack, model);
+    for _ in 0..2 {
+        assert!(stack.pop().is_some());
+        model -= 1;
+        check(&stack, model);
+    }
+    let batch = stack.take_all();
+    check(&stack, 0);
+    assert_eq!(batch.count(), model);
+    stack.push(1);
+    check(&stack, 1);
+}
+
+/// With pushers only, every `len` another thread reads is at least the one
+/// before it and at most the number pushed: it is the length at one moment.
+#[test]
+fn len_with_concurrent_pushers_only_grows() {
+    let per_thread = scaled(20_000);
+    let stack = TreiberStack::new();
+    thread::scope(|s| {
+        for t in 0..2 {
+            let stack = &stack;
+            s.spawn(move || {
+                for i in 0..per_thread {
+                    stack.push(t * per_thread + i);
+                }
+            });
+        }
+        let mut last = 0;
+        while last < 2 * per_thread {
+            let now = stack.len();
+            assert!(last <= now && now <= 2 * per_thread, "{last} then {now}");
+            last = now;
+        }
+    });
+    assert_eq!(stack.len(), 2 * per_thread);
+}
+
+/// `len` walks nodes that a concurrent popper unlinks and retires (and a
+/// `take_all` detaches): it never counts more than were pushed, and it reads
+/// no freed node (Miri).
+#[test]
+fn len_while_pushers_and_poppers_run() {
+    let n = scaled(20_000);
+    let stack = TreiberStack::new();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    thread::scope(|s| {
+        let pusher = s.spawn(|| {
+            for i in 0..n {
+                stack.push(i);
+                if i % 64 == 63 {
+                    drop(stack.take_all());
+                }
+            }
+        });
+        s.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = stack.pop();
+            }
+        });
+        while !pusher.is_finished() {
+            assert!(stack.len() <= n);
+        }
+        pusher.join().unwrap();
+        // The popper drains what is left.
+        while !stack.is_empty() {
+            std::hint::spin_loop();
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    assert_eq!(stack.len(), 0);
+}
+
+/// `Debug` shows the length and no values, so `T` need not be `Debug`.
+#[test]
+fn debug_shows_the_length_not_the_values() {
+    struct Opaque;
+    let stack = TreiberStack::new();
+    stack.push_all([Opaque, Opaque, Opaque]);
+    assert_eq!(format!("{stack:?}"), "TreiberStack { len: 3, .. }");
+    assert_eq!(format!("{:?}", stack.into_iter()), "IntoIter { .. }");
 }
 
 #[cfg(not(loom))]
@@ -135,6 +254,68 @@ fn push_all_publishes_in_order_and_extend_matches() {
     assert_eq!(stack.take_all().collect::<Vec<_>>(), [5, 4, 3, 2, 1, 0]);
     let collected: TreiberStack<i32> = (1..=3).collect();
     assert_eq!(collected.pop(), Some(3));
+}
+
+#[test]
+fn into_iter_yields_top_first() {
+    let stack: TreiberStack<i32> = (1..=5).collect();
+    stack.push(6);
+    assert_eq!(stack.into_iter().collect::<Vec<_>>(), [6, 5, 4, 3, 2, 1]);
+    let mut empty = TreiberStack::<i32>::new().into_iter();
+    assert_eq!(empty.next(), None);
+    assert_eq!(empty.next(), None);
+    let mut sum = 0;
+    for v in (0..10).collect::<TreiberStack<_>>() {
+        sum += v;
+    }
+    assert_eq!(sum, 45);
+}
+
+/// Every value of an owning iterator is dropped once: those it returned by
+/// the caller, the rest when the iterator is dropped part-way (or unused).
+#[test]
+fn into_iter_partially_consumed_drops_the_rest_once() {
+    for taken in [0, 1, 4, 10] {
+        let counter = DropCounter::new();
+        let stack = TreiberStack::new();
+        stack.push_all((0..10).map(|i| counter.track(i)));
+        let mut values = stack.into_iter();
+        for expected in (0..10).rev().take(taken) {
+            assert_eq!(values.next().unwrap().value, expected);
+        }
+        assert_eq!(counter.dropped(), taken, "taken {taken}");
+        drop(values);
+        assert_eq!((counter.created(), counter.dropped()), (10, 10), "taken {taken}");
+    }
+}
+
+/// One value's `Drop` panics while a dropped owning iterator drops the
+/// values it did not return: every other value is still dropped once.
+#[test]
+fn into_iter_with_a_panicking_drop_drops_every_other_value_once() {
+    for taken in [0, 2] {
+        let drops = DropCounter::new();
+        let stack = TreiberStack::new();
+        stack.push_all(bombs(&drops, 8, 3));
+        let mut values = stack.into_iter();
+        for _ in 0..taken {
+            drop(values.next().unwrap());
+        }
+        assert!(catch_unwind(AssertUnwindSafe(|| drop(values))).is_err());
+        assert_eq!((drops.created(), drops.dropped()), (8, 8), "taken {taken}");
+    }
+}
+
+/// An owning iterator moves to another thread and finishes there.
+#[test]
+fn into_iter_finishes_on_another_thread() {
+    let counter = DropCounter::new();
+    let stack: TreiberStack<_> = (0..6).map(|i| counter.track(i)).collect();
+    let mut values = stack.into_iter();
+    assert_eq!(values.next().unwrap().value, 5);
+    let rest = thread::spawn(move || values.map(|t| t.value).collect::<Vec<_>>()).join().unwrap();
+    assert_eq!(rest, [4, 3, 2, 1, 0]);
+    assert_eq!(counter.alive(), 0);
 }
 
 #[test]
@@ -370,6 +551,23 @@ fn forgotten_take_all_leaks_its_values_and_nothing_else() {
     }
 }
 
+/// A leaked owning iterator leaks the values it still holds and nothing
+/// else; held in `ManuallyDrop` and released at the end, as above.
+#[test]
+fn forgotten_into_iter_leaks_its_values_and_nothing_else() {
+    let drops = DropCounter::new();
+    let stack: TreiberStack<_> = (0..10).map(|i| drops.track(i)).collect();
+    let mut values = stack.into_iter();
+    assert_eq!(values.next().unwrap().value, 9);
+    let leaked = ManuallyDrop::new(values);
+    let other: TreiberStack<_> = (0..3).map(|i| drops.track(i)).collect();
+    assert_eq!(other.len(), 3);
+    drop(other);
+    assert_eq!(drops.alive(), 9, "exactly the leaked values are alive");
+    drop(ManuallyDrop::into_inner(leaked));
+    assert_eq!(drops.alive(), 0);
+}
+
 /// Values whose `Drop` uses the very stack they came from — pushing onto
 /// it, popping from it and taking everything from it — while a `TakeAll`
 /// drops them, or after `pop` handed them out. Each value is dropped once.
@@ -518,9 +716,20 @@ fn panicking_value_drop_in_pop_caller_does_not_corrupt() {
 
 #[test]
 fn send_and_sync_exactly_when_send() {
+    use acqrel::treiber_stack::{IntoIter, TakeAll};
+    use std::rc::Rc;
+    use std::sync::MutexGuard;
     fn shared<T: Send + Sync>() {}
     shared::<TreiberStack<Cell<u8>>>();
-    shared::<acqrel::treiber_stack::TakeAll<Cell<u8>>>();
+    shared::<TakeAll<Cell<u8>>>();
+    shared::<IntoIter<Cell<u8>>>();
+    // Neither for a `T` that is not `Send`, whether or not it is `Sync`.
+    assert_not_impl_any!(TreiberStack<Rc<u8>>: Send, Sync);
+    assert_not_impl_any!(TakeAll<Rc<u8>>: Send, Sync);
+    assert_not_impl_any!(IntoIter<Rc<u8>>: Send, Sync);
+    assert_not_impl_any!(TreiberStack<MutexGuard<'static, u8>>: Send, Sync);
+    assert_not_impl_any!(TakeAll<MutexGuard<'static, u8>>: Send, Sync);
+    assert_not_impl_any!(IntoIter<MutexGuard<'static, u8>>: Send, Sync);
 }
 
 /// `threads` threads each push their own values and pop as many; every value
