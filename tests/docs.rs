@@ -13,6 +13,10 @@ use std::path::{Path, PathBuf};
 /// Modules that are not part of the public API.
 const PRIVATE: [&str; 3] = ["src/loom.rs", "src/mutate.rs", "src/patience.rs"];
 
+/// Items under these attributes are not part of the public API of a normal
+/// build.
+const NOT_API: [&str; 3] = ["#[doc(hidden)]", "#[cfg(doctest)]", "#[cfg(loom)]"];
+
 const ITEMS: [&str; 8] = [
     "pub fn ",
     "pub const fn ",
@@ -84,8 +88,7 @@ fn every_public_item_has_an_example() {
                     doc.push_str(d);
                     doc.push('\n');
                 } else if above.starts_with("#[") || above.starts_with("//") {
-                    hidden |=
-                        above.starts_with("#[doc(hidden)]") || above.starts_with("#[cfg(doctest)]");
+                    hidden |= NOT_API.iter().any(|attr| above.starts_with(attr));
                 } else {
                     break;
                 }
