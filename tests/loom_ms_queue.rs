@@ -210,3 +210,29 @@ fn sentinels_and_queue_freed_inside_the_threads() {
         assert_eq!(DROPS.load(SeqCst), 2);
     });
 }
+
+/// `len` walks the queue while another thread pops the front (retiring the
+/// old sentinel) and pushes at the back: every count is a length the queue
+/// had while the walk ran (1 to 3), the walk never reads a freed node
+/// (under AddressSanitizer too), and with nothing beside it the count is
+/// exact.
+#[test]
+fn len_races_pop_and_push() {
+    model_bound_2(|| {
+        let queue = Arc::new(MsQueue::new());
+        queue.push(1usize);
+        queue.push(2usize);
+        let worker = {
+            let queue = Arc::clone(&queue);
+            thread::spawn(move || {
+                assert_eq!(queue.pop(), Some(1));
+                queue.push(3);
+            })
+        };
+        let n = queue.len();
+        assert!((1..=3).contains(&n), "len {n} was never the queue's length");
+        worker.join().unwrap();
+        assert_eq!(queue.len(), 2);
+        assert_eq!(drain(&queue), [2, 3]);
+    });
+}

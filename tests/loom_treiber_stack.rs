@@ -207,3 +207,26 @@ fn batch_retired_and_stack_freed_inside_the_threads_while_a_pop_reads() {
         assert_eq!(DROPS.load(SeqCst), 1);
     });
 }
+
+/// `len` walks the stack while another thread pops its top and retires the
+/// node: the count is the stack at one moment (2 before the pop, 1 after),
+/// and the walk never reads a freed node (under AddressSanitizer too).
+#[test]
+fn len_races_pop_and_push() {
+    loom::model(|| {
+        let stack = Arc::new(TreiberStack::new());
+        stack.push(1usize);
+        stack.push(2usize);
+        let worker = {
+            let stack = Arc::clone(&stack);
+            thread::spawn(move || {
+                assert!(stack.pop().is_some());
+                stack.push(3);
+            })
+        };
+        let n = stack.len();
+        assert!((1..=2).contains(&n), "len {n} was never the stack's length");
+        worker.join().unwrap();
+        assert_eq!(stack.len(), 2);
+    });
+}
