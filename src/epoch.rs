@@ -54,3 +54,106 @@ pub(crate) fn check_guard(guard: &Guard, container: &str) {
          {container}'s nodes"
     );
 }
+
+/// A pinned handle on one container for a hot loop: its `push` and `pop`
+/// reuse one [`Guard`] instead of pinning for every call, and repin (and
+/// hand this thread's retired nodes to the collector) every
+/// [`REPIN_EVERY`](Handle::REPIN_EVERY) operations, so memory is still
+/// reclaimed while the loop runs.
+///
+/// Made by [`TreiberStack::handle`](crate::TreiberStack::handle) and
+/// [`MsQueue::handle`](crate::MsQueue::handle). It is neither `Send` nor
+/// `Sync` (a pin belongs to its thread). While it lives, this thread stays
+/// pinned between repins, which holds back the freeing of every node any
+/// thread retires: drop the handle when the loop goes idle, not at the end
+/// of the program. A plain method (`push`, `pop`) on the same container
+/// from the same thread while a handle lives is fine; it nests in the pin.
+///
+/// # Memory ordering
+///
+/// Exactly the container's own: a handle's `push` happens-before the `pop`
+/// (through any handle or method) that returns its value, as for the plain
+/// methods ([TRB-O1] with [TRB-O2]; [MSQ-O1] with [MSQ-O2]). Holding the
+/// guard longer only delays frees ([TRB-I1], [MSQ-I1]).
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::TreiberStack;
+///
+/// let stack = TreiberStack::new();
+/// let mut handle = stack.handle();
+/// for i in 0..1000 {
+///     handle.push(i);
+///     assert_eq!(handle.pop(), Some(i));
+/// }
+/// assert_eq!(handle.pop(), None);
+/// ```
+///
+/// A handle stays on its thread:
+///
+/// ```compile_fail
+/// let stack = acqrel::TreiberStack::<u32>::new();
+/// let handle = stack.handle();
+/// std::thread::scope(|s| {
+///     s.spawn(move || drop(handle));
+/// });
+/// ```
+pub struct Handle<'a, C> {
+    container: &'a C,
+    guard: Guard,
+    ops: u32,
+}
+
+impl<'a, C> Handle<'a, C> {
+    /// Operations between two repins of a handle's guard. Measured on the
+    /// crate's x86-64 VM (one thread, a push and a pop per step): pinning
+    /// for every call costs about 16 ns per pair; under a held guard the
+    /// repin and flush, amortised over 128 operations, cost under 1 ns per
+    /// pair. Fewer would pay more often for the repin's fence; many more
+    /// would let one thread's retired nodes wait longer for a collection.
+    pub const REPIN_EVERY: u32 = 128;
+
+    pub(crate) fn new(container: &'a C) -> Self {
+        Self { container, guard: pin(), ops: 0 }
+    }
+
+    /// The container this handle works on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::MsQueue;
+    ///
+    /// let queue = MsQueue::new();
+    /// let handle = queue.handle();
+    /// assert!(std::ptr::eq(handle.container(), &queue));
+    /// ```
+    pub fn container(&self) -> &'a C {
+        self.container
+    }
+
+    /// The guard the handle holds.
+    pub(crate) fn guard(&self) -> &Guard {
+        &self.guard
+    }
+
+    /// Counts one operation; every `REPIN_EVERY`, lets the epoch move on
+    /// (`repin`) and pushes this thread's bag of retired nodes to the
+    /// collector, which frees what no pin can still reach (`flush`).
+    #[inline]
+    pub(crate) fn tick(&mut self) {
+        self.ops += 1;
+        if self.ops == Self::REPIN_EVERY {
+            self.ops = 0;
+            self.guard.repin();
+            self.guard.flush();
+        }
+    }
+}
+
+impl<C> core::fmt::Debug for Handle<'_, C> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Handle").field("ops_since_repin", &self.ops).finish_non_exhaustive()
+    }
+}

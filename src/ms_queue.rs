@@ -82,7 +82,7 @@
 //! assert_eq!(rest, [2, 3, 4]);
 //! ```
 
-use crate::epoch::check_guard;
+use crate::epoch::{Handle, check_guard};
 use crate::loom::Backoff;
 use crate::loom::UnsafeCell;
 use crate::loom::atomic::Ordering::{Acquire, Relaxed, Release};
@@ -268,6 +268,28 @@ impl<T> MsQueue<T> {
     pub fn push(&self, value: T) {
         let guard = epoch::pin();
         self.push_pinned(value, &guard);
+    }
+
+    /// A handle for a hot loop on this queue: its `push` and `pop` share
+    /// one pinned guard, repinned every
+    /// [`REPIN_EVERY`](Handle::REPIN_EVERY) operations, instead of pinning
+    /// for each call (see [`Handle`] for what holding it costs others).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::MsQueue;
+    ///
+    /// let queue = MsQueue::new();
+    /// let mut handle = queue.handle();
+    /// for i in 0..1000 {
+    ///     handle.push(i);
+    /// }
+    /// assert_eq!(handle.pop(), Some(0)); // first in, first out
+    /// drop(handle); // unpins: nodes retired by the pops can be freed
+    /// ```
+    pub fn handle(&self) -> Handle<'_, Self> {
+        Handle::new(self)
     }
 
     /// [`push`](Self::push) under the caller's pin, so that one pin covers
@@ -684,5 +706,54 @@ struct FreeOnUnwind<T> {
 impl<T> Drop for FreeOnUnwind<T> {
     fn drop(&mut self) {
         free_values(self.node);
+    }
+}
+
+impl<T> Handle<'_, MsQueue<T>> {
+    /// [`MsQueue::push`] under the handle's guard.
+    ///
+    /// # Memory ordering
+    ///
+    /// As [`MsQueue::push`]: everything this thread did before it
+    /// happens-before the pop that returns `value` ([MSQ-O1]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::MsQueue;
+    ///
+    /// let queue = MsQueue::new();
+    /// queue.handle().push(5);
+    /// assert_eq!(queue.pop(), Some(5));
+    /// ```
+    #[inline]
+    pub fn push(&mut self, value: T) {
+        self.container().push_with(value, self.guard());
+        self.tick();
+    }
+
+    /// [`MsQueue::pop`] under the handle's guard.
+    ///
+    /// # Memory ordering
+    ///
+    /// As [`MsQueue::pop`]: the push of the value returned happens-before
+    /// this returns ([MSQ-O2]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::MsQueue;
+    ///
+    /// let queue = MsQueue::new();
+    /// queue.push(5);
+    /// let mut handle = queue.handle();
+    /// assert_eq!(handle.pop(), Some(5));
+    /// assert_eq!(handle.pop(), None);
+    /// ```
+    #[inline]
+    pub fn pop(&mut self) -> Option<T> {
+        let value = self.container().pop_with(self.guard());
+        self.tick();
+        value
     }
 }

@@ -57,6 +57,19 @@ macro_rules! count_live_nodes {
 /// (no growth with the run's length) and fall back to `resident` or fewer
 /// once every thread has unpinned (no garbage that collection never frees).
 pub fn memory_stays_flat(per_round: usize, resident: usize, pair: impl Fn() + Sync) {
+    memory_stays_flat_with(per_round, resident, || (), |_| pair());
+}
+
+/// [`memory_stays_flat`] with per-thread state: each thread makes its own
+/// `state` for the round (a handle holding a pin, for instance), runs
+/// `pair(&mut state)` `per_round` times, and drops it before the round ends.
+/// Returns the most nodes left live after a round.
+pub fn memory_stays_flat_with<S>(
+    per_round: usize,
+    resident: usize,
+    state: impl Fn() -> S + Sync,
+    pair: impl Fn(&mut S) + Sync,
+) -> usize {
     let rounds = 20;
     let baseline = live_nodes();
     let mut peak = 0;
@@ -64,9 +77,11 @@ pub fn memory_stays_flat(per_round: usize, resident: usize, pair: impl Fn() + Sy
         thread::scope(|s| {
             for _ in 0..2 {
                 s.spawn(|| {
+                    let mut state = state();
                     for _ in 0..per_round {
-                        pair();
+                        pair(&mut state);
                     }
+                    drop(state);
                     crossbeam_epoch::pin().flush();
                 });
             }
@@ -92,4 +107,5 @@ pub fn memory_stays_flat(per_round: usize, resident: usize, pair: impl Fn() + Sy
         thread::yield_now();
     }
     assert!(drained, "retired nodes were never freed");
+    peak
 }
