@@ -1295,6 +1295,24 @@ fn work_pool_of_zero_workers_panics() {
     let _ = Builder::single_producer(4, || 0u64, BusySpin).work_pool(0, |_| |_, _, _| {});
 }
 
+/// A work pool's `make` that panics leaves through `work_pool` before any
+/// thread starts; the dropped builder shuts down the poller made before it.
+#[test]
+fn a_work_pool_maker_that_panics_starts_nothing() {
+    let (builder, mut poller) = Builder::single_producer(4, || 0u64, BusySpin).poller();
+    let made = AtomicUsize::new(0);
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        builder.work_pool(3, |index| {
+            made.fetch_add(1, Relaxed);
+            assert!(index < 1, "no second worker");
+            |_, _, _| {}
+        })
+    }));
+    assert!(outcome.is_err());
+    assert_eq!(made.load(Relaxed), 2);
+    assert_eq!(poller.poll(|_, _, _| {}), Polled::Shutdown);
+}
+
 #[test]
 fn delivery_matches_publishes_once_in_sequence_order() {
     // A direct check of the Disruptor's delivery against the publishes that
@@ -2536,6 +2554,52 @@ fn handlers_made_on_their_thread_need_not_be_send() {
     assert!(halted, "a halted Disruptor refuses publishes");
     drop(producer);
     assert!(consumers.join().is_err());
+}
+
+/// The `_from_handler` forms make any `EventHandler` on its consumer thread
+/// (here one holding an `Rc`), in the current stage and in a new one, and
+/// run its hooks there; the `_handlers` work pool takes any handlers too.
+#[test]
+fn handler_types_made_on_their_thread_run_their_hooks() {
+    use std::rc::Rc;
+    struct Local(Rc<u64>, mpsc::Sender<(&'static str, u64)>, &'static str);
+    impl EventHandler<u64> for Local {
+        fn on_start(&mut self) {
+            self.1.send((self.2, 0)).unwrap();
+        }
+        fn on_event(&mut self, e: &u64, _: i64, _: bool) {
+            self.0 = Rc::new(*self.0 + *e);
+        }
+        fn on_shutdown(&mut self) {
+            self.1.send((self.2, *self.0)).unwrap();
+        }
+    }
+    let (tx, rx) = mpsc::channel();
+    let (a, b, c) = (tx.clone(), tx.clone(), tx.clone());
+    let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+        .handle_events_from_handler(move || Local(Rc::new(0), a, "first"))
+        .and_from_handler(move || Local(Rc::new(0), b, "and"))
+        .then_from_handler(move || Local(Rc::new(0), c, "then"))
+        .work_pool_handlers_with_wait(
+            [1, 2].map(|_| {
+                let tx = tx.clone();
+                move |e: &u64, _: i64, _: bool| tx.send(("pool", *e)).unwrap()
+            }),
+            Blocking::new(),
+        )
+        .build();
+    drop(tx);
+    for i in 1..=10 {
+        producer.publish(|e| *e = i).unwrap();
+    }
+    drop(producer);
+    consumers.join().unwrap();
+    let mut seen: Vec<_> = rx.iter().collect();
+    seen.sort();
+    let mut expected = vec![("and", 0), ("and", 55), ("first", 0), ("first", 55)];
+    expected.extend((1..=10).map(|i| ("pool", i)));
+    expected.extend([("then", 0), ("then", 55)]);
+    assert_eq!(seen, expected);
 }
 
 /// Consumer threads carry the configured names and run the start hook
