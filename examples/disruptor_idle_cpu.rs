@@ -38,18 +38,23 @@ fn process_cpu_ns() -> Option<u64> {
 /// as a percentage of one core.
 fn idle_percent<W: WaitStrategy>(make: impl Fn() -> W, consumers: usize) -> Option<f64> {
     let handled = Arc::new(Counter::new(0));
-    let handler = || {
-        let handled = Arc::clone(&handled);
-        move |_: &u64, _: i64, _: bool| {
-            handled.increment();
-        }
-    };
     // The first consumer makes the builder buildable (its type says so);
     // the rest join the same stage.
-    let mut builder =
-        Builder::single_producer(64, || 0u64, BusySpin).handle_events_with_wait(handler(), make());
+    let h = Arc::clone(&handled);
+    let mut builder = Builder::single_producer(64, || 0u64, BusySpin).handle_events_with_wait(
+        move |_, _, _| {
+            h.increment();
+        },
+        make(),
+    );
     for _ in 1..consumers {
-        builder = builder.handle_events_with_wait(handler(), make());
+        let h = Arc::clone(&handled);
+        builder = builder.handle_events_with_wait(
+            move |_, _, _| {
+                h.increment();
+            },
+            make(),
+        );
     }
     let (mut producer, joined) = builder.producer_wait(Blocking::new()).build();
     for i in 0..EVENTS {

@@ -223,7 +223,7 @@ fn zero_sized_events_flow() {
     let count = Arc::new(AtomicU64::new(0));
     let c = Arc::clone(&count);
     let (mut producer, consumers) = Builder::single_producer(2, || (), Yielding)
-        .handle_events_with(move |_: &(), _, _| {
+        .handle_events_with(move |_, _, _| {
             c.fetch_add(1, Relaxed);
         })
         .build();
@@ -277,7 +277,7 @@ fn try_publish_reports_a_full_ring() {
     let seen = Arc::new(AtomicU64::new(0));
     let s = Arc::clone(&seen);
     let (mut producer, consumers) = Builder::single_producer(2, || 0u64, Yielding)
-        .handle_events_with(move |_: &u64, _, _| {
+        .handle_events_with(move |_, _, _| {
             permits.lock().unwrap().recv().unwrap();
             s.fetch_add(1, Relaxed);
         })
@@ -424,7 +424,7 @@ fn try_publish_batch_from_several_producers_keeps_each_ones_order() {
     let next = Arc::new(Mutex::new([0u64; PRODUCERS as usize]));
     let n = Arc::clone(&next);
     let (producer, consumers) = Builder::multi_producer(32, || 0u64, Yielding)
-        .handle_events_with(move |e: &u64, _, _| {
+        .handle_events_with(move |e, _, _| {
             let (id, k) = ((*e >> 32) as usize, *e & 0xffff_ffff);
             let mut next = n.lock().unwrap();
             assert_eq!(k, next[id], "producer {id}: event skipped or repeated");
@@ -487,7 +487,7 @@ fn try_publish_batch_larger_than_the_ring_panics_and_claims_nothing() {
 #[test]
 fn try_publish_batch_after_a_halt_reports_halted() {
     let (mut producer, consumers) = Builder::multi_producer(4, || 0u64, Yielding)
-        .handle_events_with(|e: &u64, _, _| assert!(*e != 1, "handler rejects 1"))
+        .handle_events_with(|e, _, _| assert!(*e != 1, "handler rejects 1"))
         .build();
     let mut i = 0;
     while producer.publish(|e| *e = i).is_ok() {
@@ -544,7 +544,7 @@ fn a_panicking_writer_still_publishes_a_reset_slot() {
     let values = Arc::new(Mutex::new(Vec::new()));
     let v = Arc::clone(&values);
     let (mut producer, consumers) = Builder::single_producer(4, || u64::MAX, BusySpin)
-        .handle_events_with(move |e: &u64, _, _| v.lock().unwrap().push(*e))
+        .handle_events_with(move |e, _, _| v.lock().unwrap().push(*e))
         .build();
     producer.publish(|e| *e = 1).unwrap();
     // Three of the four slots are free whatever the consumer did.
@@ -598,7 +598,7 @@ fn continue_on_panic_reports_the_failed_event_and_goes_on() {
                 f.lock().unwrap().push((sequence, msg));
             },
         ))
-        .then(move |e: &u64, _, _| a.lock().unwrap().push(*e))
+        .then(move |e, _, _| a.lock().unwrap().push(*e))
         .build();
     for i in 0..20u64 {
         producer.publish(|e| *e = i).expect("a ContinueOnPanic stage never halts");
@@ -619,10 +619,10 @@ fn a_panicking_handler_halts_and_join_returns_the_panic() {
     let other = Arc::new(AtomicU64::new(0));
     let o = Arc::clone(&other);
     let (mut producer, consumers) = Builder::single_producer(4, || 0u64, Blocking::new())
-        .handle_events_with(move |e: &u64, _, _| {
+        .handle_events_with(move |e, _, _| {
             assert!(*e != 3, "handler rejects 3");
         })
-        .and(move |_: &u64, _, _| {
+        .and(move |_, _, _| {
             o.fetch_add(1, Relaxed);
         })
         .build();
@@ -717,7 +717,7 @@ fn shutdown_right_after_publishing_loses_nothing() {
         if round % 2 == 0 {
             let (mut p, c) = Builder::single_producer(8, || 0u64, Blocking::new())
                 .handle_events_with(in_order(Arc::clone(&count)))
-                .then(|_: &u64, _, _| {})
+                .then(|_, _, _| {})
                 .build();
             for i in 0..n {
                 p.publish(|e| *e = i).unwrap();
@@ -772,11 +772,11 @@ fn stress_two_stages_see_upstream_work() {
     let count = Arc::new(AtomicU64::new(0));
     let c = Arc::clone(&count);
     let (mut producer, consumers) = Builder::single_producer(32, || 0u64, Yielding)
-        .handle_events_with(move |e: &u64, s, _| {
+        .handle_events_with(move |e, s, _| {
             assert_eq!(*e, s as u64);
             m1[s as usize].store(true, Relaxed);
         })
-        .then(move |e: &u64, s, _| {
+        .then(move |e, s, _| {
             assert_eq!(*e, s as u64, "the producer overwrote an event the last stage still needed");
             // Relaxed suffices: the stage chain orders the first stage's store before this.
             assert!(m2[s as usize].load(Relaxed), "second stage ran before the first");
@@ -823,7 +823,7 @@ fn stress_two_producers_one_consumer_conserve_and_keep_order() {
     let (l, c, s) = (Arc::clone(&last), Arc::clone(&count), Arc::clone(&sum));
     let mut expected_next = vec![0u64; PRODUCERS as usize];
     let (producer, consumers) = Builder::multi_producer(64, || (0u64, 0u64), Yielding)
-        .handle_events_with(move |&(id, k): &(u64, u64), _, end| {
+        .handle_events_with(move |&(id, k), _, end| {
             assert_eq!(
                 k, expected_next[id as usize],
                 "producer {id}'s events out of order or lost"
@@ -869,11 +869,11 @@ fn stress_two_producers_two_stages_blocking() {
     let c = Arc::clone(&count);
     let mut first_seen = 0u64;
     let (producer, consumers) = Builder::multi_producer(16, || 0u64, Blocking::new())
-        .handle_events_with(move |_: &u64, s, _| {
+        .handle_events_with(move |_, s, _| {
             assert_eq!(s as u64, first_seen, "gap in the multi-producer sequence");
             first_seen += 1;
         })
-        .then(move |e: &u64, _, _| {
+        .then(move |e, _, _| {
             c.fetch_add(*e, Relaxed);
         })
         .build();
@@ -921,8 +921,8 @@ fn a_blocking_later_stage_is_woken_by_the_stage_before_it() {
     // The default strategy spins; only the second stage sleeps, on the
     // first stage's sequence: the first stage must signal it.
     let (mut producer, consumers) = Builder::single_producer(8, || 0u64, Yielding)
-        .handle_events_with(|_: &u64, _, _| {})
-        .then(|_: &u64, _, _| {})
+        .handle_events_with(|_, _, _| {})
+        .then(|_, _, _| {})
         .handle_events_with_wait(in_order(Arc::clone(&count)), Blocking::new())
         .build();
     for i in 0..n {
@@ -954,16 +954,17 @@ fn blocking_producers_and_consumers_conserve_events_with_two_producers() {
     let per = scaled(10_000) as u64;
     let sum = Arc::new(AtomicU64::new(0));
     let s = Arc::clone(&sum);
-    let workers: Vec<_> = (0..2)
-        .map(|_| {
-            let s = Arc::clone(&s);
-            move |e: &u64, _: i64, _: bool| {
-                s.fetch_add(*e, Relaxed);
-            }
-        })
-        .collect();
     let (producer, consumers) = Builder::multi_producer(4, || 0u64, BusySpin)
-        .work_pool_with_wait(workers, Blocking::new())
+        .work_pool_with_wait(
+            2,
+            |_| {
+                let s = Arc::clone(&s);
+                move |e, _, _| {
+                    s.fetch_add(*e, Relaxed);
+                }
+            },
+            Blocking::new(),
+        )
         .producer_wait(Blocking::new())
         .build();
     thread::scope(|scope| {
@@ -984,7 +985,7 @@ fn blocking_producers_and_consumers_conserve_events_with_two_producers() {
 #[test]
 fn a_halt_wakes_a_producer_asleep_on_a_full_ring() {
     let (mut producer, consumers) = Builder::single_producer(2, || 0u64, Blocking::new())
-        .handle_events_with(|_: &u64, s: i64, _| assert!(s < 0, "handler rejects {s}"))
+        .handle_events_with(|_, s, _| assert!(s < 0, "handler rejects {s}"))
         .producer_wait(Blocking::new())
         .build();
     // The handler panics on event 0 and never advances: the third publish
@@ -1154,7 +1155,7 @@ fn a_timed_handler_gets_on_timeout_with_the_last_handled_sequence() {
     let (tx, rx) = mpsc::channel();
     let timed = Timed::new(Blocking::new(), Duration::from_millis(1));
     let (mut producer, consumers) = Builder::single_producer(4, || 0u64, BusySpin)
-        .handle_events_with_wait(TimeoutProbe(tx), timed)
+        .handle_events_with_handler_and_wait(TimeoutProbe(tx), timed)
         .build();
     assert_eq!(rx.recv().unwrap(), ("timeout", -1));
     producer.publish_batch(3, |_, _| {}).unwrap();
@@ -1239,24 +1240,20 @@ fn stress_work_pool_hands_each_event_to_exactly_one_worker() {
     let n = scaled(100_000);
     let hits: Arc<Vec<AtomicUsize>> = Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect());
     let per_worker: Vec<_> = (0..3).map(|_| Arc::new(AtomicU64::new(0))).collect();
-    let workers: Vec<_> = per_worker
-        .iter()
-        .map(|mine| {
-            let (hits, mine) = (Arc::clone(&hits), Arc::clone(mine));
-            move |e: &u64, s: i64, end: bool| {
+    let after = Arc::clone(&hits);
+    let checked = Arc::new(AtomicU64::new(0));
+    let c = Arc::clone(&checked);
+    let (producer, consumers) = Builder::multi_producer(32, || 0u64, Yielding)
+        .work_pool(3, |index| {
+            let (hits, mine) = (Arc::clone(&hits), Arc::clone(&per_worker[index]));
+            move |e, s, end| {
                 assert!(end);
                 assert_eq!(*e, s as u64);
                 hits[s as usize].fetch_add(1, Relaxed);
                 mine.fetch_add(1, Relaxed);
             }
         })
-        .collect();
-    let after = Arc::clone(&hits);
-    let checked = Arc::new(AtomicU64::new(0));
-    let c = Arc::clone(&checked);
-    let (producer, consumers) = Builder::multi_producer(32, || 0u64, Yielding)
-        .work_pool(workers)
-        .then(move |_: &u64, s: i64, _| {
+        .then(move |_, s, _| {
             assert_eq!(
                 after[s as usize].load(Relaxed),
                 1,
@@ -1288,8 +1285,32 @@ fn stress_work_pool_hands_each_event_to_exactly_one_worker() {
 #[test]
 #[should_panic(expected = "at least one worker")]
 fn empty_work_pool_panics() {
-    let _ =
-        Builder::single_producer(4, || 0u64, BusySpin).work_pool(Vec::<fn(&u64, i64, bool)>::new());
+    let _ = Builder::single_producer(4, || 0u64, BusySpin)
+        .work_pool_handlers(Vec::<fn(&u64, i64, bool)>::new());
+}
+
+#[test]
+#[should_panic(expected = "at least one worker")]
+fn work_pool_of_zero_workers_panics() {
+    let _ = Builder::single_producer(4, || 0u64, BusySpin).work_pool(0, |_| |_, _, _| {});
+}
+
+/// A work pool's `make` that panics leaves through `work_pool` before any
+/// thread starts; the dropped builder shuts down the poller made before it.
+#[test]
+fn a_work_pool_maker_that_panics_starts_nothing() {
+    let (builder, mut poller) = Builder::single_producer(4, || 0u64, BusySpin).poller();
+    let made = AtomicUsize::new(0);
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        builder.work_pool(3, |index| {
+            made.fetch_add(1, Relaxed);
+            assert!(index < 1, "no second worker");
+            |_, _, _| {}
+        })
+    }));
+    assert!(outcome.is_err());
+    assert_eq!(made.load(Relaxed), 2);
+    assert_eq!(poller.poll(|_, _, _| {}), Polled::Shutdown);
 }
 
 #[test]
@@ -1508,7 +1529,7 @@ fn a_consumer_with_a_lying_strategy_handles_only_published_events() {
     let (t, h) = (Arc::clone(&touched), Arc::clone(&handled));
     let (mut producer, consumers) = Builder::single_producer(8, || BLANK, BusySpin)
         .handle_events_with_wait(
-            move |e: &u64, s: i64, _| {
+            move |e, s, _| {
                 t.store(true, Relaxed);
                 assert_eq!(*e, s as u64, "handled sequence {s} before it was published");
                 h.fetch_add(1, Relaxed);
@@ -1745,7 +1766,7 @@ fn a_panicking_producer_strategy_leaves_no_gap() {
 #[test]
 fn a_panicking_consumer_strategy_halts_and_join_returns_the_panic() {
     let (mut producer, consumers) = Builder::single_producer(2, || 0u64, BusySpin)
-        .handle_events_with_wait(|_: &u64, _, _| {}, PanicsWhenWaiting)
+        .handle_events_with_wait(|_, _, _| {}, PanicsWhenWaiting)
         .build();
     let mut outcome = Ok(0);
     while outcome.is_ok() {
@@ -1792,7 +1813,7 @@ fn a_strategy_whose_signal_panics_does_not_keep_the_others_from_being_signalled(
         Builder::single_producer(4, || 0u64, BusySpin).poller_with_wait(failing);
     let (mut producer, consumers) = builder
         .handle_events_with_wait(
-            move |e: &u64, _, _| {
+            move |e, _, _| {
                 h.fetch_add(*e, Relaxed);
             },
             Blocking::new(),
@@ -1940,7 +1961,7 @@ fn a_leaked_claim_of_one_of_many_producers_is_published_when_that_handle_drops()
     let h = Arc::clone(&handled);
     let (builder, mut poller) = Builder::multi_producer(4, || BLANK, BusySpin).poller();
     let (mut a, consumers) = builder
-        .then(move |_: &u64, _, _| {
+        .then(move |_, _, _| {
             h.fetch_add(1, Relaxed);
         })
         .build();
@@ -2034,7 +2055,7 @@ fn leaked_consumers_still_drain_at_shutdown() {
 #[test]
 fn a_leaked_builder_leaves_its_pollers_waiting_and_nothing_else() {
     let (builder, mut poller) = Builder::single_producer(4, || BLANK, BusySpin).poller();
-    let builder = std::mem::ManuallyDrop::new(builder.handle_events_with(|_: &u64, _, _| {}));
+    let builder = std::mem::ManuallyDrop::new(builder.handle_events_with(|_, _, _| {}));
     assert_eq!(poller.poll(|_, _, _| {}), Polled::Idle);
     drop(std::mem::ManuallyDrop::into_inner(builder));
     assert_eq!(poller.poll(|_, _, _| {}), Polled::Shutdown);
@@ -2051,7 +2072,7 @@ fn a_poller_dropped_after_shutdown_before_it_drained_halts_the_stages_after_it()
     let h = Arc::clone(&handled);
     let (builder, first) = Builder::single_producer(4, || 0u64, BusySpin).poller();
     let (builder, mut second) = builder
-        .then(move |_: &u64, _, _| {
+        .then(move |_, _, _| {
             h.fetch_add(1, Relaxed);
         })
         .poller();
@@ -2316,7 +2337,7 @@ fn producer_handles_dropped_on_several_threads_at_once_deliver_every_event_once(
         let (sum, count) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
         let (s, c) = (Arc::clone(&sum), Arc::clone(&count));
         let (producer, consumers) = Builder::multi_producer(2 * THREADS, || 0u64, Yielding)
-            .handle_events_with(move |e: &u64, _, _| {
+            .handle_events_with(move |e, _, _| {
                 s.fetch_add(*e, Relaxed);
                 c.fetch_add(1, Relaxed);
             })
@@ -2378,7 +2399,7 @@ fn publish_claim_and_poll_from_thread_local_destructors() {
     let count = Arc::new(AtomicU64::new(0));
     let c = Arc::clone(&count);
     let (mut producer, consumers) = builder
-        .handle_events_with(move |_: &u64, _, _| {
+        .handle_events_with(move |_, _, _| {
             c.fetch_add(1, Relaxed);
         })
         .build();
@@ -2440,7 +2461,7 @@ fn bounded_polls_hand_over_at_most_their_limit() {
     let seen_after = Arc::new(Mutex::new(Vec::new()));
     let after = Arc::clone(&seen_after);
     let (mut producer, consumers) =
-        builder.then(move |e: &u64, _, _| after.lock().unwrap().push(*e)).build();
+        builder.then(move |e, _, _| after.lock().unwrap().push(*e)).build();
     assert!(!poller.has_available());
     assert_eq!(poller.poll_at_most(4, |_, _, _| panic!("nothing published")), Polled::Idle);
     for i in 0..10 {
@@ -2502,14 +2523,14 @@ fn handlers_made_on_their_thread_need_not_be_send() {
     let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
         .handle_events_from(move || {
             let local = Rc::new(Cell::new(0u64)); // not Send
-            move |e: &u64, _: i64, end: bool| {
+            move |e, _, end| {
                 local.set(local.get() + *e);
                 if end {
                     t.store(local.get(), Relaxed);
                 }
             }
         })
-        .then_from(|| |_: &u64, _: i64, _: bool| {})
+        .then_from(|| |_, _, _| {})
         .build();
     for i in 1..=10 {
         producer.publish(|e| *e = i).unwrap();
@@ -2533,6 +2554,52 @@ fn handlers_made_on_their_thread_need_not_be_send() {
     assert!(halted, "a halted Disruptor refuses publishes");
     drop(producer);
     assert!(consumers.join().is_err());
+}
+
+/// The `_from_handler` forms make any `EventHandler` on its consumer thread
+/// (here one holding an `Rc`), in the current stage and in a new one, and
+/// run its hooks there; the `_handlers` work pool takes any handlers too.
+#[test]
+fn handler_types_made_on_their_thread_run_their_hooks() {
+    use std::rc::Rc;
+    struct Local(Rc<u64>, mpsc::Sender<(&'static str, u64)>, &'static str);
+    impl EventHandler<u64> for Local {
+        fn on_start(&mut self) {
+            self.1.send((self.2, 0)).unwrap();
+        }
+        fn on_event(&mut self, e: &u64, _: i64, _: bool) {
+            self.0 = Rc::new(*self.0 + *e);
+        }
+        fn on_shutdown(&mut self) {
+            self.1.send((self.2, *self.0)).unwrap();
+        }
+    }
+    let (tx, rx) = mpsc::channel();
+    let (a, b, c) = (tx.clone(), tx.clone(), tx.clone());
+    let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+        .handle_events_from_handler(move || Local(Rc::new(0), a, "first"))
+        .and_from_handler(move || Local(Rc::new(0), b, "and"))
+        .then_from_handler(move || Local(Rc::new(0), c, "then"))
+        .work_pool_handlers_with_wait(
+            [1, 2].map(|_| {
+                let tx = tx.clone();
+                move |e: &u64, _: i64, _: bool| tx.send(("pool", *e)).unwrap()
+            }),
+            Blocking::new(),
+        )
+        .build();
+    drop(tx);
+    for i in 1..=10 {
+        producer.publish(|e| *e = i).unwrap();
+    }
+    drop(producer);
+    consumers.join().unwrap();
+    let mut seen: Vec<_> = rx.iter().collect();
+    seen.sort();
+    let mut expected = vec![("and", 0), ("and", 55), ("first", 0), ("first", 55)];
+    expected.extend((1..=10).map(|i| ("pool", i)));
+    expected.extend([("then", 0), ("then", 55)]);
+    assert_eq!(seen, expected);
 }
 
 /// Consumer threads carry the configured names and run the start hook

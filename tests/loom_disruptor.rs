@@ -37,7 +37,7 @@ fn single_producer_wraps_capacity_two_after_the_consumer_read() {
         let handled = std::sync::Arc::new(AtomicU64::new(0));
         let h = std::sync::Arc::clone(&handled);
         let (mut producer, consumers) = Builder::single_producer(2, || u64::MAX, BusySpin)
-            .handle_events_with(move |e: &u64, s: i64, _| {
+            .handle_events_with(move |e, s, _| {
                 assert_eq!(*e, s as u64, "event {s} torn or overwritten");
                 h.fetch_add(1, Relaxed);
             })
@@ -59,7 +59,7 @@ fn two_producers_one_consumer_see_contiguous_intact_events() {
         let sum = std::sync::Arc::new(AtomicU64::new(0));
         let s = std::sync::Arc::clone(&sum);
         let (mut a, consumers) = Builder::multi_producer(2, || 0u64, Yielding)
-            .handle_events_with(move |e: &u64, _, _| {
+            .handle_events_with(move |e, _, _| {
                 assert_ne!(*e, 0, "read a slot before its producer wrote it");
                 s.fetch_add(*e, Relaxed);
             })
@@ -157,7 +157,7 @@ fn shutdown_drains_the_event_published_just_before_it() {
         let handled = std::sync::Arc::new(AtomicU64::new(0));
         let h = std::sync::Arc::clone(&handled);
         let (mut producer, consumers) = Builder::single_producer(2, || 0u64, Blocking::new())
-            .handle_events_with(move |e: &u64, _, _| {
+            .handle_events_with(move |e, _, _| {
                 h.fetch_add(*e, Relaxed);
             })
             .build();
@@ -179,7 +179,7 @@ fn blocking_producer_on_a_full_ring_is_woken_by_the_consumer() {
         let handled = std::sync::Arc::new(AtomicU64::new(0));
         let h = std::sync::Arc::clone(&handled);
         let (mut producer, consumers) = Builder::single_producer(1, || 0u64, BusySpin)
-            .handle_events_with(move |e: &u64, s: i64, _| {
+            .handle_events_with(move |e, s, _| {
                 assert_eq!(*e, s as u64 + 1, "event {s} torn or overwritten");
                 h.fetch_add(1, Relaxed);
             })
@@ -204,7 +204,7 @@ fn own_blocking_consumer_is_woken_by_a_publish_next_to_a_spinning_default() {
         let h = std::sync::Arc::clone(&handled);
         let (mut producer, consumers) = Builder::single_producer(2, || 0u64, BusySpin)
             .handle_events_with_wait(
-                move |e: &u64, _: i64, _: bool| {
+                move |e, _, _| {
                     h.fetch_add(*e, Relaxed);
                 },
                 Blocking::new(),
@@ -225,7 +225,7 @@ fn shutdown_after_two_producers_drains_both_events() {
         let handled = std::sync::Arc::new(AtomicU64::new(0));
         let h = std::sync::Arc::clone(&handled);
         let (a, consumers) = Builder::multi_producer(2, || 0u64, BusySpin)
-            .handle_events_with(move |e: &u64, _, _| {
+            .handle_events_with(move |e, _, _| {
                 h.fetch_add(*e, Relaxed);
             })
             .build();
@@ -251,16 +251,14 @@ fn work_pool_hands_each_event_to_exactly_one_worker() {
     builder.max_branches = 20_000;
     builder.check(|| {
         let sum = std::sync::Arc::new(AtomicU64::new(0));
-        let workers: Vec<_> = (0..2)
-            .map(|_| {
+        let (mut producer, consumers) = Builder::single_producer(2, || 0u64, BusySpin)
+            .work_pool(2, |_| {
                 let s = std::sync::Arc::clone(&sum);
-                move |e: &u64, _: i64, _: bool| {
+                move |e, _, _| {
                     s.fetch_add(*e, Relaxed);
                 }
             })
-            .collect();
-        let (mut producer, consumers) =
-            Builder::single_producer(2, || 0u64, BusySpin).work_pool(workers).build();
+            .build();
         producer.publish(|e| *e = 1).unwrap();
         producer.publish(|e| *e = 10).unwrap();
         drop(producer);
@@ -279,7 +277,7 @@ fn two_producers_on_a_ring_of_one_take_turns_without_a_gap() {
         let sum = std::sync::Arc::new(AtomicU64::new(0));
         let s = std::sync::Arc::clone(&sum);
         let (mut a, consumers) = Builder::multi_producer(1, || 0u64, Blocking::new())
-            .handle_events_with(move |e: &u64, _, _| {
+            .handle_events_with(move |e, _, _| {
                 assert_ne!(*e, 0, "read a slot before its producer wrote it");
                 s.fetch_add(*e, Relaxed);
             })
@@ -310,7 +308,7 @@ fn a_leaked_claim_is_published_by_its_handle_dropped_on_another_thread() {
             (std::sync::Arc::new(AtomicU64::new(0)), std::sync::Arc::new(AtomicU64::new(0)));
         let (s, c) = (std::sync::Arc::clone(&sum), std::sync::Arc::clone(&count));
         let (mut a, consumers) = Builder::multi_producer(2, || 100u64, BusySpin)
-            .handle_events_with(move |e: &u64, _, _| {
+            .handle_events_with(move |e, _, _| {
                 s.fetch_add(*e, Relaxed);
                 c.fetch_add(1, Relaxed);
             })
@@ -341,7 +339,7 @@ fn a_poller_dropped_inside_a_thread_before_it_drained_halts_the_stage_behind_it(
         let h = std::sync::Arc::clone(&handled);
         let (builder, poller) = Builder::single_producer(2, || 0u64, BusySpin).poller();
         let (mut producer, consumers) = builder
-            .then(move |_: &u64, _, _| {
+            .then(move |_, _, _| {
                 h.fetch_add(1, Relaxed);
             })
             .build();

@@ -512,6 +512,13 @@ where
     /// the current stage, as [`handle_events_with`](Builder::handle_events_with)
     /// does a closure.
     ///
+    /// # Memory ordering
+    ///
+    /// As for [`handle_events_with`](Builder::handle_events_with): the
+    /// publish of an event happens-before `on_event` for it ([DSR-O1],
+    /// [DSR-O3] → [DSR-O2], [DSR-O4]), and what `on_event` did
+    /// happens-before the next stage's handling of it.
+    ///
     /// # Examples
     ///
     /// ```
@@ -545,37 +552,112 @@ where
         self.and_handler(handler)
     }
 
-    /// Adds a handler made on its consumer thread to the current stage:
-    /// `make` runs there, before the first event, so the handler itself need
-    /// not be `Send` (a thread-local buffer, an `Rc`, a non-`Send` client).
+    /// Adds a handler closure made on its consumer thread to the current
+    /// stage: `make` runs there, before the first event, and returns the
+    /// closure, so the closure need not be `Send` (a thread-local buffer, an
+    /// `Rc`, a non-`Send` client). Its argument types are inferred; a
+    /// factory of any [`EventHandler`] goes to
+    /// [`handle_events_from_handler`](Builder::handle_events_from_handler).
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`handle_events_with`](Builder::handle_events_with): the
+    /// publish of an event happens-before the handler's call for it
+    /// ([DSR-O1], [DSR-O3] → [DSR-O2], [DSR-O4]), and the handler's work on
+    /// it happens-before the next stage's.
     ///
     /// # Examples
     ///
     /// ```
     /// use acqrel::disruptor::{Builder, BusySpin};
-    /// use std::rc::Rc;
     /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    /// use std::sync::mpsc;
     ///
+    /// let (tx, rx) = mpsc::channel();
     /// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
-    ///     .handle_events_from(|| {
+    ///     .handle_events_from(move || {
     ///         let seen = Rc::new(Cell::new(0)); // not Send: made on the consumer thread
-    ///         move |e: &u64, _: i64, _: bool| seen.set(seen.get() + *e)
+    ///         move |e, _, end_of_batch| {
+    ///             seen.set(seen.get() + *e);
+    ///             if end_of_batch {
+    ///                 tx.send(seen.get()).unwrap();
+    ///             }
+    ///         }
     ///     })
     ///     .build();
-    /// producer.publish(|e| *e = 7).unwrap();
+    /// producer.publish_batch(3, |e, i| *e = i as u64 + 1).unwrap();
     /// drop(producer);
     /// consumers.join().unwrap();
+    /// assert_eq!(rx.iter().last(), Some(6));
     /// ```
-    pub fn handle_events_from<H, M>(self, make: M) -> Builder<E, C, W, P, Wired>
+    pub fn handle_events_from<F, M>(self, make: M) -> Builder<E, C, W, P, Wired>
+    where
+        F: FnMut(&E, i64, bool) + 'static,
+        M: FnOnce() -> F + Send + 'static,
+    {
+        self.and_from_handler(make)
+    }
+
+    /// Adds an [`EventHandler`] made on its consumer thread to the current
+    /// stage, as [`handle_events_from`](Builder::handle_events_from) does a
+    /// closure: `make` runs there, before the first event, so the handler
+    /// need not be `Send`.
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`handle_events_with`](Builder::handle_events_with): the
+    /// publish of an event happens-before `on_event` for it ([DSR-O1],
+    /// [DSR-O3] → [DSR-O2], [DSR-O4]), and what `on_event` did
+    /// happens-before the next stage's handling of it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, BusySpin, EventHandler};
+    /// use std::cell::RefCell;
+    /// use std::rc::Rc;
+    /// use std::sync::mpsc;
+    ///
+    /// struct Journal {
+    ///     lines: Rc<RefCell<Vec<u64>>>, // not Send
+    ///     done: mpsc::Sender<usize>,
+    /// }
+    /// impl EventHandler<u64> for Journal {
+    ///     fn on_event(&mut self, e: &u64, _: i64, _: bool) {
+    ///         self.lines.borrow_mut().push(*e);
+    ///     }
+    ///     fn on_shutdown(&mut self) {
+    ///         self.done.send(self.lines.borrow().len()).unwrap();
+    ///     }
+    /// }
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+    ///     .handle_events_from_handler(move || Journal { lines: Rc::default(), done: tx })
+    ///     .build();
+    /// producer.publish_batch(3, |_, _| {}).unwrap();
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// assert_eq!(rx.recv().unwrap(), 3);
+    /// ```
+    pub fn handle_events_from_handler<H, M>(self, make: M) -> Builder<E, C, W, P, Wired>
     where
         H: EventHandler<E>,
         M: FnOnce() -> H + Send + 'static,
     {
-        self.and_from(make)
+        self.and_from_handler(make)
     }
 
     /// Adds a handler closure to the current stage; the same as
     /// [`handle_events_with`](Builder::handle_events_with).
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`handle_events_with`](Builder::handle_events_with): the
+    /// publish of an event happens-before the handler's call for it
+    /// ([DSR-O1], [DSR-O3] → [DSR-O2], [DSR-O4]). Handlers of one stage are
+    /// not ordered with each other.
     ///
     /// # Examples
     ///
@@ -607,6 +689,13 @@ where
     /// Adds an [`EventHandler`] to the current stage; the same as
     /// [`handle_events_with_handler`](Builder::handle_events_with_handler).
     ///
+    /// # Memory ordering
+    ///
+    /// As for [`handle_events_with`](Builder::handle_events_with): the
+    /// publish of an event happens-before `on_event` for it ([DSR-O1],
+    /// [DSR-O3] → [DSR-O2], [DSR-O4]). Handlers of one stage are not ordered
+    /// with each other.
+    ///
     /// # Examples
     ///
     /// ```
@@ -621,11 +710,18 @@ where
     /// assert!(consumers.join().is_ok());
     /// ```
     pub fn and_handler(self, handler: impl EventHandler<E> + Send) -> Builder<E, C, W, P, Wired> {
-        self.and_from(move || handler)
+        self.and_from_handler(move || handler)
     }
 
-    /// Adds a handler made on its consumer thread to the current stage; the
-    /// same as [`handle_events_from`](Builder::handle_events_from).
+    /// Adds a handler closure made on its consumer thread to the current
+    /// stage; the same as [`handle_events_from`](Builder::handle_events_from).
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`handle_events_with`](Builder::handle_events_with): the
+    /// publish of an event happens-before the handler's call for it
+    /// ([DSR-O1], [DSR-O3] → [DSR-O2], [DSR-O4]). Handlers of one stage are
+    /// not ordered with each other.
     ///
     /// # Examples
     ///
@@ -633,19 +729,69 @@ where
     /// use acqrel::disruptor::{Builder, BusySpin};
     /// use std::cell::RefCell;
     /// use std::rc::Rc;
+    /// use std::sync::mpsc;
     ///
+    /// let (tx, rx) = mpsc::channel();
     /// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
     ///     .handle_events_with(|_, _, _| {})
-    ///     .and_from(|| {
+    ///     .and_from(move || {
     ///         let log = Rc::new(RefCell::new(Vec::new())); // stays on its thread
-    ///         move |e: &u64, _: i64, _: bool| log.borrow_mut().push(*e)
+    ///         move |e, _, _| {
+    ///             log.borrow_mut().push(*e);
+    ///             tx.send(log.borrow().len()).unwrap();
+    ///         }
     ///     })
+    ///     .build();
+    /// producer.publish_batch(2, |e, i| *e = i as u64).unwrap();
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// assert_eq!(rx.iter().collect::<Vec<_>>(), [1, 2]);
+    /// ```
+    pub fn and_from<F, M>(self, make: M) -> Builder<E, C, W, P, Wired>
+    where
+        F: FnMut(&E, i64, bool) + 'static,
+        M: FnOnce() -> F + Send + 'static,
+    {
+        self.and_from_handler(make)
+    }
+
+    /// Adds an [`EventHandler`] made on its consumer thread to the current
+    /// stage; the same as
+    /// [`handle_events_from_handler`](Builder::handle_events_from_handler).
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`handle_events_with`](Builder::handle_events_with): the
+    /// publish of an event happens-before `on_event` for it ([DSR-O1],
+    /// [DSR-O3] → [DSR-O2], [DSR-O4]). Handlers of one stage are not ordered
+    /// with each other.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, BusySpin, EventHandler};
+    /// use std::rc::Rc;
+    /// use std::sync::mpsc;
+    ///
+    /// struct Named(Rc<str>, mpsc::Sender<String>); // an `Rc`: not Send
+    /// impl EventHandler<u64> for Named {
+    ///     fn on_event(&mut self, _: &u64, _: i64, _: bool) {}
+    ///     fn on_start(&mut self) {
+    ///         self.1.send(format!("{} started", self.0)).unwrap();
+    ///     }
+    /// }
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+    ///     .handle_events_with(|_, _, _| {})
+    ///     .and_from_handler(move || Named(Rc::from("audit"), tx))
     ///     .build();
     /// producer.publish(|e| *e = 1).unwrap();
     /// drop(producer);
     /// consumers.join().unwrap();
+    /// assert_eq!(rx.recv().unwrap(), "audit started");
     /// ```
-    pub fn and_from<H, M>(mut self, make: M) -> Builder<E, C, W, P, Wired>
+    pub fn and_from_handler<H, M>(mut self, make: M) -> Builder<E, C, W, P, Wired>
     where
         H: EventHandler<E>,
         M: FnOnce() -> H + Send + 'static,
@@ -663,10 +809,19 @@ where
         self.wired()
     }
 
-    /// Adds a handler to the current stage that waits with its own strategy
-    /// instead of the Disruptor's default. Its loop is compiled for `wait`'s
-    /// type (no dynamic dispatch per wait), and if `wait` sleeps, every
-    /// party that can end its wait signals it ([DSR-I8]).
+    /// Adds a handler closure to the current stage that waits with its own
+    /// strategy instead of the Disruptor's default. Its loop is compiled for
+    /// `wait`'s type (no dynamic dispatch per wait), and if `wait` sleeps,
+    /// every party that can end its wait signals it ([DSR-I8]). The
+    /// closure's argument types are inferred; an [`EventHandler`] goes to
+    /// [`handle_events_with_handler_and_wait`](Builder::handle_events_with_handler_and_wait).
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`handle_events_with`](Builder::handle_events_with), whatever
+    /// the strategy: the publish of an event happens-before the handler's
+    /// call for it ([DSR-O1], [DSR-O3] → [DSR-O2], [DSR-O4]), as the
+    /// consumer acts only on its own reading of the sequences ([DSR-S1]).
     ///
     /// # Examples
     ///
@@ -682,7 +837,7 @@ where
     /// let (mut producer, consumers) = Builder::single_producer(64, || 0u64, BusySpin)
     ///     .handle_events_with(|_, _, _| { /* match orders */ })
     ///     .handle_events_with_wait(
-    ///         move |e: &u64, _, _| { a.fetch_add(*e, Ordering::Relaxed); },
+    ///         move |e, _, _| { a.fetch_add(*e, Ordering::Relaxed); },
     ///         Blocking::new(),
     ///     )
     ///     .build();
@@ -693,7 +848,56 @@ where
     /// consumers.join().unwrap();
     /// assert_eq!(audited.load(Ordering::Relaxed), 55);
     /// ```
-    pub fn handle_events_with_wait<V: WaitStrategy>(
+    pub fn handle_events_with_wait<F, V>(self, handler: F, wait: V) -> Builder<E, C, W, P, Wired>
+    where
+        F: FnMut(&E, i64, bool) + Send + 'static,
+        V: WaitStrategy,
+    {
+        self.handle_events_with_handler_and_wait(handler, wait)
+    }
+
+    /// Adds an [`EventHandler`] to the current stage that waits with its own
+    /// strategy, as [`handle_events_with_wait`](Builder::handle_events_with_wait)
+    /// does a closure.
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`handle_events_with`](Builder::handle_events_with), whatever
+    /// the strategy: the publish of an event happens-before `on_event` for it
+    /// ([DSR-O1], [DSR-O3] → [DSR-O2], [DSR-O4]).
+    ///
+    /// # Examples
+    ///
+    /// A handler that flushes when the ring goes quiet, asleep meanwhile:
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Blocking, Builder, BusySpin, EventHandler, Timed};
+    /// use std::sync::mpsc;
+    /// use std::time::Duration;
+    ///
+    /// struct Flusher(Vec<u64>, mpsc::Sender<Vec<u64>>);
+    /// impl EventHandler<u64> for Flusher {
+    ///     fn on_event(&mut self, e: &u64, _: i64, _: bool) {
+    ///         self.0.push(*e);
+    ///     }
+    ///     fn on_timeout(&mut self, _: i64) {
+    ///         if !self.0.is_empty() {
+    ///             self.1.send(std::mem::take(&mut self.0)).unwrap();
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let quiet = Timed::new(Blocking::new(), Duration::from_millis(1));
+    /// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+    ///     .handle_events_with_handler_and_wait(Flusher(Vec::new(), tx), quiet)
+    ///     .build();
+    /// producer.publish_batch(3, |e, i| *e = i as u64).unwrap();
+    /// assert_eq!(rx.recv().unwrap(), [0, 1, 2]); // flushed once idle
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// ```
+    pub fn handle_events_with_handler_and_wait<V: WaitStrategy>(
         mut self,
         handler: impl EventHandler<E> + Send,
         wait: V,
@@ -721,16 +925,21 @@ where
         wait
     }
 
-    /// Adds a work pool to the current stage: each event goes to exactly
-    /// one of `workers` (each on its own thread), unlike the stage's other
-    /// members, which each see every event. Later stages see an event only
-    /// after the worker that took it has handled it. Events are not
-    /// handled in sequence order across workers; `end_of_batch` is always
-    /// true.
+    /// Adds a work pool of `workers` handler closures to the current stage:
+    /// each event goes to exactly one worker (each on its own thread),
+    /// unlike the stage's other members, which each see every event. Later
+    /// stages see an event only after the worker that took it has handled
+    /// it. Events are not handled in sequence order across workers;
+    /// `end_of_batch` is always true.
+    ///
+    /// `make(index)` makes worker `index` (`0..workers`), here on the
+    /// builder's thread; the closures' argument types are inferred. A pool
+    /// of [`EventHandler`]s goes to
+    /// [`work_pool_handlers`](Builder::work_pool_handlers).
     ///
     /// # Panics
     ///
-    /// If `workers` is empty.
+    /// If `workers` is 0.
     ///
     /// # Memory ordering
     ///
@@ -747,14 +956,12 @@ where
     /// use std::sync::{Arc, Mutex};
     ///
     /// let taken = Arc::new(Mutex::new(Vec::new()));
-    /// let workers: Vec<_> = (0..3)
-    ///     .map(|_| {
-    ///         let t = Arc::clone(&taken);
-    ///         move |e: &u64, _: i64, _: bool| t.lock().unwrap().push(*e)
-    ///     })
-    ///     .collect();
+    /// let t = Arc::clone(&taken);
     /// let (mut producer, consumers) = Builder::single_producer(16, || 0u64, Yielding)
-    ///     .work_pool(workers)
+    ///     .work_pool(3, |_index| {
+    ///         let t = Arc::clone(&t);
+    ///         move |e, _, _| t.lock().unwrap().push(*e)
+    ///     })
     ///     .build();
     /// for i in 0..20 {
     ///     producer.publish(|e| *e = i).unwrap();
@@ -765,21 +972,33 @@ where
     /// taken.sort();
     /// assert_eq!(taken, (0..20).collect::<Vec<_>>()); // each event to one worker
     /// ```
-    pub fn work_pool<H: EventHandler<E> + Send>(
+    pub fn work_pool<F>(
         self,
-        workers: impl IntoIterator<Item = H>,
-    ) -> Builder<E, C, W, P, Wired> {
-        self.add_work_pool(workers, None::<Arc<W>>)
+        workers: usize,
+        make: impl FnMut(usize) -> F,
+    ) -> Builder<E, C, W, P, Wired>
+    where
+        F: FnMut(&E, i64, bool) + Send + 'static,
+    {
+        assert!(workers > 0, "a work pool needs at least one worker");
+        self.work_pool_handlers((0..workers).map(make))
     }
 
-    /// Adds a work pool whose workers wait with their own strategy (one
-    /// instance shared by the pool) instead of the Disruptor's default; see
-    /// [`work_pool`](Builder::work_pool) and
+    /// Adds a work pool of `workers` handler closures whose workers wait
+    /// with their own strategy (one instance shared by the pool) instead of
+    /// the Disruptor's default; see [`work_pool`](Builder::work_pool) and
     /// [`handle_events_with_wait`](Builder::handle_events_with_wait).
     ///
     /// # Panics
     ///
-    /// If `workers` is empty.
+    /// If `workers` is 0.
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`work_pool`](Builder::work_pool), whatever the strategy: the
+    /// publish of an event happens-before the worker's handling of it
+    /// ([DSR-O1], [DSR-O3] → [DSR-O2], [DSR-O4]); the hand-out ([DSR-O10])
+    /// orders nothing between workers.
     ///
     /// # Examples
     ///
@@ -789,14 +1008,16 @@ where
     /// use std::sync::atomic::{AtomicU64, Ordering};
     ///
     /// let handled = Arc::new(AtomicU64::new(0));
-    /// let workers: Vec<_> = (0..2)
-    ///     .map(|_| {
-    ///         let h = Arc::clone(&handled);
-    ///         move |_: &u64, _: i64, _: bool| { h.fetch_add(1, Ordering::Relaxed); }
-    ///     })
-    ///     .collect();
+    /// let h = Arc::clone(&handled);
     /// let (mut producer, consumers) = Builder::single_producer(16, || 0u64, Yielding)
-    ///     .work_pool_with_wait(workers, Blocking::new())
+    ///     .work_pool_with_wait(
+    ///         2,
+    ///         |_| {
+    ///             let h = Arc::clone(&h);
+    ///             move |_, _, _| { h.fetch_add(1, Ordering::Relaxed); }
+    ///         },
+    ///         Blocking::new(),
+    ///     )
     ///     .build();
     /// for i in 0..100 {
     ///     producer.publish(|e| *e = i).unwrap();
@@ -805,7 +1026,115 @@ where
     /// consumers.join().unwrap();
     /// assert_eq!(handled.load(Ordering::Relaxed), 100);
     /// ```
-    pub fn work_pool_with_wait<H: EventHandler<E> + Send, V: WaitStrategy>(
+    pub fn work_pool_with_wait<F, V>(
+        self,
+        workers: usize,
+        make: impl FnMut(usize) -> F,
+        wait: V,
+    ) -> Builder<E, C, W, P, Wired>
+    where
+        F: FnMut(&E, i64, bool) + Send + 'static,
+        V: WaitStrategy,
+    {
+        assert!(workers > 0, "a work pool needs at least one worker");
+        self.work_pool_handlers_with_wait((0..workers).map(make), wait)
+    }
+
+    /// Adds a work pool of [`EventHandler`]s, one worker per item of
+    /// `workers` (drained here, on the builder's thread), as
+    /// [`work_pool`](Builder::work_pool) does with closures.
+    ///
+    /// # Panics
+    ///
+    /// If `workers` is empty.
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`work_pool`](Builder::work_pool): the publish of an event
+    /// happens-before the worker's `on_event` for it ([DSR-O1], [DSR-O3] →
+    /// [DSR-O2], [DSR-O4]); the hand-out ([DSR-O10]) orders nothing between
+    /// workers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, EventHandler, Yielding};
+    /// use std::sync::mpsc;
+    ///
+    /// struct Worker(u64, mpsc::Sender<u64>);
+    /// impl EventHandler<u64> for Worker {
+    ///     fn on_event(&mut self, _: &u64, _: i64, _: bool) {
+    ///         self.0 += 1;
+    ///     }
+    ///     fn on_shutdown(&mut self) {
+    ///         self.1.send(self.0).unwrap(); // how many this worker took
+    ///     }
+    /// }
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let (mut producer, consumers) = Builder::single_producer(16, || 0u64, Yielding)
+    ///     .work_pool_handlers((0..3).map(|_| Worker(0, tx.clone())))
+    ///     .build();
+    /// drop(tx);
+    /// for i in 0..20 {
+    ///     producer.publish(|e| *e = i).unwrap();
+    /// }
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// assert_eq!(rx.iter().sum::<u64>(), 20); // each event to one worker
+    /// ```
+    pub fn work_pool_handlers<H: EventHandler<E> + Send>(
+        self,
+        workers: impl IntoIterator<Item = H>,
+    ) -> Builder<E, C, W, P, Wired> {
+        self.add_work_pool(workers, None::<Arc<W>>)
+    }
+
+    /// Adds a work pool of [`EventHandler`]s whose workers wait with their
+    /// own strategy (one instance shared by the pool), as
+    /// [`work_pool_with_wait`](Builder::work_pool_with_wait) does with
+    /// closures.
+    ///
+    /// # Panics
+    ///
+    /// If `workers` is empty.
+    ///
+    /// # Memory ordering
+    ///
+    /// As for [`work_pool`](Builder::work_pool), whatever the strategy: the
+    /// publish of an event happens-before the worker's `on_event` for it
+    /// ([DSR-O1], [DSR-O3] → [DSR-O2], [DSR-O4]); the hand-out ([DSR-O10])
+    /// orders nothing between workers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Blocking, Builder, EventHandler, Yielding};
+    /// use std::sync::mpsc;
+    ///
+    /// struct Worker(u64, mpsc::Sender<u64>);
+    /// impl EventHandler<u64> for Worker {
+    ///     fn on_event(&mut self, e: &u64, _: i64, _: bool) {
+    ///         self.0 += *e;
+    ///     }
+    ///     fn on_shutdown(&mut self) {
+    ///         self.1.send(self.0).unwrap();
+    ///     }
+    /// }
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let workers = vec![Worker(0, tx.clone()), Worker(0, tx)];
+    /// let (mut producer, consumers) = Builder::single_producer(16, || 0u64, Yielding)
+    ///     .work_pool_handlers_with_wait(workers, Blocking::new())
+    ///     .build();
+    /// for i in 1..=10 {
+    ///     producer.publish(|e| *e = i).unwrap();
+    /// }
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// assert_eq!(rx.iter().sum::<u64>(), 55);
+    /// ```
+    pub fn work_pool_handlers_with_wait<H: EventHandler<E> + Send, V: WaitStrategy>(
         mut self,
         workers: impl IntoIterator<Item = H>,
         wait: V,
@@ -989,12 +1318,12 @@ where
     where
         S: HasConsumer,
     {
-        self.then_from(move || handler)
+        self.then_from_handler(move || handler)
     }
 
-    /// Starts a new stage with a handler made on its consumer thread, as
-    /// [`handle_events_from`](Builder::handle_events_from) does in the
-    /// current stage.
+    /// Starts a new stage with a handler closure made on its consumer
+    /// thread, as [`handle_events_from`](Builder::handle_events_from) does in
+    /// the current stage; the closure's argument types are inferred.
     ///
     /// Only a builder with a consumer has it: `then` first is a compile
     /// error ([`HasConsumer`]).
@@ -1011,26 +1340,79 @@ where
     /// ```
     /// use acqrel::disruptor::{Builder, BusySpin};
     /// use std::rc::Rc;
+    /// use std::sync::mpsc;
     ///
+    /// let (tx, rx) = mpsc::channel();
     /// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
     ///     .handle_events_with(|_, _, _| {})
-    ///     .then_from(|| {
+    ///     .then_from(move || {
     ///         let limit = Rc::new(100); // not Send: made on the stage's thread
-    ///         move |e: &u64, _: i64, _: bool| assert!(*e < *limit)
+    ///         move |e, _, _| tx.send(*e < *limit).unwrap()
     ///     })
     ///     .build();
     /// producer.publish(|e| *e = 1).unwrap();
     /// drop(producer);
     /// consumers.join().unwrap();
+    /// assert_eq!(rx.recv().unwrap(), true);
     /// ```
-    pub fn then_from<H, M>(mut self, make: M) -> Builder<E, C, W, P, Wired>
+    pub fn then_from<F, M>(self, make: M) -> Builder<E, C, W, P, Wired>
+    where
+        F: FnMut(&E, i64, bool) + 'static,
+        M: FnOnce() -> F + Send + 'static,
+        S: HasConsumer,
+    {
+        self.then_from_handler(make)
+    }
+
+    /// Starts a new stage with an [`EventHandler`] made on its consumer
+    /// thread, as [`handle_events_from_handler`](Builder::handle_events_from_handler)
+    /// does in the current stage.
+    ///
+    /// Only a builder with a consumer has it: `then` first is a compile
+    /// error ([`HasConsumer`]).
+    ///
+    /// # Memory ordering
+    ///
+    /// Everything the earlier stages' handlers did while handling an event
+    /// happens-before the new stage's handling of it: each handler's sequence
+    /// is a `Release` store read with `Acquire` by the stage after it
+    /// ([DSR-O1], [DSR-O2]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::disruptor::{Builder, BusySpin, EventHandler};
+    /// use std::rc::Rc;
+    /// use std::sync::mpsc;
+    ///
+    /// struct Count(u64, Rc<mpsc::Sender<u64>>); // an `Rc`: not Send
+    /// impl EventHandler<u64> for Count {
+    ///     fn on_event(&mut self, _: &u64, _: i64, _: bool) {
+    ///         self.0 += 1;
+    ///     }
+    ///     fn on_shutdown(&mut self) {
+    ///         self.1.send(self.0).unwrap();
+    ///     }
+    /// }
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
+    ///     .handle_events_with(|_, _, _| {})
+    ///     .then_from_handler(move || Count(0, Rc::new(tx)))
+    ///     .build();
+    /// producer.publish_batch(5, |_, _| {}).unwrap();
+    /// drop(producer);
+    /// consumers.join().unwrap();
+    /// assert_eq!(rx.recv().unwrap(), 5);
+    /// ```
+    pub fn then_from_handler<H, M>(mut self, make: M) -> Builder<E, C, W, P, Wired>
     where
         H: EventHandler<E>,
         M: FnOnce() -> H + Send + 'static,
         S: HasConsumer,
     {
         self.stage_dependencies = core::mem::take(&mut self.stage);
-        self.and_from(make)
+        self.and_from_handler(make)
     }
 
     fn finish<Q: Sequencer<Cursor = C>>(

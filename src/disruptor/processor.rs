@@ -30,12 +30,16 @@ pub type PanicPayload = Box<dyn Any + Send + 'static>;
 /// A consumer of events, run by the Disruptor on a thread of its own.
 ///
 /// Any `FnMut(&E, i64, bool) + 'static` closure is an `EventHandler`; pass
-/// closures to [`Builder::handle_events_with`](super::Builder::handle_events_with),
-/// [`and`](super::Builder::and) and [`then`](super::Builder::then) (their
-/// argument types are inferred), and types with hooks to the `_handler`
+/// closures to the builder's plain forms
+/// ([`handle_events_with`](super::Builder::handle_events_with),
+/// [`and`](super::Builder::and), [`then`](super::Builder::then), their
+/// `_from` and `_wait` variants and [`work_pool`](super::Builder::work_pool)),
+/// which infer their argument types, and types with hooks to the `_handler`
 /// forms. A handler given to the builder must be `Send` (it moves to its
 /// thread); one made there by a factory
-/// ([`handle_events_from`](super::Builder::handle_events_from)) need not be.
+/// ([`handle_events_from`](super::Builder::handle_events_from),
+/// [`handle_events_from_handler`](super::Builder::handle_events_from_handler))
+/// need not be.
 ///
 /// # Memory ordering
 ///
@@ -172,7 +176,10 @@ pub trait EventHandler<E>: 'static {
     ///
     /// let (tx, rx) = mpsc::channel();
     /// let (mut producer, consumers) = Builder::single_producer(8, || 0u64, BusySpin)
-    ///     .handle_events_with_wait(Heartbeat(tx), Timed::new(BusySpin, Duration::from_millis(1)))
+    ///     .handle_events_with_handler_and_wait(
+    ///         Heartbeat(tx),
+    ///         Timed::new(BusySpin, Duration::from_millis(1)),
+    ///     )
     ///     .build();
     /// producer.publish(|e| *e = 1).unwrap();
     /// while rx.recv().unwrap() != 0 {} // idle after handling sequence 0
@@ -206,6 +213,10 @@ where
 /// it): use it where a half-handled event does no harm, such as a
 /// best-effort replicator or a metrics stage. Panics in `on_start`,
 /// `on_shutdown` and `on_timeout` still halt.
+///
+/// A closure wrapped in it needs its argument types written out
+/// (`|e: &u64, _: i64, _: bool|`): the wrapper is built before the builder
+/// call that would tell the event type.
 ///
 /// # Examples
 ///

@@ -376,7 +376,7 @@ pub(crate) fn resume(panic: Option<super::PanicPayload>) {
 /// let (tx, rx) = mpsc::channel();
 /// let timed = Timed::new(Blocking::new(), Duration::from_millis(1));
 /// let (producer, consumers) = Builder::single_producer(8, || 0u64, Blocking::new())
-///     .handle_events_with_wait(Flusher(tx), timed)
+///     .handle_events_with_handler_and_wait(Flusher(tx), timed)
 ///     .build();
 /// assert_eq!(rx.recv().unwrap(), -1); // nothing handled yet, and nothing came
 /// drop(producer);
