@@ -1,7 +1,8 @@
 //! Stacks and queues side by side: push+pop pairs on every thread, through
-//! one small trait per family. Stack: `TreiberStack` (pin per operation, one
-//! pin per 128 operations, and `push_all`/`take_all` batches of 16) against
-//! `Mutex<Vec>`. Queue: `MsQueue` (pin per operation and guard reuse) against
+//! one small trait per family. Stack: `TreiberStack` (pin per operation, a
+//! `handle()` that repins every 128 operations, and `push_all`/`take_all`
+//! batches of 16) against `Mutex<Vec>`. Queue: `MsQueue` (pin per operation
+//! and a `handle()`) against
 //! `Mutex<VecDeque>`, `crossbeam_queue::SegQueue` and
 //! `concurrent_queue::ConcurrentQueue::unbounded`. A harness baseline (the
 //! same loop around nothing) and the cost of `crossbeam_epoch::pin` come
@@ -34,10 +35,6 @@ mod imp {
     use std::hint::black_box;
     use std::sync::Mutex;
 
-    /// Guard reuse: operations per pin before the guard is repinned and
-    /// flushed (without the flush nothing collects during the loop, garbage
-    /// piles up and every later benchmark in the process pays for it).
-    const PER_PIN: u64 = 128;
     /// `push_all`/`take_all` batch size.
     const BATCH: u64 = 16;
     const THREADS: [usize; 3] = [1, 2, 4];
@@ -126,17 +123,13 @@ mod imp {
             bench_pairs(&mut group, "treiber_stack", &label, threads, &TreiberStack::new());
 
             let stack = TreiberStack::new();
-            group.bench_function(BenchmarkId::new("treiber_stack_guard_reuse", &label), |b| {
+            group.bench_function(BenchmarkId::new("treiber_stack_handle", &label), |b| {
                 b.iter_custom(|iters| {
                     run_threads(threads, iters, |t, n| {
-                        let mut guard = crossbeam_epoch::pin();
+                        let mut handle = stack.handle();
                         for i in 0..n {
-                            if i % PER_PIN == PER_PIN - 1 {
-                                guard.repin();
-                                guard.flush();
-                            }
-                            stack.push_with(t as u64 * n + i, &guard);
-                            black_box(stack.pop_with(&guard));
+                            handle.push(t as u64 * n + i);
+                            black_box(handle.pop());
                         }
                     })
                 })
@@ -188,17 +181,13 @@ mod imp {
             bench_pairs(&mut group, "ms_queue", &label, threads, &MsQueue::new());
 
             let queue = MsQueue::new();
-            group.bench_function(BenchmarkId::new("ms_queue_guard_reuse", &label), |b| {
+            group.bench_function(BenchmarkId::new("ms_queue_handle", &label), |b| {
                 b.iter_custom(|iters| {
                     run_threads(threads, iters, |t, n| {
-                        let mut guard = crossbeam_epoch::pin();
+                        let mut handle = queue.handle();
                         for i in 0..n {
-                            if i % PER_PIN == PER_PIN - 1 {
-                                guard.repin();
-                                guard.flush();
-                            }
-                            queue.push_with(t as u64 * n + i, &guard);
-                            black_box(queue.pop_with(&guard));
+                            handle.push(t as u64 * n + i);
+                            black_box(handle.pop());
                         }
                     })
                 })

@@ -70,6 +70,10 @@ pub fn memory_stays_flat_with<S>(
     state: impl Fn() -> S + Sync,
     pair: impl Fn(&mut S) + Sync,
 ) -> usize {
+    // The node count is global to the test binary: two of these runs at
+    // once would count each other's nodes.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let rounds = 20;
     let baseline = live_nodes();
     let mut peak = 0;
