@@ -115,6 +115,7 @@ impl<'a, C> Handle<'a, C> {
     pub const REPIN_EVERY: u32 = 128;
 
     pub(crate) fn new(container: &'a C) -> Self {
+        // SAFE-CODE: [TRB-S8] [MSQ-S8] a leaked handle leaves this pin in place for good: later retired nodes are never freed (they hold no value), nothing else changes.
         Self { container, guard: pin(), ops: 0 }
     }
 
