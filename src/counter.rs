@@ -23,14 +23,14 @@
 //!
 //! # Memory ordering
 //!
-//! Every plain operation is `Relaxed` ([CTR-O1], [CTR-O2], [CTR-O3] in
+//! Every plain operation is `Relaxed` ([CTR-O1](crate::safety#CTR-O1), [CTR-O2](crate::safety#CTR-O2), [CTR-O3](crate::safety#CTR-O3) in
 //! SAFETY.md): atomicity of a read-modify-write never depends on its ordering,
 //! so no increment is ever lost, and every thread sees the counter's values in
 //! one order (the modification order). What `Relaxed` does not give is
 //! ordering with *other* memory: seeing the counter reach `n` says nothing
 //! about what the threads that counted wrote elsewhere. For that completion
 //! pattern use [`Counter::add_release`] after the work and
-//! [`Counter::get_acquire`] before reading its results ([CTR-O4], [CTR-O5]).
+//! [`Counter::get_acquire`] before reading its results ([CTR-O4](crate::safety#CTR-O4), [CTR-O5](crate::safety#CTR-O5)).
 //! No operation here needs `SeqCst`; SAFETY.md shows why, and the one shape
 //! of code where it would matter (a store-then-load across two counters).
 
@@ -129,7 +129,7 @@ impl Counter {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed` ([CTR-O1]): no addition is ever lost and all threads see the
+    /// `Relaxed` ([CTR-O1](crate::safety#CTR-O1)): no addition is ever lost and all threads see the
     /// counter's values in one order, but the call orders no other memory. To
     /// publish work with the count, use [`add_release`](Counter::add_release).
     ///
@@ -151,7 +151,7 @@ impl Counter {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed` ([CTR-O1]): orders nothing but the counter itself.
+    /// `Relaxed` ([CTR-O1](crate::safety#CTR-O1)): orders nothing but the counter itself.
     ///
     /// # Examples
     ///
@@ -171,7 +171,7 @@ impl Counter {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed` ([CTR-O1]), like [`fetch_add`](Counter::fetch_add): a ticket
+    /// `Relaxed` ([CTR-O1](crate::safety#CTR-O1)), like [`fetch_add`](Counter::fetch_add): a ticket
     /// orders no other memory.
     ///
     /// # Examples
@@ -192,7 +192,7 @@ impl Counter {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed` ([CTR-O1]): atomic on the counter, ordering no other memory.
+    /// `Relaxed` ([CTR-O1](crate::safety#CTR-O1)): atomic on the counter, ordering no other memory.
     ///
     /// # Examples
     ///
@@ -213,7 +213,7 @@ impl Counter {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed` ([CTR-O1]): atomic on the counter, ordering no other memory.
+    /// `Relaxed` ([CTR-O1](crate::safety#CTR-O1)): atomic on the counter, ordering no other memory.
     ///
     /// # Examples
     ///
@@ -235,7 +235,7 @@ impl Counter {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed` ([CTR-O2]): the value is no older than any update that
+    /// `Relaxed` ([CTR-O2](crate::safety#CTR-O2)): the value is no older than any update that
     /// happens-before the call (for example one made by a thread that has
     /// been joined), but seeing a value says nothing about other memory the
     /// counting threads wrote; for that, [`get_acquire`](Counter::get_acquire).
@@ -262,7 +262,7 @@ impl Counter {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed` ([CTR-O1]): every addition lands either in the returned
+    /// `Relaxed` ([CTR-O1](crate::safety#CTR-O1)): every addition lands either in the returned
     /// value or after the new one, never in neither; no other memory is
     /// ordered.
     ///
@@ -284,7 +284,7 @@ impl Counter {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed` ([CTR-O1]), like [`swap`](Counter::swap).
+    /// `Relaxed` ([CTR-O1](crate::safety#CTR-O1)), like [`swap`](Counter::swap).
     ///
     /// # Examples
     ///
@@ -307,7 +307,7 @@ impl Counter {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed` ([CTR-O1]), a swap: each addition is returned by exactly one
+    /// `Relaxed` ([CTR-O1](crate::safety#CTR-O1)), a swap: each addition is returned by exactly one
     /// `take` or stays in the counter, but the value returned orders no other
     /// memory.
     ///
@@ -331,7 +331,7 @@ impl Counter {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed` ([CTR-O1]): atomic on the counter, ordering no other memory.
+    /// `Relaxed` ([CTR-O1](crate::safety#CTR-O1)): atomic on the counter, ordering no other memory.
     ///
     /// # Examples
     ///
@@ -351,7 +351,7 @@ impl Counter {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed` ([CTR-O1]): atomic on the counter, ordering no other memory.
+    /// `Relaxed` ([CTR-O1](crate::safety#CTR-O1)): atomic on the counter, ordering no other memory.
     ///
     /// # Examples
     ///
@@ -376,7 +376,7 @@ impl Counter {
     ///
     /// # Memory ordering
     ///
-    /// A `Relaxed` compare-exchange loop ([CTR-O3]): the check against
+    /// A `Relaxed` compare-exchange loop ([CTR-O3](crate::safety#CTR-O3)): the check against
     /// `limit` and the addition apply to the same value, so concurrent calls
     /// never pass the limit together, but no other memory is ordered.
     ///
@@ -403,7 +403,7 @@ impl Counter {
     ///
     /// # Memory ordering
     ///
-    /// A `Relaxed` compare-exchange loop ([CTR-O3]): atomic on the counter,
+    /// A `Relaxed` compare-exchange loop ([CTR-O3](crate::safety#CTR-O3)): atomic on the counter,
     /// ordering no other memory.
     ///
     /// # Examples
@@ -427,7 +427,7 @@ impl Counter {
     ///
     /// # Memory ordering
     ///
-    /// A `Relaxed` compare-exchange loop ([CTR-O3]): atomic on the counter,
+    /// A `Relaxed` compare-exchange loop ([CTR-O3](crate::safety#CTR-O3)): atomic on the counter,
     /// ordering no other memory.
     ///
     /// # Examples
@@ -471,8 +471,8 @@ impl Counter {
     ///
     /// # Memory ordering
     ///
-    /// A `Release` read-modify-write ([CTR-O4]), paired with
-    /// [`get_acquire`](Counter::get_acquire) ([CTR-O5]). Because every later
+    /// A `Release` read-modify-write ([CTR-O4](crate::safety#CTR-O4)), paired with
+    /// [`get_acquire`](Counter::get_acquire) ([CTR-O5](crate::safety#CTR-O5)). Because every later
     /// read-modify-write on the counter (of any ordering) continues its
     /// release sequence, an acquiring read of a total that includes this
     /// addition synchronises with it even when other workers added after it.
@@ -514,7 +514,7 @@ impl Counter {
     ///
     /// # Memory ordering
     ///
-    /// `Acquire` ([CTR-O5]), paired with `add_release` ([CTR-O4]): everything
+    /// `Acquire` ([CTR-O5](crate::safety#CTR-O5)), paired with `add_release` ([CTR-O4](crate::safety#CTR-O4)): everything
     /// a thread did before an `add_release` that the value returned includes
     /// happens-before this call returns. Additions made with the `Relaxed`
     /// methods publish nothing, whatever this call reads.
@@ -577,7 +577,7 @@ impl fmt::Debug for Counter {
 ///
 /// # Memory ordering
 ///
-/// Both are `Relaxed`, like the methods ([CTR-O1]): a recorder that reads
+/// Both are `Relaxed`, like the methods ([CTR-O1](crate::safety#CTR-O1)): a recorder that reads
 /// the counter learns its value and nothing about other memory.
 ///
 /// # Examples

@@ -47,7 +47,7 @@
 //! batch shorter than 8 (request/response traffic) there is no slip, and an
 //! [`EventPoller`] never slips. A consumer with a sleeping strategy
 //! ([`Blocking`]) slips too: there the producer pays a fence after every
-//! publish ([DSR-O7]), which waits for the cursor's line, so the transfers
+//! publish ([DSR-O7](crate::safety#DSR-O7)), which waits for the cursor's line, so the transfers
 //! the slip saves cost it more than they cost a spinning one.
 //!
 //! With one producer the published cursor is the only shared write on the
@@ -63,19 +63,19 @@
 //! - Per producer, events are handled in the order that producer published.
 //! - A producer never overwrites an event a gating consumer has not finished.
 //! - Shutdown (dropping the last producer) drains: every event published
-//!   before it is handled before the consumer threads end ([DSR-I5]).
+//!   before it is handled before the consumer threads end ([DSR-I5](crate::safety#DSR-I5)).
 //! - A slot once claimed is always published, even when the code writing it
 //!   panics or its [`Claim`] is leaked; it is then reset to a fresh factory
 //!   event first, so no half-written event and no event of an earlier lap is
-//!   ever delivered as new ([DSR-I6]).
-//! - In a work pool each event is handled by exactly one worker ([DSR-I7]).
+//!   ever delivered as new ([DSR-I6](crate::safety#DSR-I6)).
+//! - In a work pool each event is handled by exactly one worker ([DSR-I7](crate::safety#DSR-I7)).
 //! - A panicking handler (or consumer wait strategy) halts the Disruptor:
 //!   other consumers stop, producers get [`Halted`], and [`Consumers::join`]
 //!   returns the panic.
 //! - Wait strategies are trusted with nothing that decides which memory is
 //!   touched: what a consumer reads and when a producer overwrites are
 //!   decided by the crate's own readings of the sequences; a strategy that
-//!   lies only delays its own waiter ([`WaitStrategy`], SAFETY.md [DSR-S1]).
+//!   lies only delays its own waiter ([`WaitStrategy`], SAFETY.md [DSR-S1](crate::safety#DSR-S1)).
 //! - Leaking a handle (`mem::forget` of a [`Producer`], [`EventPoller`],
 //!   [`Consumers`]) is safe: the Disruptor then stays open, like a channel
 //!   whose sender leaked, and delivers everything published exactly once.
@@ -91,9 +91,9 @@
 //! consumer never pays a dynamic call per wait. Consumer threads start at
 //! `build`, when the graph is complete: every party then holds the list of
 //! the graph's sleeping strategies and signals each after every store that
-//! could end a wait ([DSR-I8]). No sleeping strategy: a signal is one
+//! could end a wait ([DSR-I8](crate::safety#DSR-I8)). No sleeping strategy: a signal is one
 //! branch. Each sleeping strategy: one `SeqCst` fence and one load per
-//! signal while nobody sleeps ([DSR-O7]), as for an all-`Blocking`
+//! signal while nobody sleeps ([DSR-O7](crate::safety#DSR-O7)), as for an all-`Blocking`
 //! Disruptor. A consumer whose strategy has a timeout ([`Timed`]) calls its
 //! handler's [`EventHandler::on_timeout`] whenever a wait times out;
 //! [`EventPoller::poll_timeout`] waits for a bounded time.
@@ -108,8 +108,8 @@
 //! Four edges carry everything (SAFETY.md, section "Disruptor"):
 //!
 //! 1. **Publication.** Event writes → the cursor's `Release` store
-//!    ([DSR-O1]) or the slot's availability `Release` store ([DSR-O3]) →
-//!    the consumer's `Acquire` load ([DSR-O2], [DSR-O4]) → its reads.
+//!    ([DSR-O1](crate::safety#DSR-O1)) or the slot's availability `Release` store ([DSR-O3](crate::safety#DSR-O3)) →
+//!    the consumer's `Acquire` load ([DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)) → its reads.
 //! 2. **The wrap.** A consumer's reads of slot `s` → its sequence's
 //!    `Release` store → the producer's `Acquire` load of the gating
 //!    sequences → the producer's write of `s + capacity`.
@@ -119,13 +119,13 @@
 //!    off slots an *earlier* stage still reads.
 //! 4. **The multi-producer claim** is `Relaxed`: a slot range is unique by
 //!    the atomicity of the read-modify-write alone, and nothing is
-//!    published through the claim counter ([DSR-O5]).
+//!    published through the claim counter ([DSR-O5](crate::safety#DSR-O5)).
 //!
 //! No `SeqCst` is needed on the data path. In particular "publish the
 //! cursor, then read the consumers' sequences" needs no StoreLoad barrier
-//! here ([DSR-I3]): a stale consumer sequence only makes the producer wait
+//! here ([DSR-I3](crate::safety#DSR-I3)): a stale consumer sequence only makes the producer wait
 //! longer. The one StoreLoad edge is the [`Blocking`] strategy's "did anyone
-//! fall asleep?" check, made with a pair of `SeqCst` fences ([DSR-O7]);
+//! fall asleep?" check, made with a pair of `SeqCst` fences ([DSR-O7](crate::safety#DSR-O7));
 //! the same pair serves a consumer asleep on the cursor or on an upstream
 //! stage and a producer asleep on the gating sequences.
 
@@ -178,11 +178,11 @@ use core::fmt;
 ///
 /// # Memory ordering
 ///
-/// [`publish`](Sequencer::publish) is a `Release` store ([DSR-O1] single
-/// producer, [DSR-O3] per slot with several), read by the consumers with
-/// `Acquire` ([DSR-O2], [DSR-O4]): the writes to the events of a
+/// [`publish`](Sequencer::publish) is a `Release` store ([DSR-O1](crate::safety#DSR-O1) single
+/// producer, [DSR-O3](crate::safety#DSR-O3) per slot with several), read by the consumers with
+/// `Acquire` ([DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)): the writes to the events of a
 /// published range happen-before a consumer that sees it. A claim reads the
-/// gating sequences with `Acquire` ([DSR-O2]): the gating consumers' reads
+/// gating sequences with `Acquire` ([DSR-O2](crate::safety#DSR-O2)): the gating consumers' reads
 /// of a slot happen-before its being claimed again.
 ///
 /// # Examples
@@ -296,11 +296,11 @@ pub trait Sequencer {
     /// Claims `n` sequences, waiting through `wait` while the ring is full
     /// — a wait for the minimum of the gating sequences to reach the wrap
     /// point, so a [`Blocking`] producer sleeps until a consumer advances
-    /// and signals it ([DSR-I8]) — until `alerted()`; returns the highest,
+    /// and signals it ([DSR-I8](crate::safety#DSR-I8)) — until `alerted()`; returns the highest,
     /// or `None` if alerted first (nothing is claimed then).
     ///
     /// Whether there is room is decided by the sequencer's own reading of
-    /// the gating sequences, whatever `wait` returns ([DSR-S1]).
+    /// the gating sequences, whatever `wait` returns ([DSR-S1](crate::safety#DSR-S1)).
     ///
     /// # Panics
     ///
@@ -332,10 +332,10 @@ pub trait Sequencer {
     ///
     /// # Memory ordering
     ///
-    /// `Release` ([DSR-O1] for the single producer's cursor, [DSR-O3] for each
+    /// `Release` ([DSR-O1](crate::safety#DSR-O1) for the single producer's cursor, [DSR-O3](crate::safety#DSR-O3) for each
     /// slot of several producers): the writes to the events of `lo..=hi` made
     /// before the call happen-before a consumer whose `Acquire` reading
-    /// ([DSR-O2], [DSR-O4]) sees the range published.
+    /// ([DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)) sees the range published.
     ///
     /// # Examples
     ///
@@ -359,7 +359,7 @@ pub trait Sequencer {
     ///
     /// None: a claimed sequence may not be published yet, and the value orders
     /// no other memory (the multi-producer claim counter is read `Relaxed`,
-    /// [DSR-O6]).
+    /// [DSR-O6](crate::safety#DSR-O6)).
     ///
     /// # Examples
     ///
@@ -407,7 +407,7 @@ pub trait Cursor: Send + Sync {
     ///
     /// # Memory ordering
     ///
-    /// The events of `next..=h` happen-before the return ([DSR-O2], [DSR-O4]).
+    /// The events of `next..=h` happen-before the return ([DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)).
     ///
     /// # Examples
     ///

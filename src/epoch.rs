@@ -13,9 +13,9 @@
 //!
 //! A guard from [`pin`] orders none of your memory. What it gives is
 //! reclamation safety: a node that a container loaded while the guard lives
-//! is not freed until the guard is dropped ([TRB-I1], [MSQ-I1]). The
+//! is not freed until the guard is dropped ([TRB-I1](crate::safety#TRB-I1), [MSQ-I1](crate::safety#MSQ-I1)). The
 //! happens-before edge from a `push` to the `pop` that returns its value is
-//! the container's own ([TRB-O1] with [TRB-O2]; [MSQ-O1] with [MSQ-O2]), and
+//! the container's own ([TRB-O1](crate::safety#TRB-O1) with [TRB-O2](crate::safety#TRB-O2); [MSQ-O1](crate::safety#MSQ-O1) with [MSQ-O2](crate::safety#MSQ-O2)), and
 //! `push_with`/`pop_with` give exactly the edges of `push`/`pop`, whether
 //! the guard is fresh or has been held across many calls. [`is_pinned`]
 //! only reports whether this thread holds a guard.
@@ -73,8 +73,8 @@ pub(crate) fn check_guard(guard: &Guard, container: &str) {
 ///
 /// Exactly the container's own: a handle's `push` happens-before the `pop`
 /// (through any handle or method) that returns its value, as for the plain
-/// methods ([TRB-O1] with [TRB-O2]; [MSQ-O1] with [MSQ-O2]). Holding the
-/// guard longer only delays frees ([TRB-I1], [MSQ-I1]).
+/// methods ([TRB-O1](crate::safety#TRB-O1) with [TRB-O2](crate::safety#TRB-O2); [MSQ-O1](crate::safety#MSQ-O1) with [MSQ-O2](crate::safety#MSQ-O2)). Holding the
+/// guard longer only delays frees ([TRB-I1](crate::safety#TRB-I1), [MSQ-I1](crate::safety#MSQ-I1)).
 ///
 /// # Examples
 ///

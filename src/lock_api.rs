@@ -78,10 +78,10 @@ use crate::{RawSpinLock, RawTicketLock};
 /// # Memory ordering
 ///
 /// As for [`SpinLock`](crate::SpinLock): every successful acquisition
-/// (`lock`, `try_lock`, the timed ones) acquires ([SPIN-O1]) and every
-/// unlock, a guard's drop included, releases ([SPIN-O2]), so everything a
+/// (`lock`, `try_lock`, the timed ones) acquires ([SPIN-O1](crate::safety#SPIN-O1)) and every
+/// unlock, a guard's drop included, releases ([SPIN-O2](crate::safety#SPIN-O2)), so everything a
 /// holder did in its critical section happens-before the next holder's
-/// acquisition returns. `is_locked` synchronises with nothing ([SPIN-O3]).
+/// acquisition returns. `is_locked` synchronises with nothing ([SPIN-O3](crate::safety#SPIN-O3)).
 ///
 /// # Examples
 ///
@@ -191,11 +191,11 @@ pub type MappedSpinMutexGuard<'a, T> = MappedMutexGuard<'a, RawSpinLock, T>;
 ///
 /// As for [`TicketLock`](crate::TicketLock): every successful acquisition
 /// (`lock`, `try_lock`, the timed ones) claims the lock with an `Acquire`
-/// exchange ([TICKET-O1]) and every unlock (`unlock_fair` and `bump`
+/// exchange ([TICKET-O1](crate::safety#TICKET-O1)) and every unlock (`unlock_fair` and `bump`
 /// included, and a guard's drop) offers it on with a `Release` store
-/// ([TICKET-O2]), so everything a holder did in its critical section
+/// ([TICKET-O2](crate::safety#TICKET-O2)), so everything a holder did in its critical section
 /// happens-before the next holder's acquisition returns. `is_locked`
-/// synchronises with nothing ([TICKET-O4]).
+/// synchronises with nothing ([TICKET-O4](crate::safety#TICKET-O4)).
 ///
 /// # Examples
 ///

@@ -33,11 +33,11 @@
 //! retries, and a pop that finds `head == tail` with a successor swings
 //! `tail` before moving `head` — otherwise `head` could pass `tail` and the
 //! retired sentinel would still be the `tail` new pushes link onto. Hence
-//! `tail` is never behind `head` ([MSQ-I2]).
+//! `tail` is never behind `head` ([MSQ-I2](crate::safety#MSQ-I2)).
 //!
 //! The paper's re-check `head == Head` after reading `next` is there to
 //! catch a node freed and reused in between; here nodes cannot be freed
-//! while the reader is pinned ([MSQ-I1]), and a node's `next`, once set, is
+//! while the reader is pinned ([MSQ-I1](crate::safety#MSQ-I1)), and a node's `next`, once set, is
 //! never changed, so the snapshot needs no re-check.
 //!
 //! # Reclamation
@@ -45,8 +45,8 @@
 //! Every operation runs pinned (`crossbeam_epoch::pin`, or the caller's
 //! guard in `push_with`/`pop_with`). A retired sentinel goes to
 //! [`Guard::defer_destroy`], which frees it only after every thread pinned
-//! at the time has unpinned ([MSQ-I1]); the value it once carried was moved
-//! out when it became the sentinel ([MSQ-I3]). Garbage is bounded only by
+//! at the time has unpinned ([MSQ-I1](crate::safety#MSQ-I1)); the value it once carried was moved
+//! out when it became the sentinel ([MSQ-I3](crate::safety#MSQ-I3)). Garbage is bounded only by
 //! collection progress: a thread that stays pinned holds back every node
 //! retired meanwhile; [`Guard::flush`] hands this thread's deferred nodes to
 //! the global queue and collects.
@@ -57,14 +57,14 @@
 //!
 //! # Memory ordering
 //!
-//! The link exchange is `Release` ([MSQ-O1]) and the loads of `next` are
-//! `Acquire` ([MSQ-O2]): a popped value's construction, and what the pushing
+//! The link exchange is `Release` ([MSQ-O1](crate::safety#MSQ-O1)) and the loads of `next` are
+//! `Acquire` ([MSQ-O2](crate::safety#MSQ-O2)): a popped value's construction, and what the pushing
 //! thread did before `push`, happens-before `pop` returns it. `tail` and
-//! `head` are swung with `Release` exchanges ([MSQ-O4], [MSQ-O6]) and
-//! loaded with `Acquire` ([MSQ-O3], [MSQ-O5]) where the node they point at
+//! `head` are swung with `Release` exchanges ([MSQ-O4](crate::safety#MSQ-O4), [MSQ-O6](crate::safety#MSQ-O6)) and
+//! loaded with `Acquire` ([MSQ-O3](crate::safety#MSQ-O3), [MSQ-O5](crate::safety#MSQ-O5)) where the node they point at
 //! is dereferenced, so a node is always initialised before a thread that
 //! reaches it through `tail` or `head` reads it. `pop`'s load of `tail` is
-//! only compared ([MSQ-O7]). `len` walks with `pop`'s loads of `head` and
+//! only compared ([MSQ-O7](crate::safety#MSQ-O7)). `len` walks with `pop`'s loads of `head` and
 //! `next` and compares with a `Relaxed` load of `tail` like `pop`'s; it
 //! promises the caller no more than `is_empty` does. The tags name entries
 //! in SAFETY.md.
@@ -174,7 +174,7 @@ impl<T> Node<T> {
     ///
     /// # Safety
     ///
-    /// The value is initialised, the caller is its single owner ([MSQ-I3]),
+    /// The value is initialised, the caller is its single owner ([MSQ-I3](crate::safety#MSQ-I3)),
     /// and its write happens-before this call.
     unsafe fn take_value(&self) -> T {
         // SAFETY: [MSQ-I3] initialised, owned by the caller, and visible.
@@ -243,7 +243,7 @@ impl<T> MsQueue<T> {
     /// # Memory ordering
     ///
     /// Everything this thread did before `push` happens-before the `pop`
-    /// that returns `value` ([MSQ-O1], read by [MSQ-O2]).
+    /// that returns `value` ([MSQ-O1](crate::safety#MSQ-O1), read by [MSQ-O2](crate::safety#MSQ-O2)).
     ///
     /// # Examples
     ///
@@ -302,7 +302,7 @@ impl<T> MsQueue<T> {
     ///
     /// # Memory ordering
     ///
-    /// As [`push`](Self::push) ([MSQ-O1]).
+    /// As [`push`](Self::push) ([MSQ-O1](crate::safety#MSQ-O1)).
     ///
     /// # Examples
     ///
@@ -379,7 +379,7 @@ impl<T> MsQueue<T> {
     /// # Memory ordering
     ///
     /// The value's `push` (and what its thread did before it) happens-before
-    /// this `pop` returns it ([MSQ-O2], pairing with [MSQ-O1]). `None` orders
+    /// this `pop` returns it ([MSQ-O2](crate::safety#MSQ-O2), pairing with [MSQ-O1](crate::safety#MSQ-O1)). `None` orders
     /// nothing. Values pushed by one thread are popped in the order that
     /// thread pushed them.
     ///
@@ -411,7 +411,7 @@ impl<T> MsQueue<T> {
     ///
     /// # Memory ordering
     ///
-    /// As [`pop`](Self::pop) ([MSQ-O2]).
+    /// As [`pop`](Self::pop) ([MSQ-O2](crate::safety#MSQ-O2)).
     ///
     /// # Examples
     ///
@@ -488,7 +488,7 @@ impl<T> MsQueue<T> {
     /// # Memory ordering
     ///
     /// None: `false` makes no value visible (`pop` does); the load of the
-    /// sentinel's link is `Relaxed` ([MSQ-O8]).
+    /// sentinel's link is `Relaxed` ([MSQ-O8](crate::safety#MSQ-O8)).
     ///
     /// # Examples
     ///
@@ -522,8 +522,8 @@ impl<T> MsQueue<T> {
     ///
     /// None for the caller: a count makes no value's contents visible (`pop`
     /// does). The walk reads the front and the links with `pop`'s `Acquire`
-    /// loads ([MSQ-O5], [MSQ-O2]) only so that it may follow them, and the
-    /// back with a `Relaxed` load it only compares ([MSQ-O7]).
+    /// loads ([MSQ-O5](crate::safety#MSQ-O5), [MSQ-O2](crate::safety#MSQ-O2)) only so that it may follow them, and the
+    /// back with a `Relaxed` load it only compares ([MSQ-O7](crate::safety#MSQ-O7)).
     ///
     /// # Examples
     ///
@@ -631,7 +631,7 @@ impl<T> IntoIterator for MsQueue<T> {
 // so leaking it leaks that queue and nothing else.
 pub struct IntoIter<T> {
     /// The queue, owned: no other thread pushes or pops. `Send` and `Sync`
-    /// follow from it ([MSQ-I4]).
+    /// follow from it ([MSQ-I4](crate::safety#MSQ-I4)).
     queue: MsQueue<T>,
 }
 
@@ -673,7 +673,7 @@ impl<T> Drop for MsQueue<T> {
 }
 
 /// Frees the nodes from `node` on, every one of which holds a value, and
-/// drops the values. Only for nodes owned by the caller alone ([MSQ-I5]).
+/// drops the values. Only for nodes owned by the caller alone ([MSQ-I5](crate::safety#MSQ-I5)).
 ///
 /// A value's `Drop` may panic: its node is freed first, and the rest are
 /// then freed (and their values dropped) while the panic unwinds, as `Vec`
@@ -715,7 +715,7 @@ impl<T> Handle<'_, MsQueue<T>> {
     /// # Memory ordering
     ///
     /// As [`MsQueue::push`]: everything this thread did before it
-    /// happens-before the pop that returns `value` ([MSQ-O1]).
+    /// happens-before the pop that returns `value` ([MSQ-O1](crate::safety#MSQ-O1)).
     ///
     /// # Examples
     ///
@@ -737,7 +737,7 @@ impl<T> Handle<'_, MsQueue<T>> {
     /// # Memory ordering
     ///
     /// As [`MsQueue::pop`]: the push of the value returned happens-before
-    /// this returns ([MSQ-O2]).
+    /// this returns ([MSQ-O2](crate::safety#MSQ-O2)).
     ///
     /// # Examples
     ///

@@ -9,8 +9,8 @@
 //! a waiter whose peer is not running gives it the processor.
 //!
 //! The budget is a speed heuristic, not part of any proof: whatever it is,
-//! the caller parks through its own hand-shake (SAFETY.md [SPSC-I5],
-//! [DSR-O7]). Under loom a waiter parks at once, so the models reach the
+//! the caller parks through its own hand-shake (SAFETY.md [SPSC-I5](crate::safety#SPSC-I5),
+//! [DSR-O7](crate::safety#DSR-O7)). Under loom a waiter parks at once, so the models reach the
 //! park path without the scheduling points the polls would add.
 
 use std::time::{Duration, Instant};

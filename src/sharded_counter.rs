@@ -19,12 +19,12 @@
 //!
 //! | state                | written by                                        | read by       |
 //! |----------------------|---------------------------------------------------|---------------|
-//! | cell *i*             | the thread holding index *i* only ([SHC-I1])      | `sum`, `take` |
-//! | bucket pointer *b*   | the first thread to count with an index in *b* (compare-exchange, [SHC-O5]) | everyone |
-//! | scan limit           | raised (`fetch_max`) before a bucket is published ([SHC-O8]) | `sum`, `take`, `shards` |
-//! | `spill`              | threads that have exited (`fetch_add`, [SHC-O6])  | `sum`, `take` |
-//! | `taken`              | `take` (raised), `raise_to` (lowered); compare-exchange ([SHC-O4]) | `sum`, `take`, `raise_to` |
-//! | `id`                 | installed once, on the first count (compare-exchange from `NO_ID`, [SHC-O9]) | `inc`, `add` (the cache key) |
+//! | cell *i*             | the thread holding index *i* only ([SHC-I1](crate::safety#SHC-I1))      | `sum`, `take` |
+//! | bucket pointer *b*   | the first thread to count with an index in *b* (compare-exchange, [SHC-O5](crate::safety#SHC-O5)) | everyone |
+//! | scan limit           | raised (`fetch_max`) before a bucket is published ([SHC-O8](crate::safety#SHC-O8)) | `sum`, `take`, `shards` |
+//! | `spill`              | threads that have exited (`fetch_add`, [SHC-O6](crate::safety#SHC-O6))  | `sum`, `take` |
+//! | `taken`              | `take` (raised), `raise_to` (lowered); compare-exchange ([SHC-O4](crate::safety#SHC-O4)) | `sum`, `take`, `raise_to` |
+//! | `id`                 | installed once, on the first count (compare-exchange from `NO_ID`, [SHC-O9](crate::safety#SHC-O9)) | `inc`, `add` (the cache key) |
 //!
 //! # Thread indices
 //!
@@ -41,9 +41,9 @@
 //! thread-local with a destructor) and one by each [`LocalCounter`] of the
 //! thread. The index goes back to the pool when the last lease is dropped,
 //! and the pool's mutex orders everything the old holder wrote to its cells
-//! before everything the next holder does ([SHC-I1]). A one-entry per-thread
+//! before everything the next holder does ([SHC-I1](crate::safety#SHC-I1)). A one-entry per-thread
 //! cache (counter, cell) in front of the lookup makes `inc` one thread-local
-//! read, a compare, a load and a store ([SHC-I2]).
+//! read, a compare, a load and a store ([SHC-I2](crate::safety#SHC-I2)).
 //!
 //! # Threads coming and going
 //!
@@ -55,7 +55,7 @@
 //! the thread first counted) may still count: `inc` and `add` then add to a
 //! per-counter `spill` cell with an atomic `fetch_add`, and `local` hands out
 //! a handle holding a lease on an index of its own. No increment is lost
-//! ([SHC-S1], [SHC-S2]).
+//! ([SHC-S1](crate::safety#SHC-S1), [SHC-S2](crate::safety#SHC-S2)).
 //!
 //! Memory follows the thread indices, not the number of threads that ever
 //! counted. Indices are handed out lowest first, so when index `m` is handed
@@ -84,17 +84,17 @@
 //!
 //! # Memory ordering
 //!
-//! Counting is `Relaxed` ([SHC-O1], [SHC-O2], [SHC-O6]); the counter
+//! Counting is `Relaxed` ([SHC-O1](crate::safety#SHC-O1), [SHC-O2](crate::safety#SHC-O2), [SHC-O6](crate::safety#SHC-O6)); the counter
 //! publishes no other memory. The baseline is read with `Acquire` and moved
-//! with a `Release` compare-exchange ([SHC-O3], [SHC-O4]) so that a reader
+//! with a `Release` compare-exchange ([SHC-O3](crate::safety#SHC-O3), [SHC-O4](crate::safety#SHC-O4)) so that a reader
 //! never sees a cell older than the one a `take` already accounted for —
 //! without that a concurrent `sum` could go "below zero" and wrap. Buckets
-//! are published `Release` and read `Acquire` ([SHC-O5]); readers scan only
-//! below a limit raised before each publication ([SHC-O8]). The hand-over of
+//! are published `Release` and read `Acquire` ([SHC-O5](crate::safety#SHC-O5)); readers scan only
+//! below a limit raised before each publication ([SHC-O8](crate::safety#SHC-O8)). The hand-over of
 //! an index from one thread to the next goes through the pool's mutex. The
 //! cache is keyed by the counter's id, which the counter's first count takes
-//! from a process-wide source that never wraps ([SHC-O7]) and installs with a
-//! `Relaxed` compare-exchange ([SHC-O9]): the id names the counter and
+//! from a process-wide source that never wraps ([SHC-O7](crate::safety#SHC-O7)) and installs with a
+//! `Relaxed` compare-exchange ([SHC-O9](crate::safety#SHC-O9)): the id names the counter and
 //! publishes nothing, so `new` is a `const fn` and a counter can be a
 //! `static`.
 //!
@@ -133,7 +133,7 @@ fn locate(index: usize) -> (usize, usize) {
 ///
 /// # Memory ordering
 ///
-/// Counting is `Relaxed` ([SHC-O1]) and publishes no other memory: a
+/// Counting is `Relaxed` ([SHC-O1](crate::safety#SHC-O1)) and publishes no other memory: a
 /// [`sum`](ShardedCounter::sum) includes every increment that happens-before
 /// it, but reaching a value says nothing about what the counting threads
 /// wrote elsewhere. Unlike [`Counter`](crate::Counter) there is no
@@ -160,16 +160,16 @@ fn locate(index: usize) -> (usize, usize) {
 /// assert_eq!(packets.sum(), 4000);
 /// ```
 pub struct ShardedCounter {
-    /// Bucket `b`: null, or `2^b` cells ([SHC-I3]).
+    /// Bucket `b`: null, or `2^b` cells ([SHC-I3](crate::safety#SHC-I3)).
     buckets: [AtomicPtr<Cell>; BUCKETS],
     /// One more than the highest bucket allocated (or being allocated):
-    /// `sum`, `take` and `shards` look at the buckets below it only ([SHC-O8]).
+    /// `sum`, `take` and `shards` look at the buckets below it only ([SHC-O8](crate::safety#SHC-O8)).
     scan_limit: AtomicUsize,
     /// Process-unique, never reused: the key of the per-thread cache
-    /// ([SHC-I2]). `NO_ID` until the counter's first count installs one
-    /// ([SHC-O9]), so that `new` can be a `const fn`.
+    /// ([SHC-I2](crate::safety#SHC-I2)). `NO_ID` until the counter's first count installs one
+    /// ([SHC-O9](crate::safety#SHC-O9)), so that `new` can be a `const fn`.
     id: AtomicU64,
-    /// What threads added at exit, after their guard was dropped ([SHC-S1]).
+    /// What threads added at exit, after their guard was dropped ([SHC-S1](crate::safety#SHC-S1)).
     spill: CachePadded<AtomicU64>,
     /// The part of `sum(cells) + spill` already handed out by [`ShardedCounter::take`].
     taken: CachePadded<AtomicU64>,
@@ -248,7 +248,7 @@ impl ShardedCounter {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed` ([SHC-O1]; at thread exit [SHC-O6]): the increment is never
+    /// `Relaxed` ([SHC-O1](crate::safety#SHC-O1); at thread exit [SHC-O6](crate::safety#SHC-O6)): the increment is never
     /// lost, but it orders no other memory.
     ///
     /// # Examples
@@ -274,7 +274,7 @@ impl ShardedCounter {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed` ([SHC-O1]; at thread exit [SHC-O6]): the addition is never
+    /// `Relaxed` ([SHC-O1](crate::safety#SHC-O1); at thread exit [SHC-O6](crate::safety#SHC-O6)): the addition is never
     /// lost, but it orders no other memory.
     ///
     /// # Examples
@@ -327,7 +327,7 @@ impl ShardedCounter {
     /// alone, returned when the handle is dropped.
     ///
     /// The handle is neither `Send` nor `Sync`, because the cell's
-    /// single-writer rule ([SHC-I1]) ties it to this thread:
+    /// single-writer rule ([SHC-I1](crate::safety#SHC-I1)) ties it to this thread:
     ///
     /// ```compile_fail
     /// let counter = acqrel::ShardedCounter::new();
@@ -363,11 +363,11 @@ impl ShardedCounter {
     ///
     /// # Memory ordering
     ///
-    /// The cells are read `Relaxed` ([SHC-O2]), so every increment that
+    /// The cells are read `Relaxed` ([SHC-O2](crate::safety#SHC-O2)), so every increment that
     /// happens-before the call is seen (for example those of a joined
     /// thread), and the value read says nothing about other memory the
     /// counting threads wrote. The `take` baseline is read `Acquire`
-    /// ([SHC-O3], paired with [SHC-O4]) only so that the cells read after it
+    /// ([SHC-O3](crate::safety#SHC-O3), paired with [SHC-O4](crate::safety#SHC-O4)) only so that the cells read after it
     /// are no older than those the `take` counted: that is what keeps the
     /// result from going below zero. It is the counter's own bookkeeping, not
     /// a way to publish data.
@@ -398,8 +398,8 @@ impl ShardedCounter {
     ///
     /// Like [`sum`](ShardedCounter::sum), it sees every increment that
     /// happens-before it and orders no other memory. The baseline moves with
-    /// a `Release`/`Acquire` compare-exchange ([SHC-O4]) read back `Acquire`
-    /// by later calls ([SHC-O3]), so that racing `take`s hand out each
+    /// a `Release`/`Acquire` compare-exchange ([SHC-O4](crate::safety#SHC-O4)) read back `Acquire`
+    /// by later calls ([SHC-O3](crate::safety#SHC-O3)), so that racing `take`s hand out each
     /// increment exactly once and a later `sum` never goes below zero.
     ///
     /// # Examples
@@ -447,7 +447,7 @@ impl ShardedCounter {
     /// # Memory ordering
     ///
     /// As for [`take`](ShardedCounter::take): the baseline moves with the same
-    /// `Release`/`Acquire` compare-exchange ([SHC-O3], [SHC-O4]), so a `sum`
+    /// `Release`/`Acquire` compare-exchange ([SHC-O3](crate::safety#SHC-O3), [SHC-O4](crate::safety#SHC-O4)), so a `sum`
     /// that reads the lowered baseline also sees the cells the raise counted,
     /// and never reports a value the counter did not hold. No other memory is
     /// ordered.
@@ -497,7 +497,7 @@ impl ShardedCounter {
     ///
     /// # Memory ordering
     ///
-    /// A snapshot ([SHC-O8], [SHC-O5]): buckets allocated by calls that
+    /// A snapshot ([SHC-O8](crate::safety#SHC-O8), [SHC-O5](crate::safety#SHC-O5)): buckets allocated by calls that
     /// happen-before this one are counted, one being allocated concurrently
     /// may not be; it orders no other memory.
     ///
@@ -632,7 +632,7 @@ impl fmt::Debug for ShardedCounter {
 ///
 /// # Memory ordering
 ///
-/// As for those two methods: `increment` is `Relaxed` ([SHC-O1]), and
+/// As for those two methods: `increment` is `Relaxed` ([SHC-O1](crate::safety#SHC-O1)), and
 /// neither orders any memory but the counter's own.
 ///
 /// # Examples
@@ -668,7 +668,7 @@ impl metrics::CounterFn for ShardedCounter {
 ///
 /// # Memory ordering
 ///
-/// Increments are `Relaxed` ([SHC-O1]), as through the counter: a `sum`
+/// Increments are `Relaxed` ([SHC-O1](crate::safety#SHC-O1)), as through the counter: a `sum`
 /// includes those that happen-before it and learns nothing about other
 /// memory.
 ///
@@ -689,7 +689,7 @@ impl metrics::CounterFn for ShardedCounter {
 /// ```
 pub struct LocalCounter<'a> {
     cell: &'a AtomicU64,
-    /// The lease on the index whose cell `cell` is ([SHC-I1]). `Rc` makes the
+    /// The lease on the index whose cell `cell` is ([SHC-I1](crate::safety#SHC-I1)). `Rc` makes the
     /// handle `!Send + !Sync`: only the index's holder may write the cell.
     // SAFE-CODE: [SHC-S3] a leaked handle leaks this lease: its index is never handed out again.
     lease: Rc<registry::Lease>,
@@ -700,7 +700,7 @@ impl LocalCounter<'_> {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed` ([SHC-O1]): a load and a store of this thread's own cell,
+    /// `Relaxed` ([SHC-O1](crate::safety#SHC-O1)): a load and a store of this thread's own cell,
     /// ordering no other memory.
     ///
     /// # Examples
@@ -721,7 +721,7 @@ impl LocalCounter<'_> {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed` ([SHC-O1]), like [`inc`](LocalCounter::inc).
+    /// `Relaxed` ([SHC-O1](crate::safety#SHC-O1)), like [`inc`](LocalCounter::inc).
     ///
     /// # Examples
     ///
@@ -786,7 +786,7 @@ mod registry {
     }
 
     global! {
-        /// The process-wide pool. Its mutex orders an index's holders ([SHC-I1]).
+        /// The process-wide pool. Its mutex orders an index's holders ([SHC-I1](crate::safety#SHC-I1)).
         fn pool() -> Mutex<IndexPool> = Mutex::new(IndexPool { next: 0, free: BinaryHeap::new() });
     }
 
@@ -846,7 +846,7 @@ mod registry {
     const EMPTY: (u64, *const AtomicU64) = (u64::MAX, core::ptr::null());
 
     global! {
-        /// The next counter id to hand out ([SHC-O7]).
+        /// The next counter id to hand out ([SHC-O7](crate::safety#SHC-O7)).
         fn counter_ids() -> AtomicU64 = AtomicU64::new(NO_ID + 1);
     }
 
@@ -887,7 +887,7 @@ mod registry {
     }
 
     /// The cell cached for counter `counter`, if it is the last one this
-    /// thread counted on ([SHC-I2]).
+    /// thread counted on ([SHC-I2](crate::safety#SHC-I2)).
     #[inline(always)]
     pub(super) fn cached(counter: u64) -> Option<*const AtomicU64> {
         LAST.try_with(|last| {
@@ -902,14 +902,14 @@ mod registry {
     /// index on the thread's first use); `None` once the guard has been
     /// dropped (a thread-local destructor at thread exit). Where std keeps
     /// thread-locals in OS keys a dropped guard may be made again: it then
-    /// takes a new lease, and `f` runs under that one ([SHC-I1]).
+    /// takes a new lease, and `f` runs under that one ([SHC-I1](crate::safety#SHC-I1)).
     pub(super) fn with_index<R>(f: impl FnOnce(usize) -> R) -> Option<R> {
         GUARD.try_with(|guard| f(guard.lease.index)).ok()
     }
 
     /// Caches `cell` as this thread's cell of counter `counter`. Called only
     /// inside [`with_index`], with the guard alive: its destructor empties
-    /// the cache again ([SHC-I2]).
+    /// the cache again ([SHC-I2](crate::safety#SHC-I2)).
     pub(super) fn cache(counter: u64, cell: &AtomicU64) {
         let _ = LAST.try_with(|last| last.set((counter, cell)));
     }
@@ -931,7 +931,7 @@ mod tests {
     use crate::loom::atomic::AtomicU64;
 
     /// The id source hands out its last ids, then refuses for good: it never
-    /// wraps to `NO_ID` or to ids handed out before ([SHC-O7]).
+    /// wraps to `NO_ID` or to ids handed out before ([SHC-O7](crate::safety#SHC-O7)).
     #[test]
     fn ids_stop_before_they_wrap() {
         let ids = AtomicU64::new(u64::MAX - 2);

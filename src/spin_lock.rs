@@ -88,18 +88,18 @@
 //!
 //! # Invariants
 //!
-//! - [SPIN-I1] The data is accessed only through a guard, or through
+//! - [SPIN-I1](crate::safety#SPIN-I1) The data is accessed only through a guard, or through
 //!   `&mut self`. A guard exists only between a successful acquisition of the
 //!   flag and the matching release, so at most one guard exists at a time.
 //!
 //! # Memory ordering
 //!
-//! Acquiring the lock is an `Acquire` compare-exchange ([SPIN-O1]); releasing
-//! it a `Release` store ([SPIN-O2]). The compare-exchange reads the store that
+//! Acquiring the lock is an `Acquire` compare-exchange ([SPIN-O1](crate::safety#SPIN-O1)); releasing
+//! it a `Release` store ([SPIN-O2](crate::safety#SPIN-O2)). The compare-exchange reads the store that
 //! released the lock, so everything the previous holder did inside its
 //! critical section happens-before everything the next holder does in its
 //! own. The polling load and the failure side of the exchange are `Relaxed`
-//! ([SPIN-O3]): they only decide whether to try again, and no data is read on
+//! ([SPIN-O3](crate::safety#SPIN-O3)): they only decide whether to try again, and no data is read on
 //! their say-so. SAFETY.md shows each edge and what breaks without it.
 
 use crate::loom::Backoff;
@@ -121,11 +121,11 @@ use core::ops::{Deref, DerefMut};
 /// # Memory ordering
 ///
 /// A successful [`lock`](RawSpinLock::lock) or
-/// [`try_lock`](RawSpinLock::try_lock) acquires ([SPIN-O1]) and
-/// [`unlock`](RawSpinLock::unlock) releases ([SPIN-O2]): everything a holder
+/// [`try_lock`](RawSpinLock::try_lock) acquires ([SPIN-O1](crate::safety#SPIN-O1)) and
+/// [`unlock`](RawSpinLock::unlock) releases ([SPIN-O2](crate::safety#SPIN-O2)): everything a holder
 /// did before its `unlock` happens-before the next holder's acquisition
 /// returns. [`is_locked`](RawSpinLock::is_locked) synchronises with nothing
-/// ([SPIN-O3]).
+/// ([SPIN-O3](crate::safety#SPIN-O3)).
 ///
 /// # Examples
 ///
@@ -184,7 +184,7 @@ impl RawSpinLock {
     ///
     /// # Memory ordering
     ///
-    /// `Acquire` ([SPIN-O1], paired with [SPIN-O2]): everything the previous
+    /// `Acquire` ([SPIN-O1](crate::safety#SPIN-O1), paired with [SPIN-O2](crate::safety#SPIN-O2)): everything the previous
     /// holder did before its `unlock` happens-before this call returns.
     ///
     /// # Examples
@@ -236,8 +236,8 @@ impl RawSpinLock {
     ///
     /// # Memory ordering
     ///
-    /// On success, as [`lock`](Self::lock) ([SPIN-O1]). On failure, nothing
-    /// is synchronised ([SPIN-O3]).
+    /// On success, as [`lock`](Self::lock) ([SPIN-O1](crate::safety#SPIN-O1)). On failure, nothing
+    /// is synchronised ([SPIN-O3](crate::safety#SPIN-O3)).
     ///
     /// # Examples
     ///
@@ -264,7 +264,7 @@ impl RawSpinLock {
     ///
     /// # Memory ordering
     ///
-    /// `Release` ([SPIN-O2], paired with [SPIN-O1]): everything this thread
+    /// `Release` ([SPIN-O2](crate::safety#SPIN-O2), paired with [SPIN-O1](crate::safety#SPIN-O1)): everything this thread
     /// did before the call happens-before the next acquisition returns.
     ///
     /// # Examples
@@ -291,7 +291,7 @@ impl RawSpinLock {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed` ([SPIN-O3]): `false` does not make the last holder's writes
+    /// `Relaxed` ([SPIN-O3](crate::safety#SPIN-O3)): `false` does not make the last holder's writes
     /// visible; only taking the lock does.
     ///
     /// # Examples
@@ -452,8 +452,8 @@ unsafe impl lock_api::RawMutexTimed for RawSpinLock {
 ///
 /// # Memory ordering
 ///
-/// Taking the lock acquires ([SPIN-O1]) and dropping the guard releases
-/// ([SPIN-O2]): everything a holder did in its critical section
+/// Taking the lock acquires ([SPIN-O1](crate::safety#SPIN-O1)) and dropping the guard releases
+/// ([SPIN-O2](crate::safety#SPIN-O2)): everything a holder did in its critical section
 /// happens-before everything the next holder does in its own.
 ///
 /// # Examples
@@ -540,8 +540,8 @@ impl<T: ?Sized> SpinLock<T> {
     /// # Memory ordering
     ///
     /// Everything a previous holder did while it held the lock
-    /// happens-before this call returns ([SPIN-O1], paired with the guard's
-    /// release, [SPIN-O2]).
+    /// happens-before this call returns ([SPIN-O1](crate::safety#SPIN-O1), paired with the guard's
+    /// release, [SPIN-O2](crate::safety#SPIN-O2)).
     ///
     /// # Examples
     ///
@@ -567,8 +567,8 @@ impl<T: ?Sized> SpinLock<T> {
     ///
     /// # Memory ordering
     ///
-    /// On success, as [`lock`](SpinLock::lock) ([SPIN-O1]); `None`
-    /// synchronises with nothing ([SPIN-O3]).
+    /// On success, as [`lock`](SpinLock::lock) ([SPIN-O1](crate::safety#SPIN-O1)); `None`
+    /// synchronises with nothing ([SPIN-O3](crate::safety#SPIN-O3)).
     ///
     /// # Examples
     ///
@@ -596,7 +596,7 @@ impl<T: ?Sized> SpinLock<T> {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed` ([SPIN-O3]): it synchronises with nothing.
+    /// `Relaxed` ([SPIN-O3](crate::safety#SPIN-O3)): it synchronises with nothing.
     ///
     /// # Examples
     ///
@@ -705,9 +705,9 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for SpinLock<T> {
 ///
 /// # Memory ordering
 ///
-/// Dropping the guard releases the lock with a `Release` store ([SPIN-O2]):
+/// Dropping the guard releases the lock with a `Release` store ([SPIN-O2](crate::safety#SPIN-O2)):
 /// everything done through the guard happens-before the next holder's
-/// acquisition returns ([SPIN-O1]).
+/// acquisition returns ([SPIN-O1](crate::safety#SPIN-O1)).
 ///
 /// # Examples
 ///

@@ -35,7 +35,7 @@
 //! The handles are `Send` but not `Sync`, and every method that moves items
 //! or positions takes `&mut self`: at any moment one thread pushes and one
 //! thread pops, which is what lets the queue work without read-modify-write
-//! instructions ([SPSC-I1]). The observers (`capacity`, `slots`, `len`,
+//! instructions ([SPSC-I1](crate::safety#SPSC-I1)). The observers (`capacity`, `slots`, `len`,
 //! `is_empty`, `is_full`, `is_abandoned`) take `&self`.
 //!
 //! ```compile_fail
@@ -116,26 +116,26 @@
 //! ruled out by a named entry in SAFETY.md:
 //!
 //! 1. **Claim race** — two writers claim the same slot. Impossible by
-//!    construction: there is one producer and one consumer ([SPSC-I1]), so
+//!    construction: there is one producer and one consumer ([SPSC-I1](crate::safety#SPSC-I1)), so
 //!    positions are advanced by plain stores, not compare-exchanges.
 //! 2. **Visibility** — the consumer sees the new tail but not the item. The
-//!    producer writes the slot, then stores `tail` with `Release` ([SPSC-O1]);
-//!    the consumer loads `tail` with `Acquire` ([SPSC-O2]) before reading
+//!    producer writes the slot, then stores `tail` with `Release` ([SPSC-O1](crate::safety#SPSC-O1));
+//!    the consumer loads `tail` with `Acquire` ([SPSC-O2](crate::safety#SPSC-O2)) before reading
 //!    the slot. A popped item happens-after its push.
 //! 3. **Overwrite while reading** — the producer reuses a slot the consumer is
 //!    still reading. The consumer reads (moves out or drops) the item, then
-//!    stores `head` with `Release` ([SPSC-O3]); the producer loads `head` with
-//!    `Acquire` ([SPSC-O4]) before writing a slot it frees.
+//!    stores `head` with `Release` ([SPSC-O3](crate::safety#SPSC-O3)); the producer loads `head` with
+//!    `Acquire` ([SPSC-O4](crate::safety#SPSC-O4)) before writing a slot it frees.
 //!
 //! Each side's own position needs no ordering at all: it is never loaded from
-//! memory, only stored (its owner keeps the value, [SPSC-I2]). Abandonment
+//! memory, only stored (its owner keeps the value, [SPSC-I2](crate::safety#SPSC-I2)). Abandonment
 //! (a handle dropped) is a bit of the `state` word set with a `Release`
-//! read-modify-write ([SPSC-O5]) and read with `Acquire` ([SPSC-O6]), so a
+//! read-modify-write ([SPSC-O5](crate::safety#SPSC-O5)) and read with `Acquire` ([SPSC-O6](crate::safety#SPSC-O6)), so a
 //! consumer that sees the producer gone also sees every item it pushed. The
 //! ring's lifetime is a second bit per handle, set with an `AcqRel`
 //! read-modify-write after the handle's last access to the ring
-//! ([SPSC-O10]): the handle that finds the other's bit set is the last one,
-//! and frees the ring ([SPSC-I3]).
+//! ([SPSC-O10](crate::safety#SPSC-O10)): the handle that finds the other's bit set is the last one,
+//! and frees the ring ([SPSC-I3](crate::safety#SPSC-I3)).
 
 use crate::loom::UnsafeCell;
 use crate::loom::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
@@ -266,7 +266,7 @@ impl Storage for Borrowed<'_> {
 /// Chosen when the queue is made ([`bounded`] / [`bounded_blocking`],
 /// [`Queue::split`] / [`Queue::split_blocking`]) and fixed for both handles,
 /// so that no mix of calls can leave a handle asleep while there is work for
-/// it ([SPSC-S9]). The trait is sealed.
+/// it ([SPSC-S9](crate::safety#SPSC-S9)). The trait is sealed.
 ///
 /// # Examples
 ///
@@ -322,13 +322,13 @@ pub struct Polling(());
 /// # Memory ordering
 ///
 /// A wake-up is never lost: after each position store a handle issues a
-/// `SeqCst` fence and checks the other side's waiting bit ([SPSC-O8]), and a
+/// `SeqCst` fence and checks the other side's waiting bit ([SPSC-O8](crate::safety#SPSC-O8)), and a
 /// side about to park sets its bit, issues a `SeqCst` fence and checks the
-/// position again ([SPSC-O9]), so either the sleeper sees the new position or
-/// the other side sees the bit and wakes it ([SPSC-I5]); a handle's drop
-/// wakes a parked peer too ([SPSC-O5]). The wake-up itself
+/// position again ([SPSC-O9](crate::safety#SPSC-O9)), so either the sleeper sees the new position or
+/// the other side sees the bit and wakes it ([SPSC-I5](crate::safety#SPSC-I5)); a handle's drop
+/// wakes a parked peer too ([SPSC-O5](crate::safety#SPSC-O5)). The wake-up itself
 /// publishes nothing: the woken call reloads the position with `Acquire`
-/// ([SPSC-O2], [SPSC-O4]), and what it may rely on is what the non-blocking
+/// ([SPSC-O2](crate::safety#SPSC-O2), [SPSC-O4](crate::safety#SPSC-O4)), and what it may rely on is what the non-blocking
 /// calls give.
 ///
 /// # Examples

@@ -149,12 +149,12 @@
 //!
 //! # Invariants
 //!
-//! - [TICKET-I1] Exclusion: `grant` moves from *offered* to *taken* only by
+//! - [TICKET-I1](crate::safety#TICKET-I1) Exclusion: `grant` moves from *offered* to *taken* only by
 //!   a successful claim exchange, and out of *taken* only by the `unlock` of
 //!   the thread whose claim succeeded; withdrawals act only on *offered*
 //!   values. So at most one thread holds the lock. Data is accessed only
 //!   through a guard or `&mut self`.
-//! - [TICKET-I2] Order: `grant` only moves forward, one ticket at a time
+//! - [TICKET-I2](crate::safety#TICKET-I2) Order: `grant` only moves forward, one ticket at a time
 //!   (by `unlock` or by a withdrawal), so tickets are offered in drawing
 //!   order, each once; a withdrawal happens only after a waiter saw the same
 //!   offer for the patience window. This, and the classification of a
@@ -162,13 +162,13 @@
 //!
 //! # Memory ordering
 //!
-//! The claim exchange is `Acquire` ([TICKET-O1]) and reads either the
-//! `Release` store of the previous holder's `unlock` ([TICKET-O2]) or a
+//! The claim exchange is `Acquire` ([TICKET-O1](crate::safety#TICKET-O1)) and reads either the
+//! `Release` store of the previous holder's `unlock` ([TICKET-O2](crate::safety#TICKET-O2)) or a
 //! withdrawal exchange that follows it; withdrawals are read-modify-writes,
-//! which continue the release sequence of that store ([TICKET-O5]), so each
+//! which continue the release sequence of that store ([TICKET-O5](crate::safety#TICKET-O5)), so each
 //! critical section happens-before the next. Drawing a ticket, polling,
 //! withdrawing and the holder's own read of `grant` are `Relaxed`
-//! ([TICKET-O3], [TICKET-O4], [TICKET-O5]).
+//! ([TICKET-O3](crate::safety#TICKET-O3), [TICKET-O4](crate::safety#TICKET-O4), [TICKET-O5](crate::safety#TICKET-O5)).
 
 use crate::loom::UnsafeCell;
 use crate::loom::atomic::AtomicU32;
@@ -213,13 +213,13 @@ const SPINS_BEFORE_YIELD: u32 = 1 << 7;
 ///
 /// A successful [`lock`](RawTicketLock::lock) or
 /// [`try_lock`](RawTicketLock::try_lock) claims the lock with an `Acquire`
-/// exchange ([TICKET-O1]) and [`unlock`](RawTicketLock::unlock) offers it
-/// on with a `Release` store ([TICKET-O2]); withdrawn offers keep that
-/// store's release sequence going ([TICKET-O5]). So everything a holder did
+/// exchange ([TICKET-O1](crate::safety#TICKET-O1)) and [`unlock`](RawTicketLock::unlock) offers it
+/// on with a `Release` store ([TICKET-O2](crate::safety#TICKET-O2)); withdrawn offers keep that
+/// store's release sequence going ([TICKET-O5](crate::safety#TICKET-O5)). So everything a holder did
 /// before its `unlock` happens-before the next holder's acquisition returns.
 /// [`is_locked`](RawTicketLock::is_locked),
 /// [`queue_len`](RawTicketLock::queue_len) and
-/// [`skips`](RawTicketLock::skips) synchronise with nothing ([TICKET-O4]).
+/// [`skips`](RawTicketLock::skips) synchronise with nothing ([TICKET-O4](crate::safety#TICKET-O4)).
 ///
 /// # Examples
 ///
@@ -281,10 +281,10 @@ impl RawTicketLock {
     ///
     /// # Memory ordering
     ///
-    /// `Acquire` ([TICKET-O1], paired with [TICKET-O2] through the release
-    /// sequence of [TICKET-O5]): everything the previous holder did before
+    /// `Acquire` ([TICKET-O1](crate::safety#TICKET-O1), paired with [TICKET-O2](crate::safety#TICKET-O2) through the release
+    /// sequence of [TICKET-O5](crate::safety#TICKET-O5)): everything the previous holder did before
     /// its `unlock` happens-before this call returns. Drawing the ticket is
-    /// `Relaxed` ([TICKET-O3]) and orders nothing by itself.
+    /// `Relaxed` ([TICKET-O3](crate::safety#TICKET-O3)) and orders nothing by itself.
     ///
     /// # Examples
     ///
@@ -371,8 +371,8 @@ impl RawTicketLock {
     ///
     /// # Memory ordering
     ///
-    /// On success, as [`lock`](Self::lock) ([TICKET-O1]). On failure,
-    /// nothing is synchronised ([TICKET-O3], [TICKET-O4]).
+    /// On success, as [`lock`](Self::lock) ([TICKET-O1](crate::safety#TICKET-O1)). On failure,
+    /// nothing is synchronised ([TICKET-O3](crate::safety#TICKET-O3), [TICKET-O4](crate::safety#TICKET-O4)).
     ///
     /// # Examples
     ///
@@ -410,10 +410,10 @@ impl RawTicketLock {
     ///
     /// # Memory ordering
     ///
-    /// `Release` ([TICKET-O2], paired with [TICKET-O1]): everything this
+    /// `Release` ([TICKET-O2](crate::safety#TICKET-O2), paired with [TICKET-O1](crate::safety#TICKET-O1)): everything this
     /// thread did before the call happens-before the next holder's
     /// acquisition returns, even when the offer is withdrawn from a waiter
-    /// and passed on ([TICKET-O5]).
+    /// and passed on ([TICKET-O5](crate::safety#TICKET-O5)).
     ///
     /// # Examples
     ///
@@ -444,7 +444,7 @@ impl RawTicketLock {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed` ([TICKET-O4]): `false` does not make the last holder's
+    /// `Relaxed` ([TICKET-O4](crate::safety#TICKET-O4)): `false` does not make the last holder's
     /// writes visible; only taking the lock does.
     ///
     /// # Examples
@@ -477,7 +477,7 @@ impl RawTicketLock {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed` ([TICKET-O4]): it synchronises with nothing.
+    /// `Relaxed` ([TICKET-O4](crate::safety#TICKET-O4)): it synchronises with nothing.
     ///
     /// # Examples
     ///
@@ -505,7 +505,7 @@ impl RawTicketLock {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed` ([TICKET-O4]): a diagnostic count that synchronises with
+    /// `Relaxed` ([TICKET-O4](crate::safety#TICKET-O4)): a diagnostic count that synchronises with
     /// nothing.
     ///
     /// # Examples
@@ -670,8 +670,8 @@ unsafe impl lock_api::RawMutexTimed for RawTicketLock {
 ///
 /// # Memory ordering
 ///
-/// Taking the lock acquires ([TICKET-O1]) and dropping the guard releases
-/// ([TICKET-O2]): everything a holder did in its critical section
+/// Taking the lock acquires ([TICKET-O1](crate::safety#TICKET-O1)) and dropping the guard releases
+/// ([TICKET-O2](crate::safety#TICKET-O2)): everything a holder did in its critical section
 /// happens-before everything the next holder does in its own.
 ///
 /// # Examples
@@ -759,8 +759,8 @@ impl<T: ?Sized> TicketLock<T> {
     /// # Memory ordering
     ///
     /// Everything a previous holder did while it held the lock
-    /// happens-before this call returns ([TICKET-O1], paired with the guard's
-    /// release, [TICKET-O2]).
+    /// happens-before this call returns ([TICKET-O1](crate::safety#TICKET-O1), paired with the guard's
+    /// release, [TICKET-O2](crate::safety#TICKET-O2)).
     ///
     /// # Examples
     ///
@@ -787,8 +787,8 @@ impl<T: ?Sized> TicketLock<T> {
     ///
     /// # Memory ordering
     ///
-    /// On success, as [`lock`](TicketLock::lock) ([TICKET-O1]); `None`
-    /// synchronises with nothing ([TICKET-O4]).
+    /// On success, as [`lock`](TicketLock::lock) ([TICKET-O1](crate::safety#TICKET-O1)); `None`
+    /// synchronises with nothing ([TICKET-O4](crate::safety#TICKET-O4)).
     ///
     /// # Examples
     ///
@@ -816,7 +816,7 @@ impl<T: ?Sized> TicketLock<T> {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed` ([TICKET-O4]): it synchronises with nothing.
+    /// `Relaxed` ([TICKET-O4](crate::safety#TICKET-O4)): it synchronises with nothing.
     ///
     /// # Examples
     ///
@@ -837,7 +837,7 @@ impl<T: ?Sized> TicketLock<T> {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed` ([TICKET-O4]): it synchronises with nothing.
+    /// `Relaxed` ([TICKET-O4](crate::safety#TICKET-O4)): it synchronises with nothing.
     ///
     /// # Examples
     ///
@@ -860,7 +860,7 @@ impl<T: ?Sized> TicketLock<T> {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed` ([TICKET-O4]): a diagnostic count that synchronises with
+    /// `Relaxed` ([TICKET-O4](crate::safety#TICKET-O4)): a diagnostic count that synchronises with
     /// nothing.
     ///
     /// # Examples
@@ -956,8 +956,8 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for TicketLock<T> {
 /// # Memory ordering
 ///
 /// Dropping the guard offers the lock to the next ticket with a `Release`
-/// store ([TICKET-O2]): everything done through the guard happens-before the
-/// next holder's claim returns ([TICKET-O1]).
+/// store ([TICKET-O2](crate::safety#TICKET-O2)): everything done through the guard happens-before the
+/// next holder's claim returns ([TICKET-O1](crate::safety#TICKET-O1)).
 ///
 /// # Examples
 ///

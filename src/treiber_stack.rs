@@ -32,14 +32,14 @@
 //! same head a moment earlier and still be about to read its `next`. Every
 //! operation runs *pinned* (`crossbeam_epoch::pin`), and an unlinked node is
 //! handed to [`Guard::defer_destroy`], which frees it only after every thread
-//! pinned at the time of unlinking has unpinned ([TRB-I1]). The same
+//! pinned at the time of unlinking has unpinned ([TRB-I1](crate::safety#TRB-I1)). The same
 //! invariant rules out ABA: a node this thread loaded cannot be freed and its
 //! address reused while the thread is pinned, and a node, once unlinked, is
 //! never linked again.
 //!
 //! The value is moved out of the node by the thread that unlinked it (a
 //! `ptr::read` of a `ManuallyDrop<T>`), and the node is later freed by the
-//! collector without dropping the value again ([TRB-I2]).
+//! collector without dropping the value again ([TRB-I2](crate::safety#TRB-I2)).
 //!
 //! Cost in memory: popped nodes (not values — those leave with `pop`) wait
 //! in crossbeam-epoch's per-thread bags of 64 and its global queue until the
@@ -68,17 +68,17 @@
 //!    it in `head`'s modification order, not only with the last writer.
 //! 2. A node's `next` and value are written before the node is published and
 //!    never written again.
-//! 3. A node is unlinked at most once and never relinked ([TRB-I1]).
+//! 3. A node is unlinked at most once and never relinked ([TRB-I1](crate::safety#TRB-I1)).
 //!
 //! # Memory ordering
 //!
-//! push's exchange is `Release` ([TRB-O1]) and pop's loads of the head are
-//! `Acquire` ([TRB-O2]), so a popped value's construction, and everything the
+//! push's exchange is `Release` ([TRB-O1](crate::safety#TRB-O1)) and pop's loads of the head are
+//! `Acquire` ([TRB-O2](crate::safety#TRB-O2)), so a popped value's construction, and everything the
 //! pushing thread did before `push`, happens-before `pop` returns it. pop's
-//! successful exchange is `Relaxed` ([TRB-O3]): by then the value has been
+//! successful exchange is `Relaxed` ([TRB-O3](crate::safety#TRB-O3)): by then the value has been
 //! acquired, and the exchange only has to be atomic. `take_all`'s swap is
-//! `Acquire` ([TRB-O4]). `is_empty` is a `Relaxed` snapshot ([TRB-O5]);
-//! `len` reads the head with pop's `Acquire` load ([TRB-O2]) so that it may
+//! `Acquire` ([TRB-O4](crate::safety#TRB-O4)). `is_empty` is a `Relaxed` snapshot ([TRB-O5](crate::safety#TRB-O5));
+//! `len` reads the head with pop's `Acquire` load ([TRB-O2](crate::safety#TRB-O2)) so that it may
 //! walk the links below, and promises the caller no more than `is_empty`
 //! does. The tags name entries in SAFETY.md.
 //!
@@ -173,7 +173,7 @@ impl<T> Node<T> {
     ///
     /// # Safety
     ///
-    /// The caller owns the value ([TRB-I2]): it unlinked the node (or holds
+    /// The caller owns the value ([TRB-I2](crate::safety#TRB-I2)): it unlinked the node (or holds
     /// the whole detached chain) and no one else reads the value, and the
     /// value's write happens-before this call.
     unsafe fn take_value(&self) -> T {
@@ -236,8 +236,8 @@ impl<T> TreiberStack<T> {
     /// # Memory ordering
     ///
     /// Everything this thread did before `push` happens-before the `pop` (or
-    /// `take_all`) that returns `value` ([TRB-O1], read by [TRB-O2] or
-    /// [TRB-O4]).
+    /// `take_all`) that returns `value` ([TRB-O1](crate::safety#TRB-O1), read by [TRB-O2](crate::safety#TRB-O2) or
+    /// [TRB-O4](crate::safety#TRB-O4)).
     ///
     /// # Examples
     ///
@@ -298,7 +298,7 @@ impl<T> TreiberStack<T> {
     ///
     /// # Memory ordering
     ///
-    /// As [`push`](Self::push) ([TRB-O1]).
+    /// As [`push`](Self::push) ([TRB-O1](crate::safety#TRB-O1)).
     ///
     /// # Examples
     ///
@@ -337,7 +337,7 @@ impl<T> TreiberStack<T> {
     ///
     /// As [`push`](Self::push), for every value: everything this thread did
     /// before `push_all` happens-before the `pop` (or `take_all`) that
-    /// returns any of them ([TRB-O1]).
+    /// returns any of them ([TRB-O1](crate::safety#TRB-O1)).
     ///
     /// # Examples
     ///
@@ -412,7 +412,7 @@ impl<T> TreiberStack<T> {
     /// # Memory ordering
     ///
     /// The value's `push` (and what its thread did before it) happens-before
-    /// this `pop` returns it ([TRB-O2], pairing with [TRB-O1]). `None`
+    /// this `pop` returns it ([TRB-O2](crate::safety#TRB-O2), pairing with [TRB-O1](crate::safety#TRB-O1)). `None`
     /// orders nothing.
     ///
     /// # Examples
@@ -443,7 +443,7 @@ impl<T> TreiberStack<T> {
     ///
     /// # Memory ordering
     ///
-    /// As [`pop`](Self::pop) ([TRB-O2]).
+    /// As [`pop`](Self::pop) ([TRB-O2](crate::safety#TRB-O2)).
     ///
     /// # Examples
     ///
@@ -519,7 +519,7 @@ impl<T> TreiberStack<T> {
     /// # Memory ordering
     ///
     /// None: `false` does not make any value's contents visible (pop does);
-    /// the load is `Relaxed` ([TRB-O5]).
+    /// the load is `Relaxed` ([TRB-O5](crate::safety#TRB-O5)).
     ///
     /// # Examples
     ///
@@ -552,7 +552,7 @@ impl<T> TreiberStack<T> {
     /// # Memory ordering
     ///
     /// None for the caller: a count makes no value's contents visible (`pop`
-    /// does). The read of the top is `Acquire` ([TRB-O2]) only so that the
+    /// does). The read of the top is `Acquire` ([TRB-O2](crate::safety#TRB-O2)) only so that the
     /// walk may read the nodes' links.
     ///
     /// # Examples
@@ -592,7 +592,7 @@ impl<T> TreiberStack<T> {
     /// # Memory ordering
     ///
     /// Like `pop`, for every value taken: each value's `push` happens-before
-    /// the iterator returns it ([TRB-O4], pairing with [TRB-O1]).
+    /// the iterator returns it ([TRB-O4](crate::safety#TRB-O4), pairing with [TRB-O1](crate::safety#TRB-O1)).
     ///
     /// # Examples
     ///
@@ -853,7 +853,7 @@ impl<T> Drop for TakeAll<T> {
 /// ```
 // SAFE-CODE: [TRB-S7] no lifetime, like `TakeAll`: it owns its chain.
 pub struct IntoIter<T> {
-    /// The detached list; `Send` and `Sync` follow from it ([TRB-I3]).
+    /// The detached list; `Send` and `Sync` follow from it ([TRB-I3](crate::safety#TRB-I3)).
     chain: TakeAll<T>,
 }
 
@@ -897,7 +897,7 @@ impl<T> Handle<'_, TreiberStack<T>> {
     /// # Memory ordering
     ///
     /// As [`TreiberStack::push`]: everything this thread did before it
-    /// happens-before the pop that returns `value` ([TRB-O1]).
+    /// happens-before the pop that returns `value` ([TRB-O1](crate::safety#TRB-O1)).
     ///
     /// # Examples
     ///
@@ -919,7 +919,7 @@ impl<T> Handle<'_, TreiberStack<T>> {
     /// # Memory ordering
     ///
     /// As [`TreiberStack::pop`]: the push of the value returned happens-before
-    /// this returns ([TRB-O2]).
+    /// this returns ([TRB-O2](crate::safety#TRB-O2)).
     ///
     /// # Examples
     ///

@@ -14,7 +14,9 @@
 //! 8. every public trait, and every public function that calls user code
 //!    (a closure or an iterator it is given), is listed in SAFETY.md's
 //!    section "User code the crate calls" as `` `Type::method` `` (or
-//!    `` `module::function` `` for free functions, `` `Trait` `` for traits).
+//!    `` `module::function` `` for free functions, `` `Trait` `` for traits);
+//! 9. every tag a doc comment cites links to its entry on the generated
+//!    `acqrel::safety` page, and every entry has that anchor.
 //!
 //! `src/mutate.rs` (the ordering-mutation runtime, which names orderings as
 //! data) is not scanned for sites, and a line marked `// not an atomic
@@ -419,4 +421,47 @@ fn tag_parser_recognises_the_grammar() {
     );
     assert!(code_of("    // ORDERING: text").is_none());
     assert_eq!(code_of("a.load(Relaxed); // c"), Some("a.load(Relaxed); "));
+}
+
+/// 9. every tag a doc comment in `src` cites links to its entry in the
+///    generated docs (`[TAG](crate::safety#TAG)`, the ledger rendered as the
+///    `acqrel::safety` page), and every entry has the anchor it links to.
+#[test]
+fn doc_comment_tags_link_to_their_ledger_entries() {
+    let text = fs::read_to_string(root().join("SAFETY.md")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        if let Some(head) = line.strip_prefix("### [") {
+            let tag = &tags(&format!("[{head}"))[0];
+            let anchor = format!("<a id=\"{tag}\"></a>");
+            assert!(
+                i > 0 && lines[i - 1] == anchor,
+                "SAFETY.md: the heading of [{tag}] needs `{anchor}` on the line above it"
+            );
+        }
+    }
+    let mut files = Vec::new();
+    rust_files(&root().join("src"), &mut files);
+    let mut unlinked = Vec::new();
+    for file in files {
+        let source = fs::read_to_string(&file).unwrap();
+        for (n, line) in source.lines().enumerate() {
+            let doc = line.trim_start();
+            if !(doc.starts_with("///") || doc.starts_with("//!")) {
+                continue;
+            }
+            for tag in tags(doc) {
+                let cited = format!("[{tag}]");
+                let linked = format!("[{tag}](crate::safety#{tag})");
+                if doc.matches(&cited).count() != doc.matches(&linked).count() {
+                    unlinked.push(format!("{}:{}: [{tag}]", file.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        unlinked.is_empty(),
+        "doc comments cite tags without linking them (write `[TAG](crate::safety#TAG)`):\n{}",
+        unlinked.join("\n")
+    );
 }

@@ -18,7 +18,7 @@ use core::fmt;
 ///
 /// # Memory ordering
 ///
-/// Every sequence returned is read with `Acquire` ([DSR-O2], [DSR-O4]):
+/// Every sequence returned is read with `Acquire` ([DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)):
 /// the events up to it, and the work upstream stages did on them, are
 /// visible to the caller.
 ///
@@ -67,8 +67,8 @@ impl<C: Cursor> SequenceBarrier<C> {
     ///
     /// # Memory ordering
     ///
-    /// The value is read with `Acquire` ([DSR-O2] from a single producer's
-    /// cursor or an upstream stage's sequence, [DSR-O4] from the
+    /// The value is read with `Acquire` ([DSR-O2](crate::safety#DSR-O2) from a single producer's
+    /// cursor or an upstream stage's sequence, [DSR-O4](crate::safety#DSR-O4) from the
     /// multi-producer availability buffer): every event up to it was
     /// published, and the work upstream stages did on them happens-before the
     /// caller's reads.
@@ -104,13 +104,13 @@ impl<C: Cursor> SequenceBarrier<C> {
     /// [`available`](SequenceBarrier::available), taken through the closure
     /// it hands the strategy, never the strategy's answer: a strategy that
     /// lies cannot make it report a sequence that is not available
-    /// ([`WaitStrategy`], SAFETY.md [DSR-S1]).
+    /// ([`WaitStrategy`], SAFETY.md [DSR-S1](crate::safety#DSR-S1)).
     ///
     /// # Memory ordering
     ///
     /// As for [`available`](SequenceBarrier::available): the events up to the
     /// sequence returned, and upstream work on them, happen-before the
-    /// caller's next reads ([DSR-O2], [DSR-O4]).
+    /// caller's next reads ([DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)).
     ///
     /// # Examples
     ///
@@ -162,7 +162,7 @@ impl<C: Cursor> SequenceBarrier<C> {
     ///
     /// # Memory ordering
     ///
-    /// As for [`wait_for`](SequenceBarrier::wait_for) ([DSR-O2], [DSR-O4]).
+    /// As for [`wait_for`](SequenceBarrier::wait_for) ([DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)).
     ///
     /// # Examples
     ///

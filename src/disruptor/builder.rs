@@ -30,7 +30,7 @@ type StartHook = std::sync::Arc<dyn Fn(usize) + Send + Sync>;
 /// Builds a Disruptor: ring, sequencer, wait strategy and consumer graph.
 ///
 /// Each handler runs on its own thread, started by `build` (so that every
-/// party knows the whole graph's sleeping strategies, [DSR-I8]). The
+/// party knows the whole graph's sleeping strategies, [DSR-I8](crate::safety#DSR-I8)). The
 /// graph is a chain of stages: [`handle_events_with`](Builder::handle_events_with)
 /// and [`and`](Builder::and) add a handler to the current stage (all of a
 /// stage's handlers see every event, in parallel: multicast);
@@ -96,7 +96,7 @@ pub struct Builder<E, C, W: WaitStrategy, P: WaitStrategy = Yielding, S = NoCons
     stage: Vec<Arc<Sequence>>,
     /// Consumer threads, spawned by `build`.
     pending: Vec<Pending>,
-    /// Sleeping strategies other than the default ([DSR-I8]).
+    /// Sleeping strategies other than the default ([DSR-I8](crate::safety#DSR-I8)).
     sleepers: Vec<Box<dyn Signal>>,
     /// How producers wait on a full ring.
     producer_wait: Arc<P>,
@@ -377,7 +377,7 @@ where
     /// Producers facing a full ring wait with `wait` instead of the default
     /// [`Yielding`]. With [`Blocking`](super::Blocking) a producer sleeps
     /// until a gating consumer advances; the consumers then signal it after
-    /// each batch ([DSR-I8]).
+    /// each batch ([DSR-I8](crate::safety#DSR-I8)).
     ///
     /// # Examples
     ///
@@ -485,7 +485,7 @@ where
     /// # Memory ordering
     ///
     /// A producer's writes to an event happen-before the handler's call for
-    /// it ([DSR-O1], [DSR-O3] → [DSR-O2], [DSR-O4]); the handler's work on
+    /// it ([DSR-O1](crate::safety#DSR-O1), [DSR-O3](crate::safety#DSR-O3) → [DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)); the handler's work on
     /// it happens-before the next stage's and before the slot is written
     /// again (see [`EventHandler`]).
     ///
@@ -515,8 +515,8 @@ where
     /// # Memory ordering
     ///
     /// As for [`handle_events_with`](Builder::handle_events_with): the
-    /// publish of an event happens-before `on_event` for it ([DSR-O1],
-    /// [DSR-O3] → [DSR-O2], [DSR-O4]), and what `on_event` did
+    /// publish of an event happens-before `on_event` for it ([DSR-O1](crate::safety#DSR-O1),
+    /// [DSR-O3](crate::safety#DSR-O3) → [DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)), and what `on_event` did
     /// happens-before the next stage's handling of it.
     ///
     /// # Examples
@@ -563,7 +563,7 @@ where
     ///
     /// As for [`handle_events_with`](Builder::handle_events_with): the
     /// publish of an event happens-before the handler's call for it
-    /// ([DSR-O1], [DSR-O3] → [DSR-O2], [DSR-O4]), and the handler's work on
+    /// ([DSR-O1](crate::safety#DSR-O1), [DSR-O3](crate::safety#DSR-O3) → [DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)), and the handler's work on
     /// it happens-before the next stage's.
     ///
     /// # Examples
@@ -607,8 +607,8 @@ where
     /// # Memory ordering
     ///
     /// As for [`handle_events_with`](Builder::handle_events_with): the
-    /// publish of an event happens-before `on_event` for it ([DSR-O1],
-    /// [DSR-O3] → [DSR-O2], [DSR-O4]), and what `on_event` did
+    /// publish of an event happens-before `on_event` for it ([DSR-O1](crate::safety#DSR-O1),
+    /// [DSR-O3](crate::safety#DSR-O3) → [DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)), and what `on_event` did
     /// happens-before the next stage's handling of it.
     ///
     /// # Examples
@@ -656,7 +656,7 @@ where
     ///
     /// As for [`handle_events_with`](Builder::handle_events_with): the
     /// publish of an event happens-before the handler's call for it
-    /// ([DSR-O1], [DSR-O3] → [DSR-O2], [DSR-O4]). Handlers of one stage are
+    /// ([DSR-O1](crate::safety#DSR-O1), [DSR-O3](crate::safety#DSR-O3) → [DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)). Handlers of one stage are
     /// not ordered with each other.
     ///
     /// # Examples
@@ -692,8 +692,8 @@ where
     /// # Memory ordering
     ///
     /// As for [`handle_events_with`](Builder::handle_events_with): the
-    /// publish of an event happens-before `on_event` for it ([DSR-O1],
-    /// [DSR-O3] → [DSR-O2], [DSR-O4]). Handlers of one stage are not ordered
+    /// publish of an event happens-before `on_event` for it ([DSR-O1](crate::safety#DSR-O1),
+    /// [DSR-O3](crate::safety#DSR-O3) → [DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)). Handlers of one stage are not ordered
     /// with each other.
     ///
     /// # Examples
@@ -720,7 +720,7 @@ where
     ///
     /// As for [`handle_events_with`](Builder::handle_events_with): the
     /// publish of an event happens-before the handler's call for it
-    /// ([DSR-O1], [DSR-O3] → [DSR-O2], [DSR-O4]). Handlers of one stage are
+    /// ([DSR-O1](crate::safety#DSR-O1), [DSR-O3](crate::safety#DSR-O3) → [DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)). Handlers of one stage are
     /// not ordered with each other.
     ///
     /// # Examples
@@ -762,8 +762,8 @@ where
     /// # Memory ordering
     ///
     /// As for [`handle_events_with`](Builder::handle_events_with): the
-    /// publish of an event happens-before `on_event` for it ([DSR-O1],
-    /// [DSR-O3] → [DSR-O2], [DSR-O4]). Handlers of one stage are not ordered
+    /// publish of an event happens-before `on_event` for it ([DSR-O1](crate::safety#DSR-O1),
+    /// [DSR-O3](crate::safety#DSR-O3) → [DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)). Handlers of one stage are not ordered
     /// with each other.
     ///
     /// # Examples
@@ -812,7 +812,7 @@ where
     /// Adds a handler closure to the current stage that waits with its own
     /// strategy instead of the Disruptor's default. Its loop is compiled for
     /// `wait`'s type (no dynamic dispatch per wait), and if `wait` sleeps,
-    /// every party that can end its wait signals it ([DSR-I8]). The
+    /// every party that can end its wait signals it ([DSR-I8](crate::safety#DSR-I8)). The
     /// closure's argument types are inferred; an [`EventHandler`] goes to
     /// [`handle_events_with_handler_and_wait`](Builder::handle_events_with_handler_and_wait).
     ///
@@ -820,8 +820,8 @@ where
     ///
     /// As for [`handle_events_with`](Builder::handle_events_with), whatever
     /// the strategy: the publish of an event happens-before the handler's
-    /// call for it ([DSR-O1], [DSR-O3] → [DSR-O2], [DSR-O4]), as the
-    /// consumer acts only on its own reading of the sequences ([DSR-S1]).
+    /// call for it ([DSR-O1](crate::safety#DSR-O1), [DSR-O3](crate::safety#DSR-O3) → [DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)), as the
+    /// consumer acts only on its own reading of the sequences ([DSR-S1](crate::safety#DSR-S1)).
     ///
     /// # Examples
     ///
@@ -864,7 +864,7 @@ where
     ///
     /// As for [`handle_events_with`](Builder::handle_events_with), whatever
     /// the strategy: the publish of an event happens-before `on_event` for it
-    /// ([DSR-O1], [DSR-O3] → [DSR-O2], [DSR-O4]).
+    /// ([DSR-O1](crate::safety#DSR-O1), [DSR-O3](crate::safety#DSR-O3) → [DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)).
     ///
     /// # Examples
     ///
@@ -916,7 +916,7 @@ where
     }
 
     /// Registers a consumer's own strategy: if it sleeps, every party
-    /// signals it ([DSR-I8]).
+    /// signals it ([DSR-I8](crate::safety#DSR-I8)).
     fn own_strategy<V: WaitStrategy>(&mut self, wait: V) -> Arc<V> {
         let wait = Arc::new(wait);
         if wait.sleeps() {
@@ -944,9 +944,9 @@ where
     /// # Memory ordering
     ///
     /// As for any handler: the publish of an event happens-before the worker's
-    /// handling of it ([DSR-O1], [DSR-O3] → [DSR-O2], [DSR-O4]), and that
+    /// handling of it ([DSR-O1](crate::safety#DSR-O1), [DSR-O3](crate::safety#DSR-O3) → [DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)), and that
     /// handling happens-before the next stage's. Workers hand events out by a
-    /// `Relaxed` compare-exchange ([DSR-O10]) that orders nothing between
+    /// `Relaxed` compare-exchange ([DSR-O10](crate::safety#DSR-O10)) that orders nothing between
     /// workers.
     ///
     /// # Examples
@@ -997,7 +997,7 @@ where
     ///
     /// As for [`work_pool`](Builder::work_pool), whatever the strategy: the
     /// publish of an event happens-before the worker's handling of it
-    /// ([DSR-O1], [DSR-O3] → [DSR-O2], [DSR-O4]); the hand-out ([DSR-O10])
+    /// ([DSR-O1](crate::safety#DSR-O1), [DSR-O3](crate::safety#DSR-O3) → [DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)); the hand-out ([DSR-O10](crate::safety#DSR-O10))
     /// orders nothing between workers.
     ///
     /// # Examples
@@ -1051,8 +1051,8 @@ where
     /// # Memory ordering
     ///
     /// As for [`work_pool`](Builder::work_pool): the publish of an event
-    /// happens-before the worker's `on_event` for it ([DSR-O1], [DSR-O3] →
-    /// [DSR-O2], [DSR-O4]); the hand-out ([DSR-O10]) orders nothing between
+    /// happens-before the worker's `on_event` for it ([DSR-O1](crate::safety#DSR-O1), [DSR-O3](crate::safety#DSR-O3) →
+    /// [DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)); the hand-out ([DSR-O10](crate::safety#DSR-O10)) orders nothing between
     /// workers.
     ///
     /// # Examples
@@ -1103,7 +1103,7 @@ where
     ///
     /// As for [`work_pool`](Builder::work_pool), whatever the strategy: the
     /// publish of an event happens-before the worker's `on_event` for it
-    /// ([DSR-O1], [DSR-O3] → [DSR-O2], [DSR-O4]); the hand-out ([DSR-O10])
+    /// ([DSR-O1](crate::safety#DSR-O1), [DSR-O3](crate::safety#DSR-O3) → [DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)); the hand-out ([DSR-O10](crate::safety#DSR-O10))
     /// orders nothing between workers.
     ///
     /// # Examples
@@ -1202,7 +1202,7 @@ where
     /// for example a [`Blocking`](super::Blocking) poller, which sleeps in
     /// [`poll_timeout`](EventPoller::poll_timeout), in a Disruptor whose
     /// handlers spin. If `wait` sleeps, every producer and consumer
-    /// signals it ([DSR-I8]).
+    /// signals it ([DSR-I8](crate::safety#DSR-I8)).
     ///
     /// # Examples
     ///
@@ -1258,7 +1258,7 @@ where
     /// Everything the earlier stages' handlers did while handling an event
     /// happens-before the new stage's handling of it: each handler's sequence
     /// is a `Release` store read with `Acquire` by the stage after it
-    /// ([DSR-O1], [DSR-O2]).
+    /// ([DSR-O1](crate::safety#DSR-O1), [DSR-O2](crate::safety#DSR-O2)).
     ///
     /// # Examples
     ///
@@ -1297,7 +1297,7 @@ where
     /// Everything the earlier stages' handlers did while handling an event
     /// happens-before the new stage's handling of it: each handler's sequence
     /// is a `Release` store read with `Acquire` by the stage after it
-    /// ([DSR-O1], [DSR-O2]).
+    /// ([DSR-O1](crate::safety#DSR-O1), [DSR-O2](crate::safety#DSR-O2)).
     ///
     /// # Examples
     ///
@@ -1333,7 +1333,7 @@ where
     /// Everything the earlier stages' handlers did while handling an event
     /// happens-before the new stage's handling of it: each handler's sequence
     /// is a `Release` store read with `Acquire` by the stage after it
-    /// ([DSR-O1], [DSR-O2]).
+    /// ([DSR-O1](crate::safety#DSR-O1), [DSR-O2](crate::safety#DSR-O2)).
     ///
     /// # Examples
     ///
@@ -1376,7 +1376,7 @@ where
     /// Everything the earlier stages' handlers did while handling an event
     /// happens-before the new stage's handling of it: each handler's sequence
     /// is a `Release` store read with `Acquire` by the stage after it
-    /// ([DSR-O1], [DSR-O2]).
+    /// ([DSR-O1](crate::safety#DSR-O1), [DSR-O2](crate::safety#DSR-O2)).
     ///
     /// # Examples
     ///
@@ -1490,7 +1490,7 @@ impl<E, C, W: WaitStrategy, P: WaitStrategy, S> fmt::Debug for Builder<E, C, W, 
 ///
 /// # Memory ordering
 ///
-/// Shutdown drains ([DSR-I5]): every event published before the last
+/// Shutdown drains ([DSR-I5](crate::safety#DSR-I5)): every event published before the last
 /// producer handle was dropped is handled by every consumer, and all of
 /// it happens-before [`join`](Consumers::join) returns.
 ///
@@ -1530,7 +1530,7 @@ impl Consumers {
     /// Everything the consumer threads did — every handler call, the
     /// `on_shutdown` hooks — happens-before `join` returns (the threads are
     /// joined). Every event published before the last producer handle was
-    /// dropped has been handled by then ([DSR-I5]).
+    /// dropped has been handled by then ([DSR-I5](crate::safety#DSR-I5)).
     ///
     /// # Examples
     ///

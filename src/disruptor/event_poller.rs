@@ -106,11 +106,11 @@ impl<E, C: Cursor, W: WaitStrategy, V: WaitStrategy> EventPoller<E, C, W, V> {
     /// # Memory ordering
     ///
     /// The publish of each event handed to `handler` happens-before the call
-    /// ([DSR-O1], [DSR-O3] → [DSR-O2], [DSR-O4]), and so does whatever the
+    /// ([DSR-O1](crate::safety#DSR-O1), [DSR-O3](crate::safety#DSR-O3) → [DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)), and so does whatever the
     /// stages this poller follows did while handling it. What `handler` did
     /// with an event happens-before the next stage's handling of it and the
     /// producer's overwrite of its slot (the poller's sequence is a `Release`
-    /// store, [DSR-O1]).
+    /// store, [DSR-O1](crate::safety#DSR-O1)).
     ///
     /// # Examples
     ///
@@ -209,7 +209,7 @@ impl<E, C: Cursor, W: WaitStrategy, V: WaitStrategy> EventPoller<E, C, W, V> {
     ///
     /// # Memory ordering
     ///
-    /// A `true` answer was read with `Acquire` ([DSR-O2], [DSR-O4]), but
+    /// A `true` answer was read with `Acquire` ([DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)), but
     /// nothing is handed over: what the caller may rely on comes with the
     /// events of the next [`poll`](EventPoller::poll).
     ///

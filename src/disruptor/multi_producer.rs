@@ -19,7 +19,7 @@ use alloc::{boxed::Box, vec::Vec};
 /// `available[i]` holds the lap (`sequence >> log2(capacity)`) of the last
 /// sequence published into slot `i`, or `-1`. Sequence `s` is published iff
 /// `available[s & mask] == s >> shift`: earlier laps hold smaller numbers and
-/// the next lap cannot be claimed before `s` is consumed ([DSR-I4]).
+/// the next lap cannot be claimed before `s` is consumed ([DSR-I4](crate::safety#DSR-I4)).
 ///
 /// # Examples
 ///
@@ -72,7 +72,7 @@ impl MultiProducerCursor {
     ///
     /// # Memory ordering
     ///
-    /// `Relaxed` ([DSR-O6]): a claimed sequence may not be published yet, and
+    /// `Relaxed` ([DSR-O6](crate::safety#DSR-O6)): a claimed sequence may not be published yet, and
     /// reading the counter orders no other memory. Consumers learn what is
     /// published from [`Cursor::highest_published`].
     ///

@@ -44,12 +44,12 @@ pub type PanicPayload = Box<dyn Any + Send + 'static>;
 /// # Memory ordering
 ///
 /// The publish of an event happens-before every `on_event` call that is
-/// handed it ([DSR-O1], [DSR-O3] → [DSR-O2], [DSR-O4]), and so does what
+/// handed it ([DSR-O1](crate::safety#DSR-O1), [DSR-O3](crate::safety#DSR-O3) → [DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)), and so does what
 /// the handlers of earlier stages did while handling it. What `on_event`
 /// did happens-before the next stage's `on_event` for the same event and
 /// before a producer overwrites the slot: the handler's sequence is
 /// published with `Release` after the batch and read with `Acquire`
-/// ([DSR-O1], [DSR-O2]). Everything a handler did happens-before
+/// ([DSR-O1](crate::safety#DSR-O1), [DSR-O2](crate::safety#DSR-O2)). Everything a handler did happens-before
 /// [`Consumers::join`](super::Consumers::join) returns.
 ///
 /// # Examples
@@ -378,7 +378,7 @@ const SLIP_PAUSES: u32 = 16;
 /// Runs `handler` over every event `barrier` lets through, waiting with
 /// `wait` and publishing its progress in `sequence`, until shutdown has been
 /// drained or the Disruptor halts. After each batch it signals the graph's
-/// sleepers ([DSR-I8]). A panic in the handler halts the whole Disruptor and
+/// sleepers ([DSR-I8](crate::safety#DSR-I8)). A panic in the handler halts the whole Disruptor and
 /// is returned.
 pub(crate) fn run<E, C, W, V, H>(
     shared: &Shared<E, C, W>,
@@ -473,7 +473,7 @@ impl WorkSequence {
 }
 
 /// Runs one worker of a work pool: each event goes to exactly one worker of
-/// the pool ([DSR-I7]). `end_of_batch` is always true (a worker handles one
+/// the pool ([DSR-I7](crate::safety#DSR-I7)). `end_of_batch` is always true (a worker handles one
 /// event at a time).
 pub(crate) fn run_worker<E, C, W, V, H>(
     shared: &Shared<E, C, W>,

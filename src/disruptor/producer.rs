@@ -181,11 +181,11 @@ impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Producer<E, S, W, P> {
     ///
     /// Everything `write` did to the event, and everything the producer did
     /// before the call, happens-before the handler call or poll that is
-    /// handed the event: the publish is a `Release` store ([DSR-O1] with one
-    /// producer, [DSR-O3] with several) that the consumer reads with `Acquire`
-    /// ([DSR-O2], [DSR-O4]). Before the slot is written, the consumers that
+    /// handed the event: the publish is a `Release` store ([DSR-O1](crate::safety#DSR-O1) with one
+    /// producer, [DSR-O3](crate::safety#DSR-O3) with several) that the consumer reads with `Acquire`
+    /// ([DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)). Before the slot is written, the consumers that
     /// last read it are done with it (their `Release` sequence stores, read
-    /// with `Acquire` by the claim, [DSR-O2]).
+    /// with `Acquire` by the claim, [DSR-O2](crate::safety#DSR-O2)).
     ///
     /// # Examples
     ///
@@ -239,11 +239,11 @@ impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Producer<E, S, W, P> {
     ///
     /// Everything `write` did to the event, and everything the producer did
     /// before the call, happens-before the handler call or poll that is
-    /// handed the event: the publish is a `Release` store ([DSR-O1] with one
-    /// producer, [DSR-O3] with several) that the consumer reads with `Acquire`
-    /// ([DSR-O2], [DSR-O4]). Before the slot is written, the consumers that
+    /// handed the event: the publish is a `Release` store ([DSR-O1](crate::safety#DSR-O1) with one
+    /// producer, [DSR-O3](crate::safety#DSR-O3) with several) that the consumer reads with `Acquire`
+    /// ([DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)). Before the slot is written, the consumers that
     /// last read it are done with it (their `Release` sequence stores, read
-    /// with `Acquire` by the claim, [DSR-O2]).
+    /// with `Acquire` by the claim, [DSR-O2](crate::safety#DSR-O2)).
     ///
     /// # Examples
     ///
@@ -290,11 +290,11 @@ impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Producer<E, S, W, P> {
     ///
     /// Everything `write` did to the event, and everything the producer did
     /// before the call, happens-before the handler call or poll that is
-    /// handed the event: the publish is a `Release` store ([DSR-O1] with one
-    /// producer, [DSR-O3] with several) that the consumer reads with `Acquire`
-    /// ([DSR-O2], [DSR-O4]). Before the slot is written, the consumers that
+    /// handed the event: the publish is a `Release` store ([DSR-O1](crate::safety#DSR-O1) with one
+    /// producer, [DSR-O3](crate::safety#DSR-O3) with several) that the consumer reads with `Acquire`
+    /// ([DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)). Before the slot is written, the consumers that
     /// last read it are done with it (their `Release` sequence stores, read
-    /// with `Acquire` by the claim, [DSR-O2]). All `n` events are published together
+    /// with `Acquire` by the claim, [DSR-O2](crate::safety#DSR-O2)). All `n` events are published together
     /// (with several producers, slot by slot), so a consumer that sees the
     /// last sees all of them.
     ///
@@ -345,11 +345,11 @@ impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Producer<E, S, W, P> {
     ///
     /// Everything `write` did to the event, and everything the producer did
     /// before the call, happens-before the handler call or poll that is
-    /// handed the event: the publish is a `Release` store ([DSR-O1] with one
-    /// producer, [DSR-O3] with several) that the consumer reads with `Acquire`
-    /// ([DSR-O2], [DSR-O4]). Before the slot is written, the consumers that
+    /// handed the event: the publish is a `Release` store ([DSR-O1](crate::safety#DSR-O1) with one
+    /// producer, [DSR-O3](crate::safety#DSR-O3) with several) that the consumer reads with `Acquire`
+    /// ([DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)). Before the slot is written, the consumers that
     /// last read it are done with it (their `Release` sequence stores, read
-    /// with `Acquire` by the claim, [DSR-O2]). As for
+    /// with `Acquire` by the claim, [DSR-O2](crate::safety#DSR-O2)). As for
     /// [`publish_batch`](Producer::publish_batch), a consumer that sees the
     /// last event of the batch sees all of them. A refusal publishes nothing
     /// and orders nothing.
@@ -419,7 +419,7 @@ impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Producer<E, S, W, P> {
     ///
     /// As for [`publish`](Producer::publish): what was written through
     /// the guard happens-before the handler call or poll that is handed the
-    /// event, the guard's drop being the publish ([DSR-O1], [DSR-O3]).
+    /// event, the guard's drop being the publish ([DSR-O1](crate::safety#DSR-O1), [DSR-O3](crate::safety#DSR-O3)).
     ///
     /// # Examples
     ///
@@ -514,7 +514,7 @@ impl<E, S: Sequencer + fmt::Debug, W: WaitStrategy, P: WaitStrategy> fmt::Debug
 }
 
 /// Publishes a claimed range whose writer panicked, reset to fresh factory
-/// events ([DSR-I6]); forgotten when the writer returns normally.
+/// events ([DSR-I6](crate::safety#DSR-I6)); forgotten when the writer returns normally.
 pub(crate) struct ResetOnUnwind<'a, E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> {
     pub(crate) producer: &'a mut Producer<E, S, W, P>,
     pub(crate) lo: i64,
@@ -551,7 +551,7 @@ impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Drop for ResetOnUnwind<'
 ///
 /// The guard's drop publishes the event: what was written through it
 /// happens-before the handler call or poll that is handed the event, as
-/// for [`Producer::publish`] ([DSR-O1], [DSR-O3] → [DSR-O2], [DSR-O4]).
+/// for [`Producer::publish`] ([DSR-O1](crate::safety#DSR-O1), [DSR-O3](crate::safety#DSR-O3) → [DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)).
 ///
 /// # Examples
 ///

@@ -14,7 +14,7 @@ use alloc::{boxed::Box, vec::Vec};
 /// publishing allocates nothing.
 ///
 /// The ring itself does no coordination: who may touch which slot when is
-/// decided by the sequencers and barriers ([DSR-I1] in SAFETY.md). That is
+/// decided by the sequencers and barriers ([DSR-I1](crate::safety#DSR-I1) in SAFETY.md). That is
 /// why the accessors are `unsafe`.
 ///
 /// # Examples
@@ -94,7 +94,7 @@ impl<E> RingBuffer<E> {
     /// # Safety
     ///
     /// Either `sequence` is published (the caller acquired a sequence at or
-    /// beyond it, [DSR-O2]) and no producer may claim it again (`sequence +
+    /// beyond it, [DSR-O2](crate::safety#DSR-O2)) and no producer may claim it again (`sequence +
     /// capacity`) while the returned reference lives: the caller's own
     /// gating sequence must stay below `sequence` until it is done reading;
     /// or the caller claimed `sequence` and has not published it, and no

@@ -17,7 +17,7 @@ use crossbeam_utils::CachePadded;
 /// # Memory ordering
 ///
 /// [`set`](Sequence::set) is a `Release` store and [`get`](Sequence::get) an
-/// `Acquire` load ([DSR-O1], [DSR-O2] in SAFETY.md): whoever reads a value `n`
+/// `Acquire` load ([DSR-O1](crate::safety#DSR-O1), [DSR-O2](crate::safety#DSR-O2) in SAFETY.md): whoever reads a value `n`
 /// with `get` sees everything the owner did before it `set` `n`. That single
 /// edge carries every hand-over in the Disruptor: a producer's event writes
 /// to the consumers (cursor), a consumer's reads to the producer that will
@@ -107,7 +107,7 @@ impl Sequence {
     ///
     /// `Acquire`: everything the owner did before the [`set`](Sequence::set)
     /// that wrote the value read happens-before what the caller does next
-    /// ([DSR-O2]).
+    /// ([DSR-O2](crate::safety#DSR-O2)).
     ///
     /// # Examples
     ///
@@ -145,7 +145,7 @@ impl Sequence {
     ///
     /// `Release`: everything the caller did before is visible to whoever
     /// reads the new value (or a later one) with [`get`](Sequence::get)
-    /// ([DSR-O1]).
+    /// ([DSR-O1](crate::safety#DSR-O1)).
     ///
     /// # Examples
     ///

@@ -74,7 +74,7 @@ pub(crate) struct Shared<E, C, W> {
 }
 
 impl<E, C, W: WaitStrategy> Shared<E, C, W> {
-    /// Wakes every sleeping strategy of the graph ([DSR-I8]); for the cold
+    /// Wakes every sleeping strategy of the graph ([DSR-I8](crate::safety#DSR-I8)); for the cold
     /// paths and pollers (threads and producers keep their own copy).
     pub(crate) fn signal(&self) {
         match self.signals.get() {
@@ -91,7 +91,7 @@ impl<E, C, W: WaitStrategy> Shared<E, C, W> {
 
     /// Replaces the event of slot `s` with a fresh one from the factory,
     /// before a claimed range whose writer panicked, or whose claim was
-    /// leaked, is published ([DSR-I6]). If the factory panics, the slot
+    /// leaked, is published ([DSR-I6](crate::safety#DSR-I6)). If the factory panics, the slot
     /// keeps what it holds; if the old event's `Drop` panics, the fresh
     /// event is in place anyway. Either panic is returned, not propagated:
     /// the caller publishes the range first.

@@ -21,9 +21,9 @@ use alloc::vec::Vec;
 /// To claim `n` sequences up to `hi = next_value + n`, the slots of
 /// `hi - capacity` and below must have been consumed by every gating
 /// (last-stage) consumer. The cached minimum answers that for free until it
-/// says "full"; only then are the gating sequences read again ([DSR-O2]).
+/// says "full"; only then are the gating sequences read again ([DSR-O2](crate::safety#DSR-O2)).
 /// Consumers only move forward, so a stale cache errs on the side of
-/// waiting, never of overwriting ([DSR-I2]).
+/// waiting, never of overwriting ([DSR-I2](crate::safety#DSR-I2)).
 ///
 /// # Examples
 ///
@@ -85,7 +85,7 @@ impl SingleProducerSequencer {
     /// # Memory ordering
     ///
     /// Reading it with [`Sequence::get`] acquires every event published up to
-    /// the value read ([DSR-O1], [DSR-O2]).
+    /// the value read ([DSR-O1](crate::safety#DSR-O1), [DSR-O2](crate::safety#DSR-O2)).
     ///
     /// # Examples
     ///

@@ -25,11 +25,11 @@
 //! collects every sleeping strategy other than the default into one list,
 //! and every party — producers after a publish, consumers after a batch,
 //! shutdown and halt — calls `signal` on the default strategy (a no-op
-//! unless it sleeps) and on each strategy of that list ([DSR-I8]). With no
+//! unless it sleeps) and on each strategy of that list ([DSR-I8](crate::safety#DSR-I8)). With no
 //! sleeping strategy in the graph the list is empty and a publish pays one
 //! well-predicted branch; each sleeping strategy costs every signal one
 //! `SeqCst` fence and one load while nobody sleeps, and a lock and a notify
-//! only while someone does ([DSR-O7]). A `BusySpin` consumer beside a
+//! only while someone does ([DSR-O7](crate::safety#DSR-O7)). A `BusySpin` consumer beside a
 //! `Blocking` one therefore makes a publish cost what a publish into an
 //! all-`Blocking` Disruptor costs, not more.
 //!
@@ -68,7 +68,7 @@ use std::vec::Vec;
 /// implement, so its answers are advice: the Disruptor hands the strategy an
 /// `available` closure that records every value it reads, and after the wait
 /// it goes by its own last reading, not by the value the strategy returns
-/// (SAFETY.md, [DSR-S1]). A strategy that returns too much, too little, or
+/// (SAFETY.md, [DSR-S1](crate::safety#DSR-S1)). A strategy that returns too much, too little, or
 /// without calling `available`, that panics, or that says it does not sleep
 /// and then sleeps, can only slow down or stop its own waiter: a consumer
 /// then handles no event it has not seen published (a consumer that never
@@ -82,10 +82,10 @@ use std::vec::Vec;
 ///
 /// A strategy orders no memory for its waiter: what a consumer may read,
 /// and when a producer may overwrite, is ordered by the sequences the
-/// `available` closure reads with `Acquire` ([DSR-O2], [DSR-O4]). Waking
+/// `available` closure reads with `Acquire` ([DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)). Waking
 /// is a separate matter: [`Blocking`]'s pair of `SeqCst` fences makes sure
 /// a sleeper either sees the store it waits for or is woken by the
-/// `signal` that follows it ([DSR-O7]).
+/// `signal` that follows it ([DSR-O7](crate::safety#DSR-O7)).
 ///
 /// # Examples
 ///
@@ -288,7 +288,7 @@ impl<W: WaitStrategy> Signal for Arc<W> {
 }
 
 /// The sleeping strategies of one Disruptor other than its default, each
-/// signalled after every store that could end a wait ([DSR-I8]).
+/// signalled after every store that could end a wait ([DSR-I8](crate::safety#DSR-I8)).
 #[derive(Default)]
 pub(crate) struct Signals {
     sleepers: Box<[Box<dyn Signal>]>,
@@ -672,14 +672,14 @@ impl WaitStrategy for Sleeping {
 /// only if it is non-zero does it take the mutex and notify. The two fences
 /// form a Dekker pair: either the producer sees the sleeper, or the sleeper's
 /// re-check sees the publish — never neither, so no wake-up is lost
-/// ([DSR-O7] in SAFETY.md). Holding the mutex from the count to the wait
+/// ([DSR-O7](crate::safety#DSR-O7) in SAFETY.md). Holding the mutex from the count to the wait
 /// keeps the notify from slipping in between.
 ///
 /// # Memory ordering
 ///
 /// See the trait's: the fences order only the hand-shake that keeps a
-/// sleeper from missing its wake-up ([DSR-O7]); the events are ordered by
-/// the sequences ([DSR-O1], [DSR-O2]).
+/// sleeper from missing its wake-up ([DSR-O7](crate::safety#DSR-O7)); the events are ordered by
+/// the sequences ([DSR-O1](crate::safety#DSR-O1), [DSR-O2](crate::safety#DSR-O2)).
 ///
 /// # Examples
 ///
@@ -737,7 +737,7 @@ impl fmt::Debug for Blocking {
 
 impl Blocking {
     /// The wait of both [`WaitStrategy::wait_for`] (no deadline) and
-    /// [`WaitStrategy::wait_for_until`]: one hand-shake ([DSR-O7]) for both,
+    /// [`WaitStrategy::wait_for_until`]: one hand-shake ([DSR-O7](crate::safety#DSR-O7)) for both,
     /// so the loom models of the untimed wait check the timed one's too.
     fn wait_until<A, H>(
         &self,

@@ -6,7 +6,7 @@ use super::*;
 ///
 /// A waiter holds `sleep` from setting its bit until the condition variable
 /// releases it, so a waker (which takes `sleep` to notify) cannot slip its
-/// notification in between the waiter's last check and its sleep ([SPSC-I5]).
+/// notification in between the waiter's last check and its sleep ([SPSC-I5](crate::safety#SPSC-I5)).
 #[cfg(feature = "std")]
 impl Shared {
     /// Wakes whoever sleeps on `wakeup`.
@@ -87,7 +87,7 @@ pub(super) fn deadline(timeout: Duration) -> Option<Instant> {
 /// not put each other to sleep in turn.
 /// It is woken by every call of the other handle that can end its wait —
 /// each item published and each slot freed, by blocking and non-blocking
-/// calls alike — and by the other handle's drop ([SPSC-I5], [SPSC-S9]).
+/// calls alike — and by the other handle's drop ([SPSC-I5](crate::safety#SPSC-I5), [SPSC-S9](crate::safety#SPSC-S9)).
 #[cfg(feature = "std")]
 impl<T, S: Storage> Producer<T, S, Blocking> {
     /// Pushes `item`, parking while the queue is full.
@@ -99,11 +99,11 @@ impl<T, S: Storage> Producer<T, S, Blocking> {
     ///
     /// # Memory ordering
     ///
-    /// As for [`push`](Producer::push) ([SPSC-O1], [SPSC-O4]). While it is
+    /// As for [`push`](Producer::push) ([SPSC-O1](crate::safety#SPSC-O1), [SPSC-O4](crate::safety#SPSC-O4)). While it is
     /// parked, the consumer's next call that frees a slot, or its drop, wakes
-    /// it, and no wake-up is lost ([SPSC-O8], [SPSC-O9]). An
+    /// it, and no wake-up is lost ([SPSC-O8](crate::safety#SPSC-O8), [SPSC-O9](crate::safety#SPSC-O9)). An
     /// [`Abandoned`](PushError::Abandoned) error is seen as
-    /// [`is_abandoned`](Producer::is_abandoned) sees it ([SPSC-O6]).
+    /// [`is_abandoned`](Producer::is_abandoned) sees it ([SPSC-O6](crate::safety#SPSC-O6)).
     ///
     /// # Examples
     ///
@@ -140,11 +140,11 @@ impl<T, S: Storage> Producer<T, S, Blocking> {
     ///
     /// # Memory ordering
     ///
-    /// As for [`push`](Producer::push) ([SPSC-O1], [SPSC-O4]). While it is
+    /// As for [`push`](Producer::push) ([SPSC-O1](crate::safety#SPSC-O1), [SPSC-O4](crate::safety#SPSC-O4)). While it is
     /// parked, the consumer's next call that frees a slot, or its drop, wakes
-    /// it, and no wake-up is lost ([SPSC-O8], [SPSC-O9]). An
+    /// it, and no wake-up is lost ([SPSC-O8](crate::safety#SPSC-O8), [SPSC-O9](crate::safety#SPSC-O9)). An
     /// [`Abandoned`](PushError::Abandoned) error is seen as
-    /// [`is_abandoned`](Producer::is_abandoned) sees it ([SPSC-O6]).
+    /// [`is_abandoned`](Producer::is_abandoned) sees it ([SPSC-O6](crate::safety#SPSC-O6)).
     ///
     /// # Examples
     ///
@@ -194,9 +194,9 @@ impl<T, S: Storage> Producer<T, S, Blocking> {
     ///
     /// # Memory ordering
     ///
-    /// As for [`write_chunk`](Producer::write_chunk) ([SPSC-O4]), and for
+    /// As for [`write_chunk`](Producer::write_chunk) ([SPSC-O4](crate::safety#SPSC-O4)), and for
     /// waking and abandonment as for [`push_blocking`](Producer::push_blocking)
-    /// ([SPSC-O8], [SPSC-O9], [SPSC-O6]).
+    /// ([SPSC-O8](crate::safety#SPSC-O8), [SPSC-O9](crate::safety#SPSC-O9), [SPSC-O6](crate::safety#SPSC-O6)).
     ///
     /// # Examples
     ///
@@ -235,9 +235,9 @@ impl<T, S: Storage> Producer<T, S, Blocking> {
     ///
     /// # Memory ordering
     ///
-    /// As for [`write_chunk`](Producer::write_chunk) ([SPSC-O4]), and for
+    /// As for [`write_chunk`](Producer::write_chunk) ([SPSC-O4](crate::safety#SPSC-O4)), and for
     /// waking and abandonment as for [`push_blocking`](Producer::push_blocking)
-    /// ([SPSC-O8], [SPSC-O9], [SPSC-O6]).
+    /// ([SPSC-O8](crate::safety#SPSC-O8), [SPSC-O9](crate::safety#SPSC-O9), [SPSC-O6](crate::safety#SPSC-O6)).
     ///
     /// # Examples
     ///
@@ -312,11 +312,11 @@ impl<T, S: Storage> Consumer<T, S, Blocking> {
     ///
     /// # Memory ordering
     ///
-    /// As for [`pop`](Consumer::pop) ([SPSC-O2], [SPSC-O3]). While it is
+    /// As for [`pop`](Consumer::pop) ([SPSC-O2](crate::safety#SPSC-O2), [SPSC-O3](crate::safety#SPSC-O3)). While it is
     /// parked, the producer's next call that publishes an item, or its drop,
-    /// wakes it, and no wake-up is lost ([SPSC-O8], [SPSC-O9]). An
+    /// wakes it, and no wake-up is lost ([SPSC-O8](crate::safety#SPSC-O8), [SPSC-O9](crate::safety#SPSC-O9)). An
     /// [`Abandoned`](PopError::Abandoned) error is final: every push the
-    /// producer made happens-before it ([SPSC-O6]).
+    /// producer made happens-before it ([SPSC-O6](crate::safety#SPSC-O6)).
     ///
     /// # Examples
     ///
@@ -345,11 +345,11 @@ impl<T, S: Storage> Consumer<T, S, Blocking> {
     ///
     /// # Memory ordering
     ///
-    /// As for [`pop`](Consumer::pop) ([SPSC-O2], [SPSC-O3]). While it is
+    /// As for [`pop`](Consumer::pop) ([SPSC-O2](crate::safety#SPSC-O2), [SPSC-O3](crate::safety#SPSC-O3)). While it is
     /// parked, the producer's next call that publishes an item, or its drop,
-    /// wakes it, and no wake-up is lost ([SPSC-O8], [SPSC-O9]). An
+    /// wakes it, and no wake-up is lost ([SPSC-O8](crate::safety#SPSC-O8), [SPSC-O9](crate::safety#SPSC-O9)). An
     /// [`Abandoned`](PopError::Abandoned) error is final: every push the
-    /// producer made happens-before it ([SPSC-O6]).
+    /// producer made happens-before it ([SPSC-O6](crate::safety#SPSC-O6)).
     ///
     /// # Examples
     ///
@@ -385,9 +385,9 @@ impl<T, S: Storage> Consumer<T, S, Blocking> {
     ///
     /// # Memory ordering
     ///
-    /// As for [`read_chunk`](Consumer::read_chunk) ([SPSC-O2]), and for
+    /// As for [`read_chunk`](Consumer::read_chunk) ([SPSC-O2](crate::safety#SPSC-O2)), and for
     /// waking and abandonment as for [`pop_blocking`](Consumer::pop_blocking)
-    /// ([SPSC-O8], [SPSC-O9], [SPSC-O6]).
+    /// ([SPSC-O8](crate::safety#SPSC-O8), [SPSC-O9](crate::safety#SPSC-O9), [SPSC-O6](crate::safety#SPSC-O6)).
     ///
     /// # Examples
     ///
@@ -422,9 +422,9 @@ impl<T, S: Storage> Consumer<T, S, Blocking> {
     ///
     /// # Memory ordering
     ///
-    /// As for [`read_chunk`](Consumer::read_chunk) ([SPSC-O2]), and for
+    /// As for [`read_chunk`](Consumer::read_chunk) ([SPSC-O2](crate::safety#SPSC-O2)), and for
     /// waking and abandonment as for [`pop_blocking`](Consumer::pop_blocking)
-    /// ([SPSC-O8], [SPSC-O9], [SPSC-O6]).
+    /// ([SPSC-O8](crate::safety#SPSC-O8), [SPSC-O9](crate::safety#SPSC-O9), [SPSC-O6](crate::safety#SPSC-O6)).
     ///
     /// # Examples
     ///

@@ -10,9 +10,9 @@ use super::*;
 /// # Memory ordering
 ///
 /// The chunk's slots are free: the consumer's removal of the items that last
-/// used them happens-before the chunk is made ([SPSC-O3], [SPSC-O4]). A
-/// commit publishes the items written with one `Release` store ([SPSC-O1]),
-/// so their writes happen-before the consumer reads them ([SPSC-O2]).
+/// used them happens-before the chunk is made ([SPSC-O3](crate::safety#SPSC-O3), [SPSC-O4](crate::safety#SPSC-O4)). A
+/// commit publishes the items written with one `Release` store ([SPSC-O1](crate::safety#SPSC-O1)),
+/// so their writes happen-before the consumer reads them ([SPSC-O2](crate::safety#SPSC-O2)).
 ///
 /// # Examples
 ///
@@ -108,9 +108,9 @@ impl<T, S: Storage, M: Mode> WriteChunk<'_, T, S, M> {
     /// # Memory ordering
     ///
     /// One `Release` store of the producer's position publishes the `n`
-    /// items ([SPSC-O1]): everything the producer did before the commit —
+    /// items ([SPSC-O1](crate::safety#SPSC-O1)): everything the producer did before the commit —
     /// the writes of the items included — happens-before the consumer's read
-    /// of any of them ([SPSC-O2]).
+    /// of any of them ([SPSC-O2](crate::safety#SPSC-O2)).
     ///
     /// # Examples
     ///
@@ -142,7 +142,7 @@ impl<T, S: Storage, M: Mode> WriteChunk<'_, T, S, M> {
     /// # Memory ordering
     ///
     /// As for [`commit`](Self::commit): one `Release` store publishes the
-    /// items moved ([SPSC-O1]).
+    /// items moved ([SPSC-O1](crate::safety#SPSC-O1)).
     ///
     /// # Examples
     ///
@@ -237,7 +237,7 @@ impl<T: Copy + Default, S: Storage, M: Mode> WriteChunk<'_, T, S, M> {
     /// # Memory ordering
     ///
     /// As for [`commit`](Self::commit): one `Release` store publishes the
-    /// slots `fill` reported ([SPSC-O1]), so what `fill` wrote happens-before
+    /// slots `fill` reported ([SPSC-O1](crate::safety#SPSC-O1)), so what `fill` wrote happens-before
     /// the consumer reads it.
     ///
     /// # Examples
@@ -292,10 +292,10 @@ impl<T, S: Storage, M: Mode> fmt::Debug for WriteChunk<'_, T, S, M> {
 ///
 /// # Memory ordering
 ///
-/// Each item's `push` happens-before the chunk is made ([SPSC-O1],
-/// [SPSC-O2]). A commit (or the drop of the chunk's iterator) frees the slots
-/// with one `Release` store ([SPSC-O3]): everything the consumer did before
-/// it happens-before the producer writes those slots again ([SPSC-O4]).
+/// Each item's `push` happens-before the chunk is made ([SPSC-O1](crate::safety#SPSC-O1),
+/// [SPSC-O2](crate::safety#SPSC-O2)). A commit (or the drop of the chunk's iterator) frees the slots
+/// with one `Release` store ([SPSC-O3](crate::safety#SPSC-O3)): everything the consumer did before
+/// it happens-before the producer writes those slots again ([SPSC-O4](crate::safety#SPSC-O4)).
 ///
 /// # Examples
 ///
@@ -422,9 +422,9 @@ impl<'c, T, S: Storage, M: Mode> ReadChunk<'c, T, S, M> {
     /// # Memory ordering
     ///
     /// One `Release` store of the consumer's position frees the `n` slots
-    /// ([SPSC-O3]): everything the consumer did before the commit — its reads
+    /// ([SPSC-O3](crate::safety#SPSC-O3)): everything the consumer did before the commit — its reads
     /// of the items and their drops included — happens-before the producer
-    /// writes those slots again ([SPSC-O4]).
+    /// writes those slots again ([SPSC-O4](crate::safety#SPSC-O4)).
     ///
     /// # Examples
     ///
@@ -478,7 +478,7 @@ impl<'c, T, S: Storage, M: Mode> ReadChunk<'c, T, S, M> {
     ///
     /// # Memory ordering
     ///
-    /// As for [`commit`](Self::commit) ([SPSC-O3], [SPSC-O4]).
+    /// As for [`commit`](Self::commit) ([SPSC-O3](crate::safety#SPSC-O3), [SPSC-O4](crate::safety#SPSC-O4)).
     ///
     /// # Examples
     ///
@@ -560,10 +560,10 @@ impl<T, S: Storage, M: Mode> fmt::Debug for ReadChunk<'_, T, S, M> {
 ///
 /// # Memory ordering
 ///
-/// Each item's `push` happens-before the iterator yields it ([SPSC-O1],
-/// [SPSC-O2]). The iterator's drop frees the slots of the items yielded with
-/// one `Release` store ([SPSC-O3]), which happens-before the producer writes
-/// them again ([SPSC-O4]).
+/// Each item's `push` happens-before the iterator yields it ([SPSC-O1](crate::safety#SPSC-O1),
+/// [SPSC-O2](crate::safety#SPSC-O2)). The iterator's drop frees the slots of the items yielded with
+/// one `Release` store ([SPSC-O3](crate::safety#SPSC-O3)), which happens-before the producer writes
+/// them again ([SPSC-O4](crate::safety#SPSC-O4)).
 ///
 /// # Examples
 ///

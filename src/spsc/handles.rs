@@ -66,7 +66,7 @@ pub struct Consumer<T, S: Storage = Heap, M: Mode = Polling> {
     /// Set while a chunk iterator has moved `head` past items it may not
     /// have published yet: true from `ReadChunk::into_iter` to the
     /// iterator's drop, and for good if the iterator is leaked, until the
-    /// consumer next finds the queue empty ([SPSC-S1]).
+    /// consumer next finds the queue empty ([SPSC-S1](crate::safety#SPSC-S1)).
     pub(super) head_unpublished: Cell<bool>,
     pub(super) _storage: PhantomData<(S, M, T)>,
 }
@@ -147,10 +147,10 @@ impl<T, S: Storage, M: Mode> Producer<T, S, M> {
     /// Everything this thread did before `push` happens-before the consumer's
     /// `pop` (or `peek`, or read chunk) returning this item: the item is
     /// written, then published with a `Release` store of the producer's
-    /// position ([SPSC-O1]), which the consumer loads with `Acquire` before it
-    /// reads the slot ([SPSC-O2]). The other way round, the consumer's removal
+    /// position ([SPSC-O1](crate::safety#SPSC-O1)), which the consumer loads with `Acquire` before it
+    /// reads the slot ([SPSC-O2](crate::safety#SPSC-O2)). The other way round, the consumer's removal
     /// of the item that last used the slot happens-before the push writes it
-    /// ([SPSC-O3], [SPSC-O4]).
+    /// ([SPSC-O3](crate::safety#SPSC-O3), [SPSC-O4](crate::safety#SPSC-O4)).
     ///
     /// # Examples
     ///
@@ -190,11 +190,11 @@ impl<T, S: Storage, M: Mode> Producer<T, S, M> {
     ///
     /// # Memory ordering
     ///
-    /// A snapshot: a `Relaxed` load of the consumer's position ([SPSC-O11]).
+    /// A snapshot: a `Relaxed` load of the consumer's position ([SPSC-O11](crate::safety#SPSC-O11)).
     /// It orders no other memory — a free slot counted here says nothing
     /// about what the consumer did before freeing it. A `push` into that slot
     /// is still ordered after the consumer's removal, by its own `Acquire`
-    /// load ([SPSC-O4]).
+    /// load ([SPSC-O4](crate::safety#SPSC-O4)).
     ///
     /// # Examples
     ///
@@ -217,7 +217,7 @@ impl<T, S: Storage, M: Mode> Producer<T, S, M> {
     ///
     /// # Memory ordering
     ///
-    /// A snapshot, as for [`slots`](Producer::slots) ([SPSC-O11]): it orders
+    /// A snapshot, as for [`slots`](Producer::slots) ([SPSC-O11](crate::safety#SPSC-O11)): it orders
     /// no other memory.
     ///
     /// # Examples
@@ -239,8 +239,8 @@ impl<T, S: Storage, M: Mode> Producer<T, S, M> {
     ///
     /// If true, everything the consumer did before it was dropped
     /// happens-before this call returns: its drop sets the flag with a
-    /// `Release` read-modify-write ([SPSC-O5]), read here with `Acquire`
-    /// ([SPSC-O6]). If false, nothing is ordered.
+    /// `Release` read-modify-write ([SPSC-O5](crate::safety#SPSC-O5)), read here with `Acquire`
+    /// ([SPSC-O6](crate::safety#SPSC-O6)). If false, nothing is ordered.
     ///
     /// # Examples
     ///
@@ -263,7 +263,7 @@ impl<T, S: Storage, M: Mode> Producer<T, S, M> {
     /// # Memory ordering
     ///
     /// As for [`push`](Producer::push), for every item moved: one `Release`
-    /// store publishes them all ([SPSC-O1]).
+    /// store publishes them all ([SPSC-O1](crate::safety#SPSC-O1)).
     ///
     /// # Examples
     ///
@@ -288,9 +288,9 @@ impl<T, S: Storage, M: Mode> Producer<T, S, M> {
     /// # Memory ordering
     ///
     /// The chunk's slots are free: the consumer's removal of the items that
-    /// last used them happens-before this call returns ([SPSC-O3],
-    /// [SPSC-O4]). The commit publishes the chunk's items as a `push` does
-    /// ([SPSC-O1]).
+    /// last used them happens-before this call returns ([SPSC-O3](crate::safety#SPSC-O3),
+    /// [SPSC-O4](crate::safety#SPSC-O4)). The commit publishes the chunk's items as a `push` does
+    /// ([SPSC-O1](crate::safety#SPSC-O1)).
     ///
     /// # Examples
     ///
@@ -320,7 +320,7 @@ impl<T: Copy, S: Storage, M: Mode> Producer<T, S, M> {
     /// # Memory ordering
     ///
     /// As for [`push`](Producer::push), for every item copied: one `Release`
-    /// store publishes them all ([SPSC-O1]).
+    /// store publishes them all ([SPSC-O1](crate::safety#SPSC-O1)).
     ///
     /// # Examples
     ///
@@ -355,9 +355,9 @@ impl<T: Copy, S: Storage, M: Mode> Producer<T, S, M> {
     ///
     /// # Memory ordering
     ///
-    /// On success, as for [`push_slice`](Producer::push_slice) ([SPSC-O1]).
+    /// On success, as for [`push_slice`](Producer::push_slice) ([SPSC-O1](crate::safety#SPSC-O1)).
     /// An [`Abandoned`](PushError::Abandoned) error is seen as
-    /// [`is_abandoned`](Producer::is_abandoned) sees it ([SPSC-O6]).
+    /// [`is_abandoned`](Producer::is_abandoned) sees it ([SPSC-O6](crate::safety#SPSC-O6)).
     ///
     /// # Examples
     ///
@@ -514,12 +514,12 @@ impl<T, S: Storage, M: Mode> Consumer<T, S, M> {
     ///
     /// The item's `push`, and everything the producer did before it,
     /// happens-before `pop` returns it: the slot is read only after an
-    /// `Acquire` load of the producer's position ([SPSC-O2]) that reads its
-    /// `Release` store ([SPSC-O1]). In turn, the `pop` — its read of the item
+    /// `Acquire` load of the producer's position ([SPSC-O2](crate::safety#SPSC-O2)) that reads its
+    /// `Release` store ([SPSC-O1](crate::safety#SPSC-O1)). In turn, the `pop` — its read of the item
     /// and everything the consumer did before — happens-before the push that
-    /// writes the slot again ([SPSC-O3], [SPSC-O4]). An
+    /// writes the slot again ([SPSC-O3](crate::safety#SPSC-O3), [SPSC-O4](crate::safety#SPSC-O4)). An
     /// [`Abandoned`](PopError::Abandoned) error is final: every push the
-    /// producer made happens-before it ([SPSC-O5], [SPSC-O6]).
+    /// producer made happens-before it ([SPSC-O5](crate::safety#SPSC-O5), [SPSC-O6](crate::safety#SPSC-O6)).
     ///
     /// # Examples
     ///
@@ -555,7 +555,7 @@ impl<T, S: Storage, M: Mode> Consumer<T, S, M> {
     /// # Memory ordering
     ///
     /// As for [`pop`](Consumer::pop): the item's `push` happens-before `peek`
-    /// returns it ([SPSC-O1], [SPSC-O2]). Nothing is removed, so no slot is
+    /// returns it ([SPSC-O1](crate::safety#SPSC-O1), [SPSC-O2](crate::safety#SPSC-O2)). Nothing is removed, so no slot is
     /// freed.
     ///
     /// # Examples
@@ -583,10 +583,10 @@ impl<T, S: Storage, M: Mode> Consumer<T, S, M> {
     ///
     /// # Memory ordering
     ///
-    /// A snapshot: a `Relaxed` load of the producer's position ([SPSC-O11]).
+    /// A snapshot: a `Relaxed` load of the producer's position ([SPSC-O11](crate::safety#SPSC-O11)).
     /// It orders no other memory, but its count holds: after a count of `n`,
     /// the next `n` pops of this consumer return items, each ordered after
-    /// its push by the pop itself ([SPSC-O2]). After
+    /// its push by the pop itself ([SPSC-O2](crate::safety#SPSC-O2)). After
     /// [`is_abandoned`](Consumer::is_abandoned) returned true it counts every
     /// item the producer left.
     ///
@@ -613,7 +613,7 @@ impl<T, S: Storage, M: Mode> Consumer<T, S, M> {
     ///
     /// # Memory ordering
     ///
-    /// A snapshot, as for [`slots`](Consumer::slots) ([SPSC-O11]).
+    /// A snapshot, as for [`slots`](Consumer::slots) ([SPSC-O11](crate::safety#SPSC-O11)).
     ///
     /// # Examples
     ///
@@ -632,7 +632,7 @@ impl<T, S: Storage, M: Mode> Consumer<T, S, M> {
     ///
     /// # Memory ordering
     ///
-    /// A snapshot, as for [`slots`](Consumer::slots) ([SPSC-O11]).
+    /// A snapshot, as for [`slots`](Consumer::slots) ([SPSC-O11](crate::safety#SPSC-O11)).
     ///
     /// # Examples
     ///
@@ -654,8 +654,8 @@ impl<T, S: Storage, M: Mode> Consumer<T, S, M> {
     /// If true, every push the producer made (everything it did before it
     /// was dropped) happens-before this call returns, so a following
     /// [`len`](Consumer::len) counts every item it left: its drop sets the
-    /// flag with a `Release` read-modify-write ([SPSC-O5]), read here with
-    /// `Acquire` ([SPSC-O6]). If false, nothing is ordered.
+    /// flag with a `Release` read-modify-write ([SPSC-O5](crate::safety#SPSC-O5)), read here with
+    /// `Acquire` ([SPSC-O6](crate::safety#SPSC-O6)). If false, nothing is ordered.
     ///
     /// # Examples
     ///
@@ -680,10 +680,10 @@ impl<T, S: Storage, M: Mode> Consumer<T, S, M> {
     ///
     /// # Memory ordering
     ///
-    /// Each item's `push` happens-before this call returns ([SPSC-O1],
-    /// [SPSC-O2]). The commit frees the slots with one `Release` store, and
+    /// Each item's `push` happens-before this call returns ([SPSC-O1](crate::safety#SPSC-O1),
+    /// [SPSC-O2](crate::safety#SPSC-O2)). The commit frees the slots with one `Release` store, and
     /// everything the consumer did before it happens-before the producer
-    /// writes those slots again ([SPSC-O3], [SPSC-O4]).
+    /// writes those slots again ([SPSC-O3](crate::safety#SPSC-O3), [SPSC-O4](crate::safety#SPSC-O4)).
     ///
     /// # Examples
     ///
@@ -713,9 +713,9 @@ impl<T, S: Storage, M: Mode> Consumer<T, S, M> {
     /// # Memory ordering
     ///
     /// As for [`read_chunk`](Consumer::read_chunk): each item's `push`
-    /// happens-before the iterator yields it ([SPSC-O1], [SPSC-O2]); the
+    /// happens-before the iterator yields it ([SPSC-O1](crate::safety#SPSC-O1), [SPSC-O2](crate::safety#SPSC-O2)); the
     /// iterator's drop happens-before the producer reuses the slots
-    /// ([SPSC-O3], [SPSC-O4]).
+    /// ([SPSC-O3](crate::safety#SPSC-O3), [SPSC-O4](crate::safety#SPSC-O4)).
     ///
     /// # Examples
     ///
@@ -738,8 +738,8 @@ impl<T: Copy, S: Storage, M: Mode> Consumer<T, S, M> {
     /// # Memory ordering
     ///
     /// As for [`pop`](Consumer::pop), for every item copied: their pushes
-    /// happen-before the copy ([SPSC-O1], [SPSC-O2]), and one `Release` store
-    /// frees their slots ([SPSC-O3]).
+    /// happen-before the copy ([SPSC-O1](crate::safety#SPSC-O1), [SPSC-O2](crate::safety#SPSC-O2)), and one `Release` store
+    /// frees their slots ([SPSC-O3](crate::safety#SPSC-O3)).
     ///
     /// # Examples
     ///
@@ -777,9 +777,9 @@ impl<T: Copy, S: Storage, M: Mode> Consumer<T, S, M> {
     ///
     /// # Memory ordering
     ///
-    /// On success, as for [`pop_slice`](Consumer::pop_slice) ([SPSC-O2],
-    /// [SPSC-O3]). An [`Abandoned`](PopError::Abandoned) error is final:
-    /// every push the producer made happens-before it ([SPSC-O6]).
+    /// On success, as for [`pop_slice`](Consumer::pop_slice) ([SPSC-O2](crate::safety#SPSC-O2),
+    /// [SPSC-O3](crate::safety#SPSC-O3)). An [`Abandoned`](PopError::Abandoned) error is final:
+    /// every push the producer made happens-before it ([SPSC-O6](crate::safety#SPSC-O6)).
     ///
     /// # Examples
     ///

@@ -21,7 +21,7 @@ use super::*;
 /// `split`, or the `Queue`'s drop, treats the ring as empty and never drops
 /// those items — as `Vec::drain` leaks the rest of a vector when its
 /// iterator is leaked. Nothing is ever dropped or handed out twice
-/// (SAFETY.md, [SPSC-I4]).
+/// (SAFETY.md, [SPSC-I4](crate::safety#SPSC-I4)).
 ///
 /// # Panics
 ///
@@ -133,7 +133,7 @@ impl<T, const N: usize> Queue<T, N> {
     /// and [`Consumer::pop`]). The split itself needs no atomic ordering:
     /// `&mut self` means every use of the previous handles is over and
     /// happens-before it (their threads were joined, or it was this thread,
-    /// [SPSC-I3]).
+    /// [SPSC-I3](crate::safety#SPSC-I3)).
     ///
     /// # Examples
     ///
@@ -193,7 +193,7 @@ impl<T, const N: usize> Queue<T, N> {
     ///
     /// # Memory ordering
     ///
-    /// The claim is a `Relaxed` swap ([SPSC-O12]): being a
+    /// The claim is a `Relaxed` swap ([SPSC-O12](crate::safety#SPSC-O12)): being a
     /// read-modify-write, it lets exactly one call win, however many threads
     /// race, but it orders no other memory — a `None` says nothing about
     /// what the winner did. The handles reach other threads only through
@@ -225,7 +225,7 @@ impl<T, const N: usize> Queue<T, N> {
     ///
     /// # Memory ordering
     ///
-    /// As for [`split_static`](Queue::split_static) ([SPSC-O12]).
+    /// As for [`split_static`](Queue::split_static) ([SPSC-O12](crate::safety#SPSC-O12)).
     ///
     /// # Examples
     ///

@@ -4,9 +4,9 @@ use super::*;
 
 pub(super) type Slot<T> = UnsafeCell<MaybeUninit<T>>;
 
-/// `state` bit: the producer has been dropped (abandonment, [SPSC-O5]).
+/// `state` bit: the producer has been dropped (abandonment, [SPSC-O5](crate::safety#SPSC-O5)).
 pub(super) const PRODUCER_GONE: usize = 1;
-/// `state` bit: the consumer has been dropped (abandonment, [SPSC-O5]).
+/// `state` bit: the consumer has been dropped (abandonment, [SPSC-O5](crate::safety#SPSC-O5)).
 pub(super) const CONSUMER_GONE: usize = 2;
 /// `state` bit: the consumer is (about to be) parked in a blocking pop.
 #[cfg(feature = "std")]
@@ -15,11 +15,11 @@ pub(super) const CONSUMER_WAITING: usize = 4;
 #[cfg(feature = "std")]
 pub(super) const PRODUCER_WAITING: usize = 8;
 /// `state` bit: the producer's drop has made its last access to the ring
-/// (lifetime, [SPSC-I3]); set after `PRODUCER_GONE`.
+/// (lifetime, [SPSC-I3](crate::safety#SPSC-I3)); set after `PRODUCER_GONE`.
 pub(super) const PRODUCER_DONE: usize = 16;
 /// `state` bit: the consumer's drop has made its last access to the ring
-/// (lifetime, [SPSC-I3]); set after `CONSUMER_GONE`. In a [`Queue`] it also
-/// tells that the shared `head` is the consumer's real position ([SPSC-I4]).
+/// (lifetime, [SPSC-I3](crate::safety#SPSC-I3)); set after `CONSUMER_GONE`. In a [`Queue`] it also
+/// tells that the shared `head` is the consumer's real position ([SPSC-I4](crate::safety#SPSC-I4)).
 pub(super) const CONSUMER_DONE: usize = 32;
 
 /// `state` of a [`Queue`] without handles: as if a pair had been dropped, so
@@ -29,9 +29,9 @@ pub(super) const NO_HANDLES: usize = PRODUCER_GONE | CONSUMER_GONE | PRODUCER_DO
 /// What both sides share apart from the slots.
 #[allow(clippy::disallowed_types)] // `Mutex`/`Condvar` from `crate::loom::sync`
 pub(super) struct Shared {
-    /// The consumer's position: written by the consumer only ([SPSC-I2]).
+    /// The consumer's position: written by the consumer only ([SPSC-I2](crate::safety#SPSC-I2)).
     pub(super) head: CachePadded<AtomicUsize>,
-    /// The producer's position: written by the producer only ([SPSC-I2]).
+    /// The producer's position: written by the producer only ([SPSC-I2](crate::safety#SPSC-I2)).
     pub(super) tail: CachePadded<AtomicUsize>,
     /// `*_GONE | *_WAITING | *_DONE`; touched only on slow paths, by the
     /// blocking layer, and on drop.
@@ -43,7 +43,7 @@ pub(super) struct Shared {
     /// | `PRODUCER_DONE`, `CONSUMER_DONE` | that handle's drop, second RMW | `Queue::split` | lifetime: that handle will not touch the ring again |
     pub(super) state: CachePadded<AtomicUsize>,
     /// Held by a blocking waiter from setting its `*_WAITING` bit until it
-    /// sleeps, and by a waker around its notification ([SPSC-I5]).
+    /// sleeps, and by a waker around its notification ([SPSC-I5](crate::safety#SPSC-I5)).
     #[cfg(feature = "std")]
     pub(super) sleep: Mutex<()>,
     /// Where blocked handles sleep (at most one per side).
@@ -151,7 +151,7 @@ impl<T> Ring<T> {
     /// # Safety
     ///
     /// The caller has exclusive access to those slots and they hold initialised
-    /// items that nobody else will drop ([SPSC-I4]).
+    /// items that nobody else will drop ([SPSC-I4](crate::safety#SPSC-I4)).
     pub(super) unsafe fn drop_items(&self, head: usize, tail: usize) {
         /// Drops the items left between `head` and `tail`; as a guard, it goes
         /// on dropping the rest if one item's `Drop` unwinds.
@@ -187,7 +187,7 @@ impl<T> Ring<T> {
 
 /// The heap allocation behind [`bounded`]: freed by the last handle.
 /// `repr(C)` puts `shared` at offset 0, so a `Ring`'s positions pointer is
-/// also a pointer to the whole allocation ([SPSC-I3]).
+/// also a pointer to the whole allocation ([SPSC-I3](crate::safety#SPSC-I3)).
 #[repr(C)]
 pub(super) struct HeapRing<T> {
     pub(super) shared: Shared,
