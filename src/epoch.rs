@@ -126,7 +126,7 @@ impl<'a, C> Handle<'a, C> {
     /// ```
     /// use acqrel::MsQueue;
     ///
-    /// let queue = MsQueue::new();
+    /// let queue: MsQueue<u32> = MsQueue::new();
     /// let handle = queue.handle();
     /// assert!(std::ptr::eq(handle.container(), &queue));
     /// ```
