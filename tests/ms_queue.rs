@@ -629,8 +629,10 @@ fn memory_stays_flat_over_a_long_run_through_handles() {
     );
     // A handle that never repinned (or never flushed) would leave about a
     // round's retired nodes of each thread behind; the handle's flushes keep
-    // what is left after a round far below one thread's round.
-    assert!(peak < per_round / 2, "{peak} nodes live after a round of {per_round} per thread");
+    // what is left after a round far below one thread's round (plus a few
+    // repin cycles, which is all there is in Miri's short rounds).
+    let bound = per_round / 2 + 4 * acqrel::epoch::Handle::<()>::REPIN_EVERY as usize;
+    assert!(peak < bound, "{peak} nodes live after a round of {per_round} per thread");
 }
 
 /// Handles on two threads at once, mixed with the plain methods: every value
