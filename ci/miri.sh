@@ -15,7 +15,7 @@
 source "$(dirname "$0")/lib.sh"
 ensure_component nightly miri rust-src
 cargo +nightly miri setup
-EPOCH_TESTS="${EPOCH_TESTS:-treiber_stack ms_queue epoch_handle}"
+EPOCH_TESTS="${EPOCH_TESTS:-treiber_stack ms_queue epoch_handle unwind_safety}"
 strict=() epoch=()
 for f in tests/*.rs; do
     name=$(basename "$f" .rs)

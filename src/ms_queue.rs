@@ -187,6 +187,12 @@ impl<T> Node<T> {
 unsafe impl<T: Send> Send for MsQueue<T> {}
 // SAFETY: [MSQ-I4] no operation gives out a `&T`.
 unsafe impl<T: Send> Sync for MsQueue<T> {}
+// Unwind safety: a push links one node with one compare-exchange and a pop
+// unlinks one with another, so a panic (an item's `Drop`, the iterator given
+// to `extend`) never leaves the queue half-changed, and no `&T` into the
+// queue is ever handed out.
+impl<T> core::panic::UnwindSafe for MsQueue<T> {}
+impl<T> core::panic::RefUnwindSafe for MsQueue<T> {}
 
 impl<T> Default for MsQueue<T> {
     fn default() -> Self {

@@ -189,6 +189,12 @@ unsafe impl<T: Send> Send for TreiberStack<T> {}
 // SAFETY: [TRB-I3] through `&TreiberStack` a thread can only move values in
 // and out, never obtain a `&T`, so `T: Sync` is not needed.
 unsafe impl<T: Send> Sync for TreiberStack<T> {}
+// Unwind safety: every operation changes the stack with one compare-exchange
+// (or swap), so a panic (an item's `Drop`, the iterator given to `push_all`)
+// never leaves it half-changed, and no `&T` into the stack is ever handed
+// out, so a value cannot be seen half-updated through it either.
+impl<T> core::panic::UnwindSafe for TreiberStack<T> {}
+impl<T> core::panic::RefUnwindSafe for TreiberStack<T> {}
 
 impl<T> Default for TreiberStack<T> {
     fn default() -> Self {
@@ -754,6 +760,9 @@ pub struct TakeAll<T> {
 unsafe impl<T: Send> Send for TakeAll<T> {}
 // SAFETY: [TRB-I3] `&TakeAll` gives access to nothing (every method takes `&mut self`).
 unsafe impl<T: Send> Sync for TakeAll<T> {}
+// Unwind safety: the iterator owns its values, as a `vec::IntoIter` does.
+impl<T: core::panic::UnwindSafe> core::panic::UnwindSafe for TakeAll<T> {}
+impl<T: core::panic::RefUnwindSafe> core::panic::RefUnwindSafe for TakeAll<T> {}
 
 impl<T> fmt::Debug for TakeAll<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

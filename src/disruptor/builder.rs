@@ -1512,6 +1512,11 @@ pub struct Consumers {
     threads: Vec<JoinHandle<Result<(), PanicPayload>>>,
 }
 
+// Unwind safety: `&Consumers` gives access to nothing, and `join` only takes
+// the threads' results, whatever a panic interrupted.
+impl std::panic::UnwindSafe for Consumers {}
+impl std::panic::RefUnwindSafe for Consumers {}
+
 impl Consumers {
     /// Waits for every consumer thread to end.
     ///

@@ -309,6 +309,13 @@ impl<E, C, W: WaitStrategy> Drop for Commit<'_, E, C, W> {
     }
 }
 
+// Unwind safety: a poll callback that panics has every event before the one
+// it panicked in marked handled and that one left to be seen again
+// ([DSR-S2]); the poller's sequence is consistent after any panic, and
+// `&EventPoller` only reads sequences.
+impl<E, C, W: WaitStrategy, V: WaitStrategy> std::panic::UnwindSafe for EventPoller<E, C, W, V> {}
+impl<E, C, W: WaitStrategy, V: WaitStrategy> std::panic::RefUnwindSafe for EventPoller<E, C, W, V> {}
+
 impl<E, C, W: WaitStrategy, V: WaitStrategy> Drop for EventPoller<E, C, W, V> {
     fn drop(&mut self) {
         let control = &self.shared.control;

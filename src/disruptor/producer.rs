@@ -490,6 +490,20 @@ impl<E, W: WaitStrategy, P: WaitStrategy> Clone for Producer<E, MultiProducerSeq
     }
 }
 
+// Unwind safety: a writer or claim holder that panics has its unfinished
+// slots reset to fresh factory events and published ([DSR-I6]), and a
+// strategy that panics has claimed nothing ([DSR-S2]), so the ring and the
+// sequences are consistent after any panic; `&Producer` reads only its
+// sequence. The events are behind the same reset, hence no bound on `E`.
+impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> std::panic::UnwindSafe
+    for Producer<E, S, W, P>
+{
+}
+impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> std::panic::RefUnwindSafe
+    for Producer<E, S, W, P>
+{
+}
+
 impl<E, S: Sequencer, W: WaitStrategy, P: WaitStrategy> Drop for Producer<E, S, W, P> {
     fn drop(&mut self) {
         // SAFE-CODE: [DSR-S3] a leaked claim is published before the handle goes, so that shutdown's `end` covers only published sequences ([DSR-I5]).

@@ -81,6 +81,28 @@ unsafe impl<T: Send, S: Storage, M: Mode> Send for Producer<T, S, M> {}
 // consumer role; items it pops were sent from the producer's thread (`T: Send`).
 unsafe impl<T: Send, S: Storage, M: Mode> Send for Consumer<T, S, M> {}
 
+// Unwind safety: a panic in the middle of any call (an iterator given to
+// `push_iter`, a chunk filler, an item's own code) leaves the ring
+// consistent: positions move only after the slots they cover are written or
+// read, and a chunk commits only what it was told. What a panic can leave
+// half-done is an item's own state, hence the bounds on `T`.
+impl<T: core::panic::UnwindSafe, S: Storage, M: Mode> core::panic::UnwindSafe
+    for Producer<T, S, M>
+{
+}
+impl<T: core::panic::RefUnwindSafe, S: Storage, M: Mode> core::panic::RefUnwindSafe
+    for Producer<T, S, M>
+{
+}
+impl<T: core::panic::UnwindSafe, S: Storage, M: Mode> core::panic::UnwindSafe
+    for Consumer<T, S, M>
+{
+}
+impl<T: core::panic::RefUnwindSafe, S: Storage, M: Mode> core::panic::RefUnwindSafe
+    for Consumer<T, S, M>
+{
+}
+
 impl<T, S: Storage, M: Mode> Producer<T, S, M> {
     pub(super) fn new(ring: Ring<T>, tail: usize, head: usize) -> Self {
         let room_end = ring.advance(head, ring.capacity);

@@ -350,3 +350,7 @@ impl<T, const N: usize> fmt::Debug for Queue<T, N> {
 unsafe impl<T: Send, const N: usize> Send for Queue<T, N> {}
 // SAFETY: [SPSC-I1] `&Queue` gives access to nothing but `capacity`.
 unsafe impl<T: Send, const N: usize> Sync for Queue<T, N> {}
+// Unwind safety as for the handles: the storage is consistent after a panic
+// anywhere; an item's own state is the item's business.
+impl<T: core::panic::UnwindSafe, const N: usize> core::panic::UnwindSafe for Queue<T, N> {}
+impl<T: core::panic::RefUnwindSafe, const N: usize> core::panic::RefUnwindSafe for Queue<T, N> {}
