@@ -77,6 +77,8 @@
 //!   can back a `metrics::Counter` (`metrics::Counter::from_arc`) that a
 //!   recorder hands out. `increment` adds; `absolute` raises the value to at
 //!   least the one given (`Counter::fetch_max`, `ShardedCounter::raise_to`).
+//!   `acqrel::metrics` re-exports the metrics version those impls are for, so
+//!   a recorder written against it always matches.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_debug_implementations)]
 
@@ -104,6 +106,26 @@ pub mod spsc;
 pub mod ticket_lock;
 #[cfg(feature = "std")]
 pub mod treiber_stack;
+
+/// The [metrics](https://docs.rs/metrics/0.24) crate, in the version whose
+/// `CounterFn` [`Counter`] and [`ShardedCounter`] implement (feature
+/// `metrics`): use it instead of a `metrics` dependency of your own when its
+/// major version might differ.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::metrics::{Counter as MetricsCounter, CounterFn};
+/// use std::sync::Arc;
+///
+/// let hits = Arc::new(acqrel::Counter::new(0));
+/// let counter = MetricsCounter::from_arc(Arc::clone(&hits));
+/// counter.increment(3);
+/// hits.increment(1); // the same count, through the trait
+/// assert_eq!(hits.get(), 4);
+/// ```
+#[cfg(feature = "metrics")]
+pub use metrics;
 
 // The proof ledger, SAFETY.md, as a page of the generated docs, so the tags
 // the docs cite (`[SPSC-O1]` and the like) link to their entries. Docs only:
