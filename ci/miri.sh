@@ -15,11 +15,11 @@
 source "$(dirname "$0")/lib.sh"
 ensure_component nightly miri rust-src
 cargo +nightly miri setup
-EPOCH_TESTS="${EPOCH_TESTS:-treiber_stack ms_queue epoch_handle unwind_safety}"
+EPOCH_TESTS="${EPOCH_TESTS:-treiber_stack ms_queue epoch_handle epoch_handle_memory unwind_safety}"
 strict=() epoch=()
 for f in tests/*.rs; do
     name=$(basename "$f" .rs)
-    case "$name" in loom_*|safety_refs) continue ;; esac
+    case "$name" in loom_*|safety_refs|docs) continue ;; esac
     if [[ " $EPOCH_TESTS " == *" $name "* ]]; then epoch+=(--test "$name"); else strict+=(--test "$name"); fi
 done
 epoch_flags="-Zmiri-permissive-provenance -Zmiri-ignore-leaks"

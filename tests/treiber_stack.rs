@@ -7,7 +7,7 @@ mod common;
 mod thread_exit;
 
 use acqrel::TreiberStack;
-use common::epoch_memory::{Odd, memory_stays_flat, memory_stays_flat_with};
+use common::epoch_memory::{Odd, memory_stays_flat};
 use common::{DropCounter, Tracked, scaled};
 use std::cell::Cell;
 use std::mem::ManuallyDrop;
@@ -823,31 +823,6 @@ fn values_published_by_push_are_complete_when_popped() {
             }
         }
     });
-}
-
-/// The same long run through handles: each thread holds one pin across
-/// `Handle::REPIN_EVERY` operations at a time, and the repin and flush keep
-/// retired nodes flowing to the collector.
-#[test]
-fn memory_stays_flat_over_a_long_run_through_handles() {
-    let stack = TreiberStack::new();
-    let per_round = scaled(50_000);
-    let peak = memory_stays_flat_with(
-        per_round,
-        256,
-        || stack.handle(),
-        |handle| {
-            handle.push(Odd([1; 977]));
-            let v = handle.pop().expect("this thread pushed one");
-            assert_eq!(v.0[976], 1);
-        },
-    );
-    // A handle that never repinned (or never flushed) would leave about a
-    // round's retired nodes of each thread behind; the handle's flushes keep
-    // what is left after a round far below one thread's round (plus a few
-    // repin cycles, which is all there is in Miri's short rounds).
-    let bound = per_round / 2 + 4 * acqrel::epoch::Handle::<()>::REPIN_EVERY as usize;
-    assert!(peak < bound, "{peak} nodes live after a round of {per_round} per thread");
 }
 
 /// Handles on two threads at once, mixed with the plain methods: every value

@@ -63,13 +63,12 @@ pub fn memory_stays_flat(per_round: usize, resident: usize, pair: impl Fn() + Sy
 /// [`memory_stays_flat`] with per-thread state: each thread makes its own
 /// `state` for the round (a handle holding a pin, for instance), runs
 /// `pair(&mut state)` `per_round` times, and drops it before the round ends.
-/// Returns the most nodes left live after a round.
 pub fn memory_stays_flat_with<S>(
     per_round: usize,
     resident: usize,
     state: impl Fn() -> S + Sync,
     pair: impl Fn(&mut S) + Sync,
-) -> usize {
+) {
     // The node count is global to the test binary: two of these runs at
     // once would count each other's nodes.
     static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -111,5 +110,4 @@ pub fn memory_stays_flat_with<S>(
         thread::yield_now();
     }
     assert!(drained, "retired nodes were never freed");
-    peak
 }
