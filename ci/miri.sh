@@ -15,7 +15,7 @@
 source "$(dirname "$0")/lib.sh"
 ensure_component nightly miri rust-src
 cargo +nightly miri setup
-EPOCH_TESTS="${EPOCH_TESTS:-treiber_stack ms_queue epoch_handle epoch_handle_memory unwind_safety}"
+EPOCH_TESTS="${EPOCH_TESTS:-treiber_stack ms_queue epoch_handle epoch_handle_memory recycle_memory unwind_safety}"
 strict=() epoch=()
 for f in tests/*.rs; do
     name=$(basename "$f" .rs)

@@ -100,6 +100,8 @@ pub mod lock_api;
 #[cfg(feature = "std")]
 pub mod ms_queue;
 #[cfg(feature = "std")]
+mod recycle;
+#[cfg(feature = "std")]
 pub mod sharded_counter;
 pub mod spin_lock;
 pub mod spsc;

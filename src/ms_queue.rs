@@ -46,7 +46,10 @@
 //! guard in `push_with`/`pop_with`). A retired sentinel goes to
 //! [`Guard::defer_destroy`], which frees it only after every thread pinned
 //! at the time has unpinned ([MSQ-I1](crate::safety#MSQ-I1)); the value it once carried was moved
-//! out when it became the sentinel ([MSQ-I3](crate::safety#MSQ-I3)). Garbage is bounded only by
+//! out when it became the sentinel ([MSQ-I3](crate::safety#MSQ-I3)). Once its grace period has
+//! passed, a retired node's memory goes to a small cache of the thread that
+//! runs the deferred function, and that thread's next push reuses it
+//! ([RCY-I1](crate::safety#RCY-I1)). Garbage is bounded only by
 //! collection progress: a thread that stays pinned holds back every node
 //! retired meanwhile; [`Guard::flush`] hands this thread's deferred nodes to
 //! the global queue and collects.
@@ -87,6 +90,7 @@ use crate::loom::Backoff;
 use crate::loom::UnsafeCell;
 use crate::loom::atomic::Ordering::{Acquire, Relaxed, Release};
 use crate::loom::atomic::site;
+use crate::recycle;
 use core::fmt;
 use core::iter::FusedIterator;
 use core::marker::PhantomData;
@@ -147,7 +151,7 @@ struct Node<T> {
 
 impl<T> Node<T> {
     fn new(value: MaybeUninit<T>) -> Owned<Self> {
-        Owned::new(Node { value: UnsafeCell::new(value), next: Atomic::null() })
+        recycle::owned(Node { value: UnsafeCell::new(value), next: Atomic::null() })
     }
 
     /// Model-checking aid, a no-op outside loom: reads the node's value cell
@@ -476,10 +480,11 @@ impl<T> MsQueue<T> {
                 // in the caller, with the queue consistent, and may use the queue.
                 // SAFETY: [MSQ-I3] our exchange made `first` the sentinel, so its value
                 // is ours; [MSQ-I1] the old sentinel is retired once, after `tail`
-                // moved past it ([MSQ-I2]), and freed after every pinned thread unpins.
+                // moved past it ([MSQ-I2]), and its memory is reused or freed only after
+                // every pinned thread unpins ([RCY-I1]).
                 unsafe {
                     let value = first.take_value();
-                    guard.defer_destroy(head);
+                    recycle::retire(head, guard);
                     return Some(value);
                 }
             }

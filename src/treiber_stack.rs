@@ -41,6 +41,13 @@
 //! `ptr::read` of a `ManuallyDrop<T>`), and the node is later freed by the
 //! collector without dropping the value again ([TRB-I2](crate::safety#TRB-I2)).
 //!
+//! A node's memory outlives its grace period in one way: the thread that
+//! runs its deferred function keeps it in a small per-thread cache (a few
+//! dozen KiB per node layout, freed when the thread exits), and that
+//! thread's next push reuses it instead of allocating
+//! ([RCY-I1](crate::safety#RCY-I1)). The grace period is the same one a free
+//! waits for, so reuse allows no ABA that a free would not.
+//!
 //! Cost in memory: popped nodes (not values — those leave with `pop`) wait
 //! in crossbeam-epoch's per-thread bags of 64 and its global queue until the
 //! global epoch has advanced twice. Garbage is bounded only by collection
@@ -99,6 +106,7 @@ use crate::loom::Backoff;
 use crate::loom::UnsafeCell;
 use crate::loom::atomic::Ordering::{Acquire, Relaxed, Release};
 use crate::loom::atomic::site;
+use crate::recycle;
 use core::fmt;
 use core::iter::FusedIterator;
 use core::marker::PhantomData;
@@ -166,7 +174,10 @@ struct Node<T> {
 
 impl<T> Node<T> {
     fn new(value: T) -> Owned<Self> {
-        Owned::new(Node { value: UnsafeCell::new(ManuallyDrop::new(value)), next: Atomic::null() })
+        recycle::owned(Node {
+            value: UnsafeCell::new(ManuallyDrop::new(value)),
+            next: Atomic::null(),
+        })
     }
 
     /// Moves the value out.
@@ -501,11 +512,12 @@ impl<T> TreiberStack<T> {
                     // SAFE-CODE: [TRB-S4] the value leaves the stack whole: its `Drop`
                     // runs in the caller, with no node half-unlinked, and may use the stack.
                     // SAFETY: [TRB-I2] our exchange unlinked the node, so we own its
-                    // value; [TRB-I1] it is retired once and freed only after every
-                    // thread pinned now has unpinned, without dropping the value.
+                    // value; [TRB-I1] it is retired once, and its memory is reused or freed
+                    // only after every thread pinned now has unpinned ([RCY-I1]), without
+                    // dropping the value.
                     unsafe {
                         let value = node.take_value();
-                        guard.defer_destroy(head);
+                        recycle::retire(head, guard);
                         return Some(value);
                     }
                 }

@@ -230,3 +230,34 @@ fn len_races_pop_and_push() {
         assert_eq!(stack.len(), 2);
     });
 }
+
+/// A node's memory goes back to a per-thread cache after its grace period
+/// and the next push on that thread reuses it. Here the main thread pops,
+/// collects (so that a node whose grace period has passed is recycled
+/// inside the model) and pushes again, while another thread pops. Were the
+/// popped node reused while the other pop that loaded it is still pinned,
+/// that pop's exchange could succeed against the recycled node and move out
+/// a value whose write it never synchronised with (loom reports the race on
+/// the value's cell), or with a stale `next` (ABA: a value would come out
+/// twice or never). Every value comes out exactly once. Covers [RCY-I1]
+/// [TRB-I1].
+#[test]
+fn a_node_is_recycled_only_after_every_pop_that_loaded_it_unpinned() {
+    loom::model(|| {
+        let stack = Arc::new(TreiberStack::new());
+        for v in 1..=3usize {
+            stack.push(v);
+        }
+        let popper = {
+            let stack = Arc::clone(&stack);
+            thread::spawn(move || stack.pop())
+        };
+        let mine = stack.pop();
+        collect_now();
+        stack.push(4);
+        let mut all: Vec<usize> = popper.join().unwrap().into_iter().collect();
+        all.extend(mine);
+        all.extend(stack.take_all());
+        assert_eq!(sorted(all), [1, 2, 3, 4]);
+    });
+}

@@ -1,0 +1,81 @@
+//! Recycled nodes: a popped node's memory waits in a cache of the thread
+//! that ran its deferred function, bounded per layout, is reused by that
+//! thread's next push, and goes back to the allocator when the thread
+//! exits. A binary of its own, with one test: the node count is global to
+//! the binary, and another test's pin would hold collection back.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
+mod common;
+
+use acqrel::{MsQueue, TreiberStack};
+use common::epoch_memory::{NODE_SIZE, Odd, live_nodes};
+use common::scaled;
+use std::thread;
+
+crate::count_live_nodes!();
+
+/// The documented bound of one thread's cache for one layout.
+const CACHE_BYTES: usize = 64 * 1024;
+
+/// Runs `pairs` pushes then as many pops on one thread, collects until every
+/// retired node has been handed on, and checks what that thread keeps.
+fn recycle_on_a_thread_of_its_own(
+    pairs: usize,
+    push: impl Fn(Odd) + Sync,
+    pop: impl Fn() -> Option<Odd> + Sync,
+) {
+    let baseline = live_nodes();
+    thread::scope(|s| {
+        s.spawn(|| {
+            for _ in 0..pairs {
+                push(Odd([3; 977]));
+            }
+            for _ in 0..pairs {
+                assert_eq!(pop().expect("pushed above").0[0], 3);
+            }
+            assert!(pop().is_none());
+            // Nothing else pins in this binary: the epoch advances and every
+            // retired node's deferred function runs here.
+            for _ in 0..64 {
+                acqrel::epoch::pin().flush();
+            }
+            let kept = live_nodes() - baseline;
+            assert!(kept > 0, "no node was kept for reuse");
+            assert!(
+                kept * NODE_SIZE <= CACHE_BYTES,
+                "the cache kept {kept} nodes of {NODE_SIZE} bytes"
+            );
+            // The next push reuses a kept node: nothing is allocated.
+            push(Odd([4; 977]));
+            assert_eq!(live_nodes() - baseline, kept, "a push allocated although a node was kept");
+            assert_eq!(pop().expect("pushed above").0[0], 4);
+        });
+    });
+    // The thread has exited: its cache is freed. The one node retired by the
+    // last pop may still wait for the collector; run it from another thread
+    // that exits too.
+    for _ in 0..1000 {
+        if live_nodes() == baseline {
+            break;
+        }
+        thread::spawn(|| {
+            for _ in 0..8 {
+                acqrel::epoch::pin().flush();
+            }
+        })
+        .join()
+        .unwrap();
+    }
+    assert_eq!(live_nodes(), baseline, "recycled nodes outlived their threads");
+}
+
+#[test]
+fn recycled_nodes_are_bounded_reused_and_freed_when_their_thread_exits() {
+    // Stack and queue in turn (not in parallel: the count is global).
+    let stack = TreiberStack::new();
+    recycle_on_a_thread_of_its_own(scaled(2_000), |v| stack.push(v), || stack.pop());
+    drop(stack);
+    let queue = MsQueue::new();
+    // The queue's sentinel is one live node of its own.
+    recycle_on_a_thread_of_its_own(scaled(2_000), |v| queue.push(v), || queue.pop());
+}
