@@ -1,7 +1,7 @@
 //! Loom models of `MsQueue` (crossbeam-epoch model-checked too, built with
 //! `--cfg loom --cfg crossbeam_loom`). Covers [MSQ-O1] [MSQ-O2] [MSQ-O3]
 //! [MSQ-O4] [MSQ-O5] [MSQ-O6] [MSQ-O7] [MSQ-O8] [MSQ-I1] [MSQ-I2] [MSQ-I3]
-//! [MSQ-I5] [MSQ-S5].
+//! [MSQ-I5] [MSQ-I6] [MSQ-O9] [MSQ-S5].
 //!
 //! Values are plain integers; the queue's node cells are loom cells, so a
 //! value (or a node reached through `tail`/`head`) read without a
@@ -234,5 +234,44 @@ fn len_races_pop_and_push() {
         worker.join().unwrap();
         assert_eq!(queue.len(), 2);
         assert_eq!(drain(&queue), [2, 3]);
+    });
+}
+
+/// A `push_all` of two values races a `pop_many(2)` and then a `pop`: the
+/// batch may find the chain linked with `tail` still lagging at the
+/// sentinel (it helps and takes one value) or at the chain's first node (it
+/// stops there), or not yet linked. Every value comes out once, in order,
+/// and the values the iterator reads lazily were published by the link.
+#[test]
+fn push_all_races_pop_many() {
+    loom::model(|| {
+        let queue = Arc::new(MsQueue::new());
+        let producer = {
+            let queue = Arc::clone(&queue);
+            thread::spawn(move || queue.push_all([1usize, 2]))
+        };
+        let mut got: Vec<usize> = queue.pop_many(2).collect();
+        got.extend(queue.pop());
+        producer.join().unwrap();
+        got.extend(drain(&queue));
+        assert_eq!(got, [1, 2]);
+    });
+}
+
+/// A `push` races a `push_all` of two values and may find `tail` lagging
+/// inside the chain: it helps `tail` along the chain one node per retry and
+/// links after the chain's end, so the chain's values stay together.
+#[test]
+fn push_helps_tail_along_a_chain() {
+    model_bound_2(|| {
+        let queue = Arc::new(MsQueue::new());
+        let producer = {
+            let queue = Arc::clone(&queue);
+            thread::spawn(move || queue.push_all([1usize, 2]))
+        };
+        queue.push(3);
+        producer.join().unwrap();
+        let got = drain(&queue);
+        assert!(got == [1, 2, 3] || got == [3, 1, 2], "{got:?}");
     });
 }
