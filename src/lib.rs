@@ -8,7 +8,7 @@
 //! | [`disruptor`] | waits only for a full/empty ring; lock-free claim; `Blocking` sleeps | one or many / stages (multicast, chains, work pools, pollers) | power-of-two ring | events made once, none per event | sequencers and ring yes; threads and waiting `std` |
 //! | [`SpinLock`] | blocking (yields while held; spins without `std`); unfair | any / any | — | no | yes |
 //! | [`TicketLock`] | blocking (spins, yields if the holder stalls); FIFO among running waiters, a descheduled one is passed over | any / any | — (FIFO needs < 2³⁰ threads in `lock` and none unscheduled there for 2³⁰ handoffs) | no | yes |
-//! | [`MsQueue`] | lock-free push/pop (Michael–Scott); epoch reclamation | any / any | no | one node per value, freed by crossbeam-epoch | no (`std`) |
+//! | [`MsQueue`] | lock-free push/pop (Michael–Scott), batch `push_all`/`pop_many`; epoch reclamation | any / any | no | one node per value, freed by crossbeam-epoch | no (`std`) |
 //! | [`TreiberStack`] | lock-free push/pop/`take_all`; epoch reclamation | any / any | no | one node per value, freed by crossbeam-epoch | no (`std`) |
 //!
 //! # Examples

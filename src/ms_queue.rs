@@ -3,10 +3,12 @@
 //!
 //! # Progress
 //!
-//! `push` and `pop` are lock-free: every retry means another thread's
-//! exchange on the same pointer succeeded. `is_empty` is two loads under a
-//! pin; `len` walks the list once under a pin, up to the node `tail` pointed
-//! at when it began, and never retries.
+//! `push`, `pop`, `push_all` and `pop_many` are lock-free: every retry means
+//! another thread's exchange on the same pointer succeeded. `push_all` builds
+//! its chain before it pins and then retries like one `push`; `pop_many`
+//! retries like one `pop` but walks up to `max` nodes in each attempt.
+//! `is_empty` is two loads under a pin; `len` walks the list once under a
+//! pin, up to the node `tail` pointed at when it began, and never retries.
 //!
 //! # Algorithm
 //!
@@ -25,15 +27,31 @@
 //!   Otherwise the successor holds the first value: an exchange swings `head`
 //!   from the sentinel to it, and it becomes the new sentinel once its value
 //!   is moved out. The old sentinel is retired.
+//! - **push_all** links its values into a private chain, then links the
+//!   chain's first node exactly as push links its node (one compare-exchange
+//!   for the whole batch) and swings `tail` to the chain's last node. No
+//!   other push can link a node inside the chain, so its values come out
+//!   contiguously, in iteration order.
+//! - **pop_many** reads the sentinel and walks its successors, up to `max`
+//!   nodes but never past the node `tail` pointed at, then swings `head` to
+//!   the last node walked with one exchange: that node becomes the new
+//!   sentinel (its value is moved out at once) and the nodes before it, with
+//!   their values, belong to the returned iterator.
 //!
 //! **Tail lag and helping.** Linking a node and swinging `tail` are two
-//! separate exchanges, so `tail` may lag one node behind the last node (a
-//! pusher was preempted between them). Nobody waits for the lagging pusher:
+//! separate exchanges, so `tail` may lag behind the last node (a pusher was
+//! preempted between them): one node behind after a `push`, up to a whole
+//! chain behind after a `push_all`. Nobody waits for the lagging pusher:
 //! a push that finds `tail.next` non-null swings `tail` forward itself and
 //! retries, and a pop that finds `head == tail` with a successor swings
 //! `tail` before moving `head` — otherwise `head` could pass `tail` and the
-//! retired sentinel would still be the `tail` new pushes link onto. Hence
-//! `tail` is never behind `head` ([MSQ-I2](crate::safety#MSQ-I2)).
+//! retired sentinel would still be the `tail` new pushes link onto. Helpers
+//! move `tail` one node at a time, so behind a lagging chain they walk it
+//! one node per retry until they reach its end (or its pusher swings `tail`
+//! there in one step). `pop_many` moves `head` several nodes at once, but
+//! only as far as the node it read in `tail`, and when `tail` lags at the
+//! sentinel it helps first and takes one value, as `pop` does. Hence `tail`
+//! is never behind `head` ([MSQ-I2](crate::safety#MSQ-I2), [MSQ-I6](crate::safety#MSQ-I6)).
 //!
 //! The paper's re-check `head == Head` after reading `next` is there to
 //! catch a node freed and reused in between; here nodes cannot be freed
@@ -46,10 +64,11 @@
 //! guard in `push_with`/`pop_with`). A retired sentinel goes to
 //! [`Guard::defer_destroy`], which frees it only after every thread pinned
 //! at the time has unpinned ([MSQ-I1](crate::safety#MSQ-I1)); the value it once carried was moved
-//! out when it became the sentinel ([MSQ-I3](crate::safety#MSQ-I3)). Once its grace period has
-//! passed, a retired node's memory goes to a small cache of the thread that
-//! runs the deferred function, and that thread's next push reuses it
-//! ([RCY-I1](crate::safety#RCY-I1)). Garbage is bounded only by
+//! out when it became the sentinel ([MSQ-I3](crate::safety#MSQ-I3)). The nodes a `pop_many` detaches
+//! are retired together when its iterator finishes or is dropped. Once its
+//! grace period has passed, a retired node's memory goes to a small cache of
+//! the thread that runs the deferred function, and that thread's next push
+//! reuses it ([RCY-I1](crate::safety#RCY-I1)). Garbage is bounded only by
 //! collection progress: a thread that stays pinned holds back every node
 //! retired meanwhile; [`Guard::flush`] hands this thread's deferred nodes to
 //! the global queue and collects.
@@ -67,7 +86,12 @@
 //! loaded with `Acquire` ([MSQ-O3](crate::safety#MSQ-O3), [MSQ-O5](crate::safety#MSQ-O5)) where the node they point at
 //! is dereferenced, so a node is always initialised before a thread that
 //! reaches it through `tail` or `head` reads it. `pop`'s load of `tail` is
-//! only compared ([MSQ-O7](crate::safety#MSQ-O7)). `len` walks with `pop`'s loads of `head` and
+//! only compared ([MSQ-O7](crate::safety#MSQ-O7)). The batches reuse these operations (`pop_many`
+//! shares `pop`'s reads of the front and its exchange of `head`, and walks
+//! with its `Acquire` loads of `next`); the only accesses of their own are
+//! `Relaxed`: `push_all` links its chain while it is private, and the chain
+//! is published by the link exchange, and a `pop_many` iterator rereads
+//! links its walk has already acquired ([MSQ-O9](crate::safety#MSQ-O9)). `len` walks with `pop`'s loads of `head` and
 //! `next` and compares with a `Relaxed` load of `tail` like `pop`'s; it
 //! promises the caller no more than `is_empty` does. The tags name entries
 //! in SAFETY.md.
@@ -191,9 +215,10 @@ impl<T> Node<T> {
 unsafe impl<T: Send> Send for MsQueue<T> {}
 // SAFETY: [MSQ-I4] no operation gives out a `&T`.
 unsafe impl<T: Send> Sync for MsQueue<T> {}
-// Unwind safety: a push links one node with one compare-exchange and a pop
-// unlinks one with another, so a panic (an item's `Drop`, the iterator given
-// to `extend`) never leaves the queue half-changed, and no `&T` into the
+// Unwind safety: a push links one node (or `push_all` one private chain)
+// with one compare-exchange and a pop (or `pop_many`) unlinks with another,
+// so a panic (an item's `Drop`, the iterator given to `extend` or
+// `push_all`) never leaves the queue half-changed, and no `&T` into the
 // queue is ever handed out.
 impl<T> core::panic::UnwindSafe for MsQueue<T> {}
 impl<T> core::panic::RefUnwindSafe for MsQueue<T> {}
@@ -277,7 +302,8 @@ impl<T> MsQueue<T> {
     /// ```
     pub fn push(&self, value: T) {
         let guard = epoch::pin();
-        self.push_pinned(value, &guard);
+        let node = Node::new(MaybeUninit::new(value)).into_shared(&guard);
+        self.push_pinned(node, node, &guard);
     }
 
     /// A handle for a hot loop on this queue: its `push` and `pop` share
@@ -328,11 +354,22 @@ impl<T> MsQueue<T> {
     /// ```
     pub fn push_with(&self, value: T, guard: &Guard) {
         check_guard(guard, "queue");
-        self.push_pinned(value, guard);
+        let node = Node::new(MaybeUninit::new(value)).into_shared(guard);
+        self.push_pinned(node, node, guard);
     }
 
-    fn push_pinned(&self, value: T, guard: &Guard) {
-        let node = Node::new(MaybeUninit::new(value)).into_shared(guard);
+    /// Links the chain `node ..= chain_end` after the last node and swings
+    /// `tail` to `chain_end` (for one value, `node == chain_end`).
+    ///
+    /// `chain_end` must be reachable from `node` through `next` links, its
+    /// own `next` must be null, and no other thread may reach any node of
+    /// the chain yet.
+    fn push_pinned<'g>(
+        &self,
+        node: Shared<'g, Node<T>>,
+        chain_end: Shared<'g, Node<T>>,
+        guard: &'g Guard,
+    ) {
         let backoff = Backoff::new();
         loop {
             // ORDERING: [MSQ-O3] Acquire — pairs with [MSQ-O4]: the tail node is initialised.
@@ -357,8 +394,8 @@ impl<T> MsQueue<T> {
                 );
                 continue;
             }
-            // ORDERING: [MSQ-O1] Release/Relaxed — success publishes the node to [MSQ-O2];
-            // failure (another node was linked first) reads nothing we use: we retry.
+            // ORDERING: [MSQ-O1] Release/Relaxed — success publishes the node (or chain) to
+            // [MSQ-O2]; failure (another node was linked first) reads nothing we use.
             let linked = last.next.compare_exchange(
                 Shared::null(),
                 node,
@@ -367,11 +404,11 @@ impl<T> MsQueue<T> {
                 guard,
             );
             if linked.is_ok() {
-                // ORDERING: [MSQ-O4] Release/Relaxed — publishes our node to [MSQ-O3];
-                // failure means a helper already swung `tail` past `last`.
+                // ORDERING: [MSQ-O4] Release/Relaxed — publishes our chain's last node to
+                // [MSQ-O3]; failure: a helper moved `tail` past `last` (helpers walk the rest).
                 let _ = self.tail.compare_exchange(
                     tail,
-                    node,
+                    chain_end,
                     site::cas_success(Release),
                     site::cas_failure(Relaxed),
                     guard,
@@ -381,6 +418,71 @@ impl<T> MsQueue<T> {
             // Another node was linked first: let its pusher finish before retrying.
             backoff.spin();
         }
+    }
+
+    /// Appends every value of `values` at the back, in iteration order, with
+    /// one compare-exchange on the shared list: the values come out of the
+    /// queue in that order and contiguously, with no value of another push
+    /// between them.
+    ///
+    /// The nodes are linked into a private chain first, so a panic in the
+    /// iterator (in `next` or in its `Drop`) leaves the queue unchanged and
+    /// drops the values produced so far, each once. The iterator's
+    /// `size_hint` is not used, and the iterator may itself use the queue:
+    /// the chain stays private until it is done. An empty iterator changes
+    /// nothing and does not pin.
+    ///
+    /// The whole chain is linked at once, but `tail` then lags behind it
+    /// until this call swings `tail` to the chain's last node; a thread that
+    /// meets the lag meanwhile moves `tail` along the chain one node per
+    /// retry (see the module docs).
+    ///
+    /// # Memory ordering
+    ///
+    /// As [`push`](Self::push), for every value: everything this thread did
+    /// before `push_all` happens-before the `pop` (or [`pop_many`](Self::pop_many))
+    /// that returns any of them ([MSQ-O1](crate::safety#MSQ-O1), read by [MSQ-O2](crate::safety#MSQ-O2)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::MsQueue;
+    ///
+    /// let queue = MsQueue::new();
+    /// queue.push(0);
+    /// queue.push_all(1..=3);
+    /// queue.push(4);
+    /// let order: Vec<i32> = std::iter::from_fn(|| queue.pop()).collect();
+    /// assert_eq!(order, [0, 1, 2, 3, 4]);
+    /// ```
+    pub fn push_all<I: IntoIterator<Item = T>>(&self, values: I) {
+        let mut chain = Chain { first: ptr::null_mut(), last: ptr::null_mut() };
+        for value in values {
+            let node = Box::into_raw(Node::new(MaybeUninit::new(value)).into_box());
+            if chain.last.is_null() {
+                chain.first = node;
+            } else {
+                // SAFETY: [MSQ-I5] `chain.last` is a node of our private chain, alive
+                // until the chain is published or dropped.
+                let last = unsafe { &*chain.last };
+                // ORDERING: [MSQ-O9] Relaxed — the chain is private; [MSQ-O1]'s Release
+                // exchange publishes it with every link.
+                last.next.store(Shared::from(node.cast_const()), site::store(Relaxed));
+            }
+            chain.last = node;
+        }
+        if chain.first.is_null() {
+            return;
+        }
+        let guard = epoch::pin();
+        let first = Shared::from(chain.first.cast_const());
+        let last = Shared::from(chain.last.cast_const());
+        // From here on the chain belongs to the queue. Until here a panic in
+        // the user's iterator (its `next` or its `Drop`) drops `chain`, which
+        // frees the private nodes and drops their values.
+        // SAFE-CODE: [MSQ-S9] nothing of the chain is published before the iterator is done and dropped.
+        core::mem::forget(chain);
+        self.push_pinned(first, last, &guard);
     }
 
     /// Removes the value at the front of the queue, or returns `None` if the
@@ -444,38 +546,8 @@ impl<T> MsQueue<T> {
     fn pop_pinned(&self, guard: &Guard) -> Option<T> {
         let backoff = Backoff::new();
         loop {
-            // ORDERING: [MSQ-O5] Acquire — pairs with [MSQ-O6]: the sentinel is initialised.
-            let head = self.head.load(site::load(Acquire), guard);
-            // SAFETY: [MSQ-I1] loaded while pinned; the sentinel is never null.
-            let sentinel = unsafe { head.deref() };
-            sentinel.reached();
-            let next = sentinel.acquire_next(guard);
-            // SAFETY: [MSQ-I1] loaded while pinned.
-            let first = unsafe { next.as_ref() }?;
-            // ORDERING: [MSQ-O7] Relaxed — only compared with `head`; see [MSQ-I2].
-            let tail = self.tail.load(site::load(Relaxed), guard);
-            if tail == head {
-                // The tail lags at the sentinel: move it past before `head` passes it.
-                // ORDERING: [MSQ-O4] Release/Relaxed — publishes `next` (acquired
-                // above) to [MSQ-O3]; failure: `tail` has moved on already.
-                let _ = self.tail.compare_exchange(
-                    tail,
-                    next,
-                    site::cas_success(Release),
-                    site::cas_failure(Relaxed),
-                    guard,
-                );
-            }
-            // ORDERING: [MSQ-O6] Release/Relaxed — publishes the new sentinel (acquired
-            // by [MSQ-O2]) to [MSQ-O5]; failure: another pop won, retry.
-            let unlinked = self.head.compare_exchange(
-                head,
-                next,
-                site::cas_success(Release),
-                site::cas_failure(Relaxed),
-                guard,
-            );
-            if unlinked.is_ok() {
+            let front = self.front(guard)?;
+            if self.unlink(front.head, front.first, guard) {
                 // SAFE-CODE: [MSQ-S2] the value leaves the queue whole: its `Drop` runs
                 // in the caller, with the queue consistent, and may use the queue.
                 // SAFETY: [MSQ-I3] our exchange made `first` the sentinel, so its value
@@ -483,10 +555,143 @@ impl<T> MsQueue<T> {
                 // moved past it ([MSQ-I2]), and its memory is reused or freed only after
                 // every pinned thread unpins ([RCY-I1]).
                 unsafe {
-                    let value = first.take_value();
-                    recycle::retire(head, guard);
+                    let value = front.first.deref().take_value();
+                    recycle::retire(front.head, guard);
                     return Some(value);
                 }
+            }
+            // Another pop won the head: let it finish before retrying.
+            backoff.spin();
+        }
+    }
+
+    /// The sentinel and its successor, with `tail` moved past the sentinel
+    /// if it lagged there, or `None` if the queue is empty. Shared by `pop`
+    /// and `pop_many`, so that both read the front, and help, alike.
+    fn front<'g>(&self, guard: &'g Guard) -> Option<Front<'g, T>> {
+        // ORDERING: [MSQ-O5] Acquire — pairs with [MSQ-O6]: the sentinel is initialised.
+        let head = self.head.load(site::load(Acquire), guard);
+        // SAFETY: [MSQ-I1] loaded while pinned; the sentinel is never null.
+        let sentinel = unsafe { head.deref() };
+        sentinel.reached();
+        let next = sentinel.acquire_next(guard);
+        if next.is_null() {
+            return None;
+        }
+        // ORDERING: [MSQ-O7] Relaxed — only compared with `head`; see [MSQ-I2].
+        let tail = self.tail.load(site::load(Relaxed), guard);
+        if tail == head {
+            // The tail lags at the sentinel: move it past before `head` passes it.
+            // ORDERING: [MSQ-O4] Release/Relaxed — publishes `next` (acquired
+            // above) to [MSQ-O3]; failure: `tail` has moved on already.
+            let _ = self.tail.compare_exchange(
+                tail,
+                next,
+                site::cas_success(Release),
+                site::cas_failure(Relaxed),
+                guard,
+            );
+        }
+        Some(Front { head, first: next, tail })
+    }
+
+    /// Swings `head` from the sentinel `head` to `new` (its successor, or a
+    /// node further on but not past `tail`, [MSQ-I6](crate::safety#MSQ-I6)); whether it did.
+    fn unlink<'g>(
+        &self,
+        head: Shared<'g, Node<T>>,
+        new: Shared<'g, Node<T>>,
+        guard: &'g Guard,
+    ) -> bool {
+        // ORDERING: [MSQ-O6] Release/Relaxed — publishes the new sentinel (acquired
+        // by [MSQ-O2]) to [MSQ-O5]; failure: another pop won, retry.
+        let swung = self.head.compare_exchange(
+            head,
+            new,
+            site::cas_success(Release),
+            site::cas_failure(Relaxed),
+            guard,
+        );
+        swung.is_ok()
+    }
+
+    /// Removes up to `max` values from the front with one compare-exchange
+    /// and returns an iterator over them, front first.
+    ///
+    /// The batch stops short of `max` when the queue holds fewer values, and
+    /// also at the node `tail` pointed at when the batch was read: a push
+    /// still under way behind it is left for a later call. If `tail` lags at
+    /// the front, the batch is a single value (this call first moves `tail`
+    /// on, as `pop` does). `max == 0` returns an empty iterator without
+    /// touching the queue. An empty iterator means the queue was empty (or
+    /// `max` was 0).
+    ///
+    /// Only the last value of the batch is moved out at once; the others are
+    /// moved out as the iterator advances, and the detached nodes are handed
+    /// to the collector when it is dropped. Dropping it early drops the
+    /// values not yet taken, each once.
+    ///
+    /// Under contention the walk is repeated whenever another pop moves the
+    /// front first, so a large `max` costs a retrying caller more than a
+    /// small one.
+    ///
+    /// # Memory ordering
+    ///
+    /// As [`pop`](Self::pop), for every value returned: its `push` (and what
+    /// its thread did before it) happens-before the iterator returns it
+    /// ([MSQ-O2](crate::safety#MSQ-O2), pairing with [MSQ-O1](crate::safety#MSQ-O1)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acqrel::MsQueue;
+    ///
+    /// let queue: MsQueue<u32> = (1..=5).collect();
+    /// let batch: Vec<u32> = queue.pop_many(3).collect();
+    /// assert_eq!(batch, [1, 2, 3]);
+    /// assert_eq!(queue.pop_many(10).collect::<Vec<_>>(), [4, 5]);
+    /// assert_eq!(queue.pop_many(10).next(), None);
+    /// ```
+    pub fn pop_many(&self, max: usize) -> PopMany<T> {
+        if max == 0 {
+            return PopMany::empty();
+        }
+        let guard = epoch::pin();
+        let backoff = Backoff::new();
+        loop {
+            let Some(front) = self.front(&guard) else { return PopMany::empty() };
+            let mut last = front.first;
+            let mut count = 1;
+            // If `tail` was at the sentinel, `front` moved it to the first node
+            // only: take that one. Otherwise walk up to the node `tail` pointed
+            // at, never past it ([MSQ-I6]).
+            if front.tail != front.head {
+                while count < max && last != front.tail {
+                    // SAFETY: [MSQ-I1] linked after the sentinel when it was loaded
+                    // while pinned, so not freed before `guard` is dropped.
+                    let node = unsafe { last.deref() };
+                    let next = node.acquire_next(&guard);
+                    if next.is_null() {
+                        break;
+                    }
+                    last = next;
+                    count += 1;
+                }
+            }
+            if self.unlink(front.head, last, &guard) {
+                // SAFE-CODE: [MSQ-S9] the exchange alone detaches the batch: the iterator's
+                // `Drop` only drops its own values and retires its own nodes.
+                // SAFETY: [MSQ-I3] our exchange made `last` the sentinel, so its value is
+                // ours, moved out now: a later pop may retire `last` once we unpin.
+                // [MSQ-I6] the old sentinel and the nodes before `last` are ours to retire.
+                let value = unsafe { last.deref().take_value() };
+                return PopMany {
+                    retired: front.head.as_raw().cast_mut(),
+                    nodes: count,
+                    cursor: front.first.as_raw().cast_mut(),
+                    left: count - 1,
+                    last: Some(value),
+                };
             }
             // Another pop won the head: let it finish before retrying.
             backoff.spin();
@@ -717,6 +922,210 @@ struct FreeOnUnwind<T> {
 impl<T> Drop for FreeOnUnwind<T> {
     fn drop(&mut self) {
         free_values(self.node);
+    }
+}
+
+/// What [`MsQueue::front`] read: the sentinel, its successor, and the `tail`
+/// it compared with the sentinel (before helping it on, if equal).
+struct Front<'g, T> {
+    head: Shared<'g, Node<T>>,
+    first: Shared<'g, Node<T>>,
+    tail: Shared<'g, Node<T>>,
+}
+
+/// A privately built chain (`push_all`): freed with its values if dropped
+/// before it is published, e.g. when the caller's iterator panics.
+struct Chain<T> {
+    first: *mut Node<T>,
+    last: *mut Node<T>,
+}
+
+impl<T> Drop for Chain<T> {
+    fn drop(&mut self) {
+        // SAFE-CODE: [MSQ-S1] every node of the chain holds a value; `free_values` keeps
+        // dropping if one value's `Drop` panics.
+        free_values(self.first.cast_const());
+    }
+}
+
+/// The values detached by [`MsQueue::pop_many`], front first.
+///
+/// # Examples
+///
+/// ```
+/// use acqrel::MsQueue;
+///
+/// let queue: MsQueue<u32> = (1..=4).collect();
+/// let mut batch = queue.pop_many(3);
+/// queue.push(5); // goes to the queue, not to the batch
+/// assert_eq!(batch.len(), 3);
+/// assert_eq!(batch.next(), Some(1));
+/// drop(batch); // drops 2 and 3
+/// assert_eq!(queue.pop_many(usize::MAX).collect::<Vec<_>>(), [4, 5]);
+/// ```
+///
+/// Each call to `next` moves one value out. Dropping the iterator drops the
+/// values not yet taken and hands the detached nodes to the collector in one
+/// batch (a concurrent `pop` that loaded the old front may still read a
+/// node's link until it unpins). If a value's `Drop` panics, the other
+/// values are still dropped and the nodes still retired before the panic
+/// continues.
+///
+/// The iterator owns its values and holds no pin and no borrow of the
+/// queue: it may outlive the queue, and be sent to and dropped on another
+/// thread. It is `Send` and `Sync` exactly when `T: Send`, like the queue.
+///
+/// Leaking it (`mem::forget`) leaks the values not yet taken and the
+/// detached nodes, nothing else: the queue no longer links them, so they are
+/// never popped or dropped by anyone, and the queue stays usable.
+///
+/// A queue of `Rc` gives a batch that stays on its thread:
+///
+/// ```compile_fail
+/// fn send<T: Send>(_: T) {}
+/// send(acqrel::MsQueue::<std::rc::Rc<u8>>::new().pop_many(1));
+/// ```
+///
+/// ```compile_fail
+/// fn shared<T: Sync>(_: &T) {}
+/// shared(&acqrel::MsQueue::<std::rc::Rc<u8>>::new().pop_many(1));
+/// ```
+// SAFE-CODE: [MSQ-S9] no lifetime: the iterator owns its nodes and values outright,
+// so it may outlive the queue and be dropped (or leaked) on any thread.
+pub struct PopMany<T> {
+    /// The old sentinel, first of the `nodes` detached nodes to retire
+    /// (null once retired, or if nothing was detached).
+    retired: *mut Node<T>,
+    /// How many nodes to retire from `retired` on: the old sentinel and the
+    /// nodes whose values the iterator owns, not the new sentinel.
+    nodes: usize,
+    /// The next node whose value has not been taken (meaningful while `left > 0`).
+    cursor: *mut Node<T>,
+    /// Values left in the nodes from `cursor` on.
+    left: usize,
+    /// The value of the batch's last node (the new sentinel), moved out at once.
+    last: Option<T>,
+}
+
+// SAFETY: [MSQ-I4] the iterator owns the detached values; sending it sends them.
+unsafe impl<T: Send> Send for PopMany<T> {}
+// SAFETY: [MSQ-I4] `&PopMany` gives access to nothing (every method takes `&mut self`).
+unsafe impl<T: Send> Sync for PopMany<T> {}
+// Unwind safety: the iterator owns its values, as a `vec::IntoIter` does.
+impl<T: core::panic::UnwindSafe> core::panic::UnwindSafe for PopMany<T> {}
+impl<T: core::panic::RefUnwindSafe> core::panic::RefUnwindSafe for PopMany<T> {}
+
+impl<T> fmt::Debug for PopMany<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PopMany").field("len", &self.len()).finish_non_exhaustive()
+    }
+}
+
+impl<T> PopMany<T> {
+    fn empty() -> Self {
+        PopMany { retired: ptr::null_mut(), nodes: 0, cursor: ptr::null_mut(), left: 0, last: None }
+    }
+
+    /// Drops the values not taken yet, then retires the detached nodes.
+    fn finish(&mut self) {
+        // SAFE-CODE: [MSQ-S10] each value is moved out before its `Drop` runs, and the
+        // nodes are no longer linked to the queue: a `Drop` that uses the same queue
+        // meets only the queue's own nodes.
+        while let Some(value) = self.next() {
+            // SAFE-CODE: [MSQ-S10] if this value's `Drop` panics, `rest` drops the others and retires the nodes.
+            let rest = FinishOnUnwind(self);
+            drop(value);
+            core::mem::forget(rest);
+        }
+        self.retire();
+    }
+
+    /// Hands the detached nodes (values already gone) to the collector.
+    fn retire(&mut self) {
+        let first = core::mem::replace(&mut self.retired, ptr::null_mut());
+        if first.is_null() {
+            return;
+        }
+        let retired = Retired { first, nodes: self.nodes };
+        let guard = epoch::pin();
+        // SAFETY: [MSQ-I6] the nodes were detached by `pop_many`'s exchange, so no
+        // thread pinned from now on can reach them; they are freed after every
+        // thread pinned before has unpinned ([MSQ-I1]), and their values are gone.
+        unsafe {
+            guard.defer_unchecked(move || retired.free());
+        }
+    }
+}
+
+impl<T> Iterator for PopMany<T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        if self.left == 0 {
+            return self.last.take();
+        }
+        // SAFETY: [MSQ-I6] the nodes before the new sentinel stay allocated until
+        // this iterator retires them, and their values belong to it alone;
+        // `pop_many`'s walk acquired them ([MSQ-O2]).
+        unsafe {
+            let node = &*self.cursor;
+            // ORDERING: [MSQ-O9] Relaxed — a link the walk already acquired; set once, never changed.
+            self.cursor =
+                node.next.load(site::load(Relaxed), epoch::unprotected()).as_raw().cast_mut();
+            self.left -= 1;
+            Some(node.take_value())
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let len = self.left + usize::from(self.last.is_some());
+        (len, Some(len))
+    }
+}
+
+impl<T> ExactSizeIterator for PopMany<T> {}
+
+impl<T> FusedIterator for PopMany<T> {}
+
+impl<T> Drop for PopMany<T> {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+/// Finishes a [`PopMany`] whose drop was interrupted by a panicking value.
+struct FinishOnUnwind<'a, T>(&'a mut PopMany<T>);
+
+impl<T> Drop for FinishOnUnwind<'_, T> {
+    fn drop(&mut self) {
+        self.0.finish();
+    }
+}
+
+/// Detached nodes waiting for the collector: the old sentinel and the nodes
+/// whose values a [`PopMany`] took. Releasing them (to this thread's node
+/// cache, or the allocator) touches no value.
+struct Retired<T> {
+    first: *mut Node<T>,
+    nodes: usize,
+}
+
+impl<T> Retired<T> {
+    fn free(self) {
+        // SAFETY: [MSQ-I5] by the time the collector runs this, no thread can reach
+        // the nodes; the guard only names them.
+        let guard = unsafe { epoch::unprotected() };
+        let mut node = self.first;
+        for _ in 0..self.nodes {
+            // SAFETY: [MSQ-I5] no other thread can reach the node any more.
+            let link = unsafe { &(*node).next };
+            // ORDERING: [MSQ-O8] Relaxed — exclusive access.
+            let next = link.load(site::load(Relaxed), guard);
+            // SAFETY: [RCY-I1] the grace period has passed and each node is released
+            // once; its value is uninitialised or moved out ([MSQ-I3]), so this drops nothing.
+            unsafe { recycle::release(node) };
+            node = next.as_raw().cast_mut();
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Loom models of `MsQueue` (crossbeam-epoch model-checked too, built with
 //! `--cfg loom --cfg crossbeam_loom`). Covers [MSQ-O1] [MSQ-O2] [MSQ-O3]
 //! [MSQ-O4] [MSQ-O5] [MSQ-O6] [MSQ-O7] [MSQ-O8] [MSQ-I1] [MSQ-I2] [MSQ-I3]
-//! [MSQ-I5] [MSQ-S5].
+//! [MSQ-I5] [MSQ-I6] [MSQ-O9] [MSQ-S5].
 //!
 //! Values are plain integers; the queue's node cells are loom cells, so a
 //! value (or a node reached through `tail`/`head`) read without a
@@ -234,5 +234,77 @@ fn len_races_pop_and_push() {
         worker.join().unwrap();
         assert_eq!(queue.len(), 2);
         assert_eq!(drain(&queue), [2, 3]);
+    });
+}
+
+/// A `push_all` of two values races a `pop_many(2)` and then a `pop`: the
+/// batch may find the chain linked with `tail` still lagging at the
+/// sentinel (it helps and takes one value) or at the chain's first node (it
+/// stops there), or not yet linked. Every value comes out once, in order,
+/// and the values the iterator reads lazily were published by the link.
+#[test]
+fn push_all_races_pop_many() {
+    loom::model(|| {
+        let queue = Arc::new(MsQueue::new());
+        let producer = {
+            let queue = Arc::clone(&queue);
+            thread::spawn(move || queue.push_all([1usize, 2]))
+        };
+        let mut got: Vec<usize> = queue.pop_many(2).collect();
+        got.extend(queue.pop());
+        producer.join().unwrap();
+        got.extend(drain(&queue));
+        assert_eq!(got, [1, 2]);
+    });
+}
+
+/// A `push` races a `push_all` of two values and may find `tail` lagging
+/// inside the chain: it helps `tail` along the chain one node per retry and
+/// links after the chain's end, so the chain's values stay together.
+#[test]
+fn push_helps_tail_along_a_chain() {
+    model_bound_2(|| {
+        let queue = Arc::new(MsQueue::new());
+        let producer = {
+            let queue = Arc::clone(&queue);
+            thread::spawn(move || queue.push_all([1usize, 2]))
+        };
+        queue.push(3);
+        producer.join().unwrap();
+        let got = drain(&queue);
+        assert!(got == [1, 2, 3] || got == [3, 1, 2], "{got:?}");
+    });
+}
+
+/// A retired sentinel's memory goes back to a per-thread cache after its
+/// grace period and the next push on that thread reuses it. The main thread
+/// pops, collects (so that a node whose grace period has passed is recycled
+/// inside the model) and pushes again, while another thread pops: were the
+/// old sentinel reused while that pop still held it, the pop would read a
+/// `next` or a value it never synchronised with (loom reports the race), or
+/// move `head` onto a recycled node. Every value comes out once, in order
+/// per producer. Covers [RCY-I1] [MSQ-I1].
+#[test]
+fn a_sentinel_is_recycled_only_after_every_pop_that_loaded_it_unpinned() {
+    loom::model(|| {
+        let queue = Arc::new(MsQueue::new());
+        for v in 1..=2usize {
+            queue.push(v);
+        }
+        let popper = {
+            let queue = Arc::clone(&queue);
+            thread::spawn(move || queue.pop())
+        };
+        let mine = queue.pop();
+        collect_now();
+        queue.push(3);
+        let theirs = popper.join().unwrap();
+        let mut all: Vec<usize> = mine.into_iter().chain(theirs).collect();
+        all.sort_unstable();
+        let rest = drain(&queue);
+        all.extend(rest.iter().copied());
+        all.sort_unstable();
+        assert_eq!(all, [1, 2, 3]);
+        assert_eq!(rest.last(), Some(&3), "the last push comes out last");
     });
 }

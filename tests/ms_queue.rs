@@ -516,17 +516,20 @@ fn panicking_value_drop_does_not_corrupt() {
 
 #[test]
 fn send_and_sync_exactly_when_send() {
-    use acqrel::ms_queue::IntoIter;
+    use acqrel::ms_queue::{IntoIter, PopMany};
     use std::rc::Rc;
     use std::sync::MutexGuard;
     fn shared<T: Send + Sync>() {}
     shared::<MsQueue<Cell<u8>>>();
     shared::<IntoIter<Cell<u8>>>();
+    shared::<PopMany<Cell<u8>>>();
     // Neither for a `T` that is not `Send`, whether or not it is `Sync`.
     assert_not_impl_any!(MsQueue<Rc<u8>>: Send, Sync);
     assert_not_impl_any!(IntoIter<Rc<u8>>: Send, Sync);
     assert_not_impl_any!(MsQueue<MutexGuard<'static, u8>>: Send, Sync);
     assert_not_impl_any!(IntoIter<MutexGuard<'static, u8>>: Send, Sync);
+    assert_not_impl_any!(PopMany<Rc<u8>>: Send, Sync);
+    assert_not_impl_any!(PopMany<MutexGuard<'static, u8>>: Send, Sync);
 }
 
 /// `producers` threads push `(producer, sequence)` pairs while `consumers`
@@ -685,4 +688,300 @@ fn push_and_pop_from_three_threads_are_linearizable() {
         });
         lin::assert_linearizable(QueueSpec::unbounded(), &history);
     }
+}
+
+/// One thread: `push_all` keeps the iteration order between single pushes,
+/// `pop_many` returns the front first, stops at the end of the queue, and an
+/// empty iterator pushes nothing.
+#[test]
+fn push_all_and_pop_many_keep_fifo_order() {
+    let queue = MsQueue::new();
+    queue.push_all(std::iter::empty());
+    assert!(queue.is_empty());
+    assert_eq!(queue.pop_many(5).next(), None);
+    queue.push(0);
+    queue.push_all(1..=5);
+    queue.push(6);
+    queue.push_all([7]);
+    assert_eq!(queue.len(), 8);
+    let mut batch = queue.pop_many(3);
+    assert_eq!(batch.len(), 3);
+    assert_eq!(batch.by_ref().collect::<Vec<_>>(), [0, 1, 2]);
+    assert_eq!(batch.next(), None);
+    assert_eq!(queue.pop_many(1).collect::<Vec<_>>(), [3]);
+    assert_eq!(queue.pop(), Some(4));
+    assert_eq!(queue.pop_many(usize::MAX).collect::<Vec<_>>(), [5, 6, 7]);
+    assert!(queue.is_empty());
+    queue.push_all(8..10);
+    assert_eq!(queue.into_iter().collect::<Vec<_>>(), [8, 9]);
+}
+
+/// `pop_many(0)` returns an empty iterator and leaves the queue alone.
+#[test]
+fn pop_many_of_zero_touches_nothing() {
+    let queue: MsQueue<i32> = (1..=3).collect();
+    let mut none = queue.pop_many(0);
+    assert_eq!(none.size_hint(), (0, Some(0)));
+    assert_eq!(none.next(), None);
+    assert_eq!(format!("{none:?}"), "PopMany { len: 0, .. }");
+    assert_eq!(queue.len(), 3);
+    assert_eq!(queue.pop(), Some(1));
+}
+
+/// While other threads push single values, the values of each `push_all`
+/// come out next to each other and in their order.
+#[test]
+fn push_all_is_contiguous_among_concurrent_pushes() {
+    let rounds = scaled(2_000);
+    let queue = MsQueue::new();
+    thread::scope(|s| {
+        for t in 0..2 {
+            let queue = &queue;
+            s.spawn(move || {
+                for i in 0..rounds {
+                    queue.push((t, i, 0));
+                }
+            });
+        }
+        let queue = &queue;
+        s.spawn(move || {
+            for i in 0..rounds {
+                queue.push_all((0..4).map(|j| (9, i, j)));
+            }
+        });
+    });
+    let all: Vec<(usize, usize, usize)> = queue.into_iter().collect();
+    assert_eq!(all.len(), rounds * 6);
+    let mut next = [0; 2];
+    let mut batches = 0;
+    let mut i = 0;
+    while i < all.len() {
+        match all[i] {
+            (9, round, 0) => {
+                assert_eq!(round, batches, "batches out of order");
+                let batch: Vec<_> = (0..4).map(|j| (9, round, j)).collect();
+                assert_eq!(all[i..i + 4], batch[..], "a batch was split at {i}");
+                batches += 1;
+                i += 4;
+            }
+            (t, seq, 0) if t < 2 => {
+                assert_eq!(seq, next[t], "pusher {t} out of order");
+                next[t] += 1;
+                i += 1;
+            }
+            other => panic!("unexpected {other:?} at {i}"),
+        }
+    }
+    assert_eq!((batches, next[0], next[1]), (rounds, rounds, rounds));
+}
+
+/// Two threads each mix `push_all`, `push`, `pop_many` and `pop` on one
+/// queue: every value comes out exactly once, and each thread's values come
+/// out of every batch in the order they went in.
+#[test]
+fn batches_and_single_operations_conserve_every_value() {
+    let rounds = scaled(5_000);
+    let queue = MsQueue::new();
+    let taken: Vec<Vec<(usize, usize)>> = thread::scope(|s| {
+        let workers: Vec<_> = (0..2)
+            .map(|t| {
+                let queue = &queue;
+                s.spawn(move || {
+                    let mut seen = Vec::new();
+                    let mut seq = 0;
+                    for round in 0..rounds {
+                        if round % 2 == t {
+                            queue.push_all((seq..seq + 3).map(|i| (t, i)));
+                            seq += 3;
+                        } else {
+                            queue.push((t, seq));
+                            seq += 1;
+                        }
+                        if round % 3 == 0 {
+                            seen.extend(queue.pop());
+                        } else {
+                            let batch: Vec<_> = queue.pop_many(1 + round % 4).collect();
+                            for pair in batch.windows(2) {
+                                if pair[0].0 == pair[1].0 {
+                                    assert!(pair[0].1 < pair[1].1, "{pair:?} out of order");
+                                }
+                            }
+                            seen.extend(batch);
+                        }
+                    }
+                    seen
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let mut all: Vec<(usize, usize)> = taken.into_iter().flatten().collect();
+    all.extend(queue);
+    all.sort_unstable();
+    let pushed =
+        |t| (rounds / 2) * 4 + if rounds % 2 == 1 { if t == 0 { 3 } else { 1 } } else { 0 };
+    let expected: Vec<(usize, usize)> =
+        (0..2).flat_map(|t| (0..pushed(t)).map(move |i| (t, i))).collect();
+    assert_eq!(all, expected);
+}
+
+/// An iterator dropped part-way (or unused) drops the values it did not
+/// return, each once, and the queue goes on.
+#[test]
+fn pop_many_dropped_early_drops_the_rest_once() {
+    for taken in [0, 1, 3, 4] {
+        let drops = DropCounter::new();
+        let queue = MsQueue::new();
+        queue.push_all((0..6).map(|i| drops.track(i)));
+        let mut batch = queue.pop_many(4);
+        for expected in 0..taken {
+            assert_eq!(batch.next().unwrap().value, expected);
+        }
+        assert_eq!(drops.dropped(), taken as usize, "taken {taken}");
+        drop(batch);
+        assert_eq!(drops.dropped(), 4, "taken {taken}");
+        assert_eq!(queue.pop().unwrap().value, 4);
+        drop(queue);
+        assert_eq!((drops.created(), drops.dropped()), (6, 6), "taken {taken}");
+    }
+}
+
+/// A leaked iterator leaks the values it still holds, and nothing else: the
+/// queue goes on, and no value is dropped twice. It is held in
+/// `ManuallyDrop` and released at the end, so the test itself leaks nothing.
+#[test]
+fn forgotten_pop_many_leaks_its_values_and_nothing_else() {
+    let drops = DropCounter::new();
+    let queue = MsQueue::new();
+    queue.push_all((0..8).map(|i| drops.track(i)));
+    let mut batch = queue.pop_many(5);
+    assert_eq!(batch.next().unwrap().value, 0);
+    let leaked = std::mem::ManuallyDrop::new(batch);
+    queue.push(drops.track(8));
+    let rest: Vec<i32> = queue.pop_many(usize::MAX).map(|t| t.value).collect();
+    assert_eq!(rest, [5, 6, 7, 8]);
+    drop(queue);
+    assert_eq!(drops.alive(), 4, "exactly the leaked values are alive");
+    drop(std::mem::ManuallyDrop::into_inner(leaked));
+    assert_eq!((drops.created(), drops.dropped()), (9, 9));
+}
+
+/// An iterator whose `Drop` panics after it yielded its values.
+struct PanicsOnDrop<I>(I);
+
+impl<I: Iterator> Iterator for PanicsOnDrop<I> {
+    type Item = I::Item;
+    fn next(&mut self) -> Option<I::Item> {
+        self.0.next()
+    }
+}
+
+impl<I> Drop for PanicsOnDrop<I> {
+    fn drop(&mut self) {
+        panic!("the iterator's Drop panics");
+    }
+}
+
+/// A panic in `push_all`'s iterator, in `next` or in its `Drop`, leaves the
+/// queue unchanged and drops the values it yielded, each once.
+#[test]
+fn panicking_iterator_in_push_all_leaves_the_queue_unchanged() {
+    let drops = DropCounter::new();
+    let queue = MsQueue::new();
+    queue.push(drops.track(-1));
+    let pushed = catch_unwind(AssertUnwindSafe(|| queue.push_all(yields_then_panics(&drops, 3))));
+    assert!(pushed.is_err());
+    assert_eq!(drops.alive(), 1);
+    let values = PanicsOnDrop((0..4).map(|i| drops.track(i)));
+    assert!(catch_unwind(AssertUnwindSafe(|| queue.push_all(values))).is_err());
+    assert_eq!(drops.alive(), 1);
+    assert_eq!(queue.len(), 1);
+    queue.push_all((10..12).map(|i| drops.track(i)));
+    let got: Vec<i32> = queue.into_iter().map(|t| t.value).collect();
+    assert_eq!(got, [-1, 10, 11]);
+    assert_eq!((drops.created(), drops.dropped()), (10, 10));
+}
+
+/// The iterator given to `push_all` pushes to and pops from the same queue:
+/// it sees the queue without its own chain, and the chain goes in after.
+#[test]
+fn push_all_iterator_that_uses_the_queue_itself() {
+    let queue = MsQueue::new();
+    queue.push(0);
+    let values = (1..=3).inspect(|&i| {
+        queue.push(i * 10);
+        assert_eq!(queue.pop_many(1).collect::<Vec<_>>(), [(i - 1) * 10]);
+    });
+    queue.push_all(values);
+    assert_eq!(queue.pop_many(usize::MAX).collect::<Vec<_>>(), [30, 1, 2, 3]);
+}
+
+/// One value's `Drop` panics while a dropped `pop_many` iterator drops the
+/// values it did not return: every other value is still dropped once, and
+/// the queue goes on.
+#[test]
+fn pop_many_with_a_panicking_drop_drops_every_other_value_once() {
+    for taken in [0, 2] {
+        let drops = DropCounter::new();
+        let queue = MsQueue::new();
+        queue.push_all((0..8).map(|i| Bomb { armed: i == 4, _tracked: drops.track(i) }));
+        let mut batch = queue.pop_many(6);
+        for _ in 0..taken {
+            drop(batch.next().unwrap());
+        }
+        assert!(catch_unwind(AssertUnwindSafe(|| drop(batch))).is_err());
+        assert_eq!(drops.dropped(), 6, "taken {taken}");
+        assert_eq!(queue.len(), 2);
+        drop(queue);
+        assert_eq!((drops.created(), drops.dropped()), (8, 8), "taken {taken}");
+    }
+}
+
+/// A `pop_many` with no limit on another thread races long `push_all`s,
+/// whose `tail` may lag anywhere inside the chain just linked: every batch
+/// is a run of consecutive values, and every value comes out once.
+#[test]
+fn pop_many_never_passes_a_lagging_tail() {
+    let chains = scaled(500);
+    let len = 32;
+    let queue = MsQueue::new();
+    let taken = thread::scope(|s| {
+        let queue = &queue;
+        s.spawn(move || {
+            for c in 0..chains {
+                queue.push_all(c * len..(c + 1) * len);
+            }
+        });
+        let consumer = s.spawn(move || {
+            let mut next = 0;
+            while next < chains * len {
+                for v in queue.pop_many(usize::MAX) {
+                    assert_eq!(v, next);
+                    next += 1;
+                }
+                // The queue stays usable: a push after the batch goes to its end.
+                assert!(queue.len() <= chains * len);
+            }
+            next
+        });
+        consumer.join().unwrap()
+    });
+    assert_eq!(taken, chains * len);
+    assert!(queue.is_empty());
+    queue.push(1);
+    assert_eq!(queue.pop(), Some(1));
+}
+
+/// A batch moves to another thread and finishes there.
+#[test]
+fn pop_many_finishes_on_another_thread() {
+    let drops = DropCounter::new();
+    let queue = MsQueue::new();
+    queue.push_all((0..6).map(|i| drops.track(i)));
+    let mut batch = queue.pop_many(4);
+    assert_eq!(batch.next().unwrap().value, 0);
+    let rest = thread::spawn(move || batch.map(|t| t.value).collect::<Vec<_>>()).join().unwrap();
+    assert_eq!(rest, [1, 2, 3]);
+    drop(queue);
+    assert_eq!(drops.alive(), 0);
 }

@@ -27,6 +27,7 @@ fn the_primitives_are_unwind_safe() {
     unwind_safe::<acqrel::treiber_stack::IntoIter<Vec<u8>>>();
     unwind_safe::<MsQueue<Vec<u8>>>();
     unwind_safe::<acqrel::ms_queue::IntoIter<Vec<u8>>>();
+    unwind_safe::<acqrel::ms_queue::PopMany<Vec<u8>>>();
     unwind_safe::<RawSpinLock>();
     unwind_safe::<RawTicketLock>();
     unwind_safe::<Producer<Vec<u8>>>();

@@ -1,8 +1,8 @@
 //! Stacks and queues side by side: push+pop pairs on every thread, through
 //! one small trait per family. Stack: `TreiberStack` (pin per operation, a
 //! `handle()` that repins every 128 operations, and `push_all`/`take_all`
-//! batches of 16) against `Mutex<Vec>`. Queue: `MsQueue` (pin per operation
-//! and a `handle()`) against
+//! batches of 16) against `Mutex<Vec>`. Queue: `MsQueue` (pin per operation,
+//! a `handle()`, and `push_all`/`pop_many` batches of 16) against
 //! `Mutex<VecDeque>`, `crossbeam_queue::SegQueue` and
 //! `concurrent_queue::ConcurrentQueue::unbounded`. A harness baseline (the
 //! same loop around nothing) and the cost of `crossbeam_epoch::pin` come
@@ -188,6 +188,25 @@ mod imp {
                         for i in 0..n {
                             handle.push(t as u64 * n + i);
                             black_box(handle.pop());
+                        }
+                    })
+                })
+            });
+
+            let queue = MsQueue::new();
+            group.bench_function(BenchmarkId::new("ms_queue_batch16", &label), |b| {
+                b.iter_custom(|iters| {
+                    run_threads(threads, iters, |t, n| {
+                        // `n` pairs in batches: push_all 16, pop_many 16 (which may
+                        // also take other threads' values, or fewer; all are counted).
+                        let mut i = 0;
+                        while i < n {
+                            let len = BATCH.min(n - i);
+                            queue.push_all((i..i + len).map(|v| t as u64 * n + v));
+                            for v in queue.pop_many(BATCH as usize) {
+                                black_box(v);
+                            }
+                            i += len;
                         }
                     })
                 })
