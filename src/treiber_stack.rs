@@ -673,7 +673,7 @@ impl<T> Drop for TreiberStack<T> {
         // Every node still linked is owned by the stack alone ([TRB-I4]):
         // free it now, with its value, exactly once.
         // SAFE-CODE: [TRB-S3] `free_chain` keeps dropping if one value's `Drop` panics.
-        free_chain(top.as_raw().cast_mut(), true);
+        free_chain(top.as_raw().cast_mut());
     }
 }
 
@@ -686,17 +686,35 @@ struct Chain<T> {
 
 impl<T> Drop for Chain<T> {
     fn drop(&mut self) {
-        free_chain(self.top, true);
+        free_chain(self.top);
     }
 }
 
-/// Frees every node from `node` down, dropping the values too if `values`.
+/// Releases every node from `node` down to this thread's node cache (or the
+/// allocator), touching no value: run by the collector once no thread can
+/// reach the chain.
+fn release_chain<T>(mut node: *mut Node<T>) {
+    // SAFETY: [TRB-I4] only called on chains no other thread can reach.
+    let guard = unsafe { epoch::unprotected() };
+    while !node.is_null() {
+        // SAFETY: [TRB-I4] the chain is the caller's alone.
+        let link = unsafe { &(*node).next };
+        // ORDERING: [TRB-O6] Relaxed — the chain is no longer reachable by other threads.
+        let next = link.load(site::load(Relaxed), guard).as_raw().cast_mut();
+        // SAFETY: [RCY-I1] the grace period has passed; each node is released once,
+        // and its value was moved out ([TRB-I5]), so this drops nothing.
+        unsafe { recycle::release(node) };
+        node = next;
+    }
+}
+
+/// Frees every node from `node` down and drops their values.
 ///
 /// A value's `Drop` may panic: the node is freed before the value is
 /// dropped, and the rest of the chain is then freed (and its values dropped)
 /// while the panic unwinds, as `Vec` does; a second panic during that
 /// unwinding aborts the process, as anywhere in Rust.
-fn free_chain<T>(mut node: *mut Node<T>, values: bool) {
+fn free_chain<T>(mut node: *mut Node<T>) {
     // SAFETY: [TRB-I4] only called on chains no other thread can reach.
     let guard = unsafe { epoch::unprotected() };
     while !node.is_null() {
@@ -704,16 +722,14 @@ fn free_chain<T>(mut node: *mut Node<T>, values: bool) {
         let owned = unsafe { Shared::from(node.cast_const()).into_owned() };
         // ORDERING: [TRB-O6] Relaxed — the chain is no longer reachable by other threads.
         node = owned.next.load(site::load(Relaxed), guard).as_raw().cast_mut();
-        if values {
-            // SAFETY: [TRB-I2] the chain's values belong to its owner, and each
-            // node's value is taken here once, just before the node is freed.
-            let value = unsafe { owned.take_value() };
-            drop(owned);
-            // SAFE-CODE: [TRB-S3] if this value's `Drop` panics, `rest` frees the remaining nodes and drops their values.
-            let rest = FreeOnUnwind { node };
-            drop(value);
-            core::mem::forget(rest);
-        }
+        // SAFETY: [TRB-I2] the chain's values belong to its owner, and each
+        // node's value is taken here once, just before the node is freed.
+        let value = unsafe { owned.take_value() };
+        drop(owned);
+        // SAFE-CODE: [TRB-S3] if this value's `Drop` panics, `rest` frees the remaining nodes and drops their values.
+        let rest = FreeOnUnwind { node };
+        drop(value);
+        core::mem::forget(rest);
     }
 }
 
@@ -725,7 +741,7 @@ struct FreeOnUnwind<T> {
 
 impl<T> Drop for FreeOnUnwind<T> {
     fn drop(&mut self) {
-        free_chain(self.node, true);
+        free_chain(self.node);
     }
 }
 
@@ -828,10 +844,10 @@ impl<T> TakeAll<T> {
         let retired = Retired(first);
         let guard = epoch::pin();
         // SAFETY: [TRB-I5] the chain was detached by `take_all`, so no thread
-        // pinned from now on can reach it; the nodes are freed after every
-        // thread pinned before has unpinned, and their values are gone.
+        // pinned from now on can reach it; the nodes are released after every
+        // thread pinned before has unpinned ([RCY-I1]), and their values are gone.
         unsafe {
-            guard.defer_unchecked(move || free_chain(retired.into_inner(), false));
+            guard.defer_unchecked(move || release_chain(retired.into_inner()));
         }
     }
 }
