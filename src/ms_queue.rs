@@ -65,10 +65,11 @@
 //! [`Guard::defer_destroy`], which frees it only after every thread pinned
 //! at the time has unpinned ([MSQ-I1](crate::safety#MSQ-I1)); the value it once carried was moved
 //! out when it became the sentinel ([MSQ-I3](crate::safety#MSQ-I3)). The nodes a `pop_many` detaches
-//! are retired together when its iterator finishes or is dropped. Once its
-//! grace period has passed, a retired node's memory goes to a small cache of
-//! the thread that runs the deferred function, and that thread's next push
-//! reuses it ([RCY-I1](crate::safety#RCY-I1)). Garbage is bounded only by
+//! are retired together when its iterator finishes or is dropped. A thread
+//! hands its retired sentinels to the collector in batches of 64, and once
+//! a node's grace period has passed its memory goes to a small cache of the
+//! thread that runs the deferred function, whose next push reuses it
+//! ([RCY-I1](crate::safety#RCY-I1)). Garbage is bounded only by
 //! collection progress: a thread that stays pinned holds back every node
 //! retired meanwhile; [`Guard::flush`] hands this thread's deferred nodes to
 //! the global queue and collects.

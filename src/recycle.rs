@@ -8,7 +8,9 @@
 //! that function frees the node and the next push allocates a new one: two
 //! trips through the allocator per push and pop.
 //!
-//! Here the deferred function calls [`release`] instead, which keeps the
+//! Here [`retire`] gathers a thread's retired nodes into batches of
+//! [`BATCH`] and defers one function per batch, and that function calls
+//! [`release`] for each node instead of freeing it. `release` keeps the
 //! node's memory in a cache belonging to the thread that runs it, and
 //! [`owned`] takes a block from the calling thread's cache before it asks
 //! the allocator. A block in a cache is the thread's alone: no other thread
@@ -24,11 +26,13 @@
 //! finds no free class, goes back to the allocator. The cache is freed when
 //! its thread exits; a block released after that (the collector may run
 //! deferred functions from a thread-local destructor) goes straight to the
-//! allocator ([RCY-S1](crate::safety#RCY-S1)).
+//! allocator ([RCY-S1](crate::safety#RCY-S1)). Besides its cache, a thread
+//! holds at most `BATCH - 1` retired nodes that wait for its batch to fill;
+//! they are deferred at the latest when the thread exits.
 
 use crate::loom::thread_local;
 use core::alloc::Layout;
-use core::cell::Cell;
+use core::cell::{Cell, RefCell};
 use core::mem;
 use core::ptr;
 use crossbeam_epoch::{Guard, Owned, Shared};
@@ -216,9 +220,75 @@ pub(crate) unsafe fn release<N>(node: *mut N) {
     }
 }
 
+/// Nodes one thread retires before it hands them to the collector as one
+/// deferred function. One under loom, so that the models see every node
+/// reach the collector at once.
+pub(crate) const BATCH: usize = if cfg!(loom) { 1 } else { 64 };
+
+/// A retired node and the `release` of its type.
+type Pending = (*mut u8, unsafe fn(*mut u8));
+
+/// This thread's retired nodes not yet handed to the collector.
+struct Batch {
+    nodes: RefCell<Vec<Pending>>,
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        let nodes = core::mem::take(self.nodes.get_mut());
+        if !nodes.is_empty() {
+            // SAFE-CODE: [RCY-S1] at thread exit the batch still goes through the
+            // collector: `pin` works here too (a fresh registration if need be).
+            let guard = crossbeam_epoch::pin();
+            // SAFETY: [RCY-I1] every node in the batch was unlinked before this
+            // deferral, so the grace period it waits for covers every reader.
+            unsafe { defer(nodes, &guard) };
+        }
+    }
+}
+
+thread_local! {
+    static BATCHES: Batch = const { Batch { nodes: RefCell::new(Vec::new()) } };
+}
+
+/// `release` for a type-erased node of type `N`.
+///
+/// # Safety
+///
+/// As [`release`], for `node.cast::<N>()`.
+unsafe fn release_erased<N>(node: *mut u8) {
+    // SAFETY: [RCY-I1] the caller's obligations are `release`'s.
+    unsafe { release(node.cast::<N>()) }
+}
+
+/// Defers one function that releases every node of `nodes`.
+///
+/// # Safety
+///
+/// As [`retire`], for every node: each was unlinked before this call and
+/// is retired once; `guard` pins the default collector.
+unsafe fn defer(nodes: Vec<Pending>, guard: &Guard) {
+    // SAFETY: [RCY-I1] the function runs after every thread pinned now has
+    // unpinned; by then no thread holds any of the nodes.
+    unsafe {
+        guard.defer_unchecked(move || {
+            for (node, release) in nodes {
+                release(node);
+            }
+        });
+    }
+}
+
 /// Retires the unlinked `node`: once every thread pinned now has unpinned,
 /// the thread that runs the deferred function [`release`]s it. The
 /// containers' replacement for `guard.defer_destroy(node)`.
+///
+/// The node first joins this thread's batch; the retire that fills the
+/// batch ([`BATCH`] nodes) defers one function for all of them, so the
+/// collector handles one deferred function per batch instead of one per
+/// node. Deferring a node later than it was unlinked only lengthens its
+/// grace period ([RCY-I1](crate::safety#RCY-I1)). A batch that is not full
+/// is deferred when its thread exits.
 ///
 /// # Safety
 ///
@@ -227,9 +297,31 @@ pub(crate) unsafe fn release<N>(node: *mut N) {
 /// retired once; `guard` pins the default collector (not `unprotected()`).
 pub(crate) unsafe fn retire<N>(node: Shared<'_, N>, guard: &Guard) {
     let node = node.as_raw().cast_mut();
-    // SAFETY: [RCY-I1] the deferred function runs after the grace period, when no
-    // thread holds the node any more; the caller retires it once.
-    unsafe { guard.defer_unchecked(move || release(node)) }
+    // SAFE-CODE: [RCY-S1] no batch (the thread's is gone, or a re-entrant
+    // allocator holds it): defer the node alone.
+    let batched = BATCHES
+        .try_with(|batch| {
+            let Ok(mut nodes) = batch.nodes.try_borrow_mut() else { return false };
+            if nodes.capacity() == 0 {
+                nodes.reserve_exact(BATCH);
+            }
+            nodes.push((node.cast(), release_erased::<N>));
+            if nodes.len() == BATCH {
+                let full = core::mem::take(&mut *nodes);
+                drop(nodes);
+                // SAFETY: [RCY-I1] every node of the batch was unlinked before now.
+                unsafe { defer(full, guard) };
+                // The batch goes to the global queue now rather than when this
+                // thread's bag of deferred functions fills (64 batches later).
+                guard.flush();
+            }
+            true
+        })
+        .unwrap_or(false);
+    if !batched {
+        // SAFETY: [RCY-I1] the caller retires the node once, after unlinking it.
+        unsafe { guard.defer_unchecked(move || release(node)) };
+    }
 }
 
 #[cfg(all(test, not(loom)))]

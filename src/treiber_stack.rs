@@ -41,12 +41,16 @@
 //! `ptr::read` of a `ManuallyDrop<T>`), and the node is later freed by the
 //! collector without dropping the value again ([TRB-I2](crate::safety#TRB-I2)).
 //!
-//! A node's memory outlives its grace period in one way: the thread that
-//! runs its deferred function keeps it in a small per-thread cache (a few
-//! dozen KiB per node layout, freed when the thread exits), and that
-//! thread's next push reuses it instead of allocating
-//! ([RCY-I1](crate::safety#RCY-I1)). The grace period is the same one a free
-//! waits for, so reuse allows no ABA that a free would not.
+//! Two refinements keep the collector's cost per node low. A thread hands
+//! its popped nodes to the collector in batches of 64 (one deferred
+//! function per batch; a batch not yet full is handed over when the thread
+//! exits), and once a node's grace period has passed, the thread that runs
+//! the batch's deferred function keeps the node's memory in a small
+//! per-thread cache (at most 64 KiB per node layout, freed when the thread
+//! exits), which that thread's next push reuses instead of allocating
+//! ([RCY-I1](crate::safety#RCY-I1)). Deferring later only lengthens the
+//! grace period, and reuse waits for the same grace period a free waits
+//! for, so neither allows an ABA that a free would not.
 //!
 //! Cost in memory: popped nodes (not values — those leave with `pop`) wait
 //! in crossbeam-epoch's per-thread bags of 64 and its global queue until the
