@@ -230,3 +230,38 @@ fn len_races_pop_and_push() {
         assert_eq!(stack.len(), 2);
     });
 }
+
+/// Elimination: a push (main thread) and a pop both lose their exchange on
+/// `head` to a third push, so the push offers its value in an exchange slot
+/// and the pop may take it there. Every value ends exactly once in the pop
+/// or the stack, the popped value is read after its write (loom checks the
+/// value cell), and no offer is left behind (`Drop` asserts it in debug
+/// builds). Three threads: with two, a push can lose only to a successful
+/// pop and a pop only to a successful push, so they never both lose at once
+/// and never meet. Bounded to two preemptions (the elimination needs two:
+/// the push and the pop each stopped after reading `head`, then the third
+/// push runs to its end); three take this model far beyond a few minutes.
+/// Covers [TRB-O7] [TRB-O8] [TRB-I6].
+#[test]
+fn push_and_pop_lose_to_a_third_push_and_meet_in_a_slot() {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(2);
+    builder.check(|| {
+        let stack = Arc::new(TreiberStack::new());
+        stack.push(1usize);
+        let popper = {
+            let stack = Arc::clone(&stack);
+            thread::spawn(move || stack.pop())
+        };
+        let third = {
+            let stack = Arc::clone(&stack);
+            thread::spawn(move || stack.push(3))
+        };
+        stack.push(2);
+        third.join().unwrap();
+        let popped = popper.join().unwrap().expect("the stack never empties");
+        let mut all = vec![popped];
+        all.extend(stack.take_all());
+        assert_eq!(sorted(all), [1, 2, 3]);
+    });
+}
