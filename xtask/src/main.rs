@@ -61,7 +61,7 @@ fn parse_options(args: &[String]) -> Options {
         stress: false,
         report_only: false,
         write: true,
-        timeout: Duration::from_secs(120),
+        timeout: Duration::from_secs(600),
     };
     let mut it = args.iter();
     let number =
