@@ -1,6 +1,7 @@
 //! Loom models of `TreiberStack` (crossbeam-epoch model-checked too, built
 //! with `--cfg loom --cfg crossbeam_loom`). Covers [TRB-O1] [TRB-O2] [TRB-O3]
-//! [TRB-O4] [TRB-O5] [TRB-O6] [TRB-I1] [TRB-I2] [TRB-I4] [TRB-I5] [TRB-S7].
+//! [TRB-O4] [TRB-O5] [TRB-O6] [TRB-O7] [TRB-O8] [TRB-I1] [TRB-I2] [TRB-I4] [TRB-I5]
+//! [TRB-I6] [TRB-S7].
 //!
 //! Every model pre-fills the stack on the main thread before spawning: a
 //! push racing a pop on an *empty* stack never makes the popper read a node
