@@ -5,7 +5,10 @@
 //!
 //! `push`, `pop`, `push_all` and `take_all` are lock-free: each is a loop
 //! around one compare-exchange (or a single swap for `take_all`), and a retry
-//! means another thread's operation on the head succeeded. `is_empty` is one
+//! means another thread's operation on the head succeeded. Elimination (see
+//! below) keeps this: a push waits in an exchange slot for a bounded number
+//! of looks (a few dozen spin hints in all), never for another thread, and a
+//! pop only glances at the slots. `is_empty` is one
 //! load; `len` walks the list once, in time proportional to the length it
 //! finds, and never retries. Pinning (the first thing every operation except
 //! `is_empty` does) is wait-free; `pop`, and `push` now and then, also run a
@@ -26,16 +29,49 @@
 //!   same single compare-exchange; **take_all** detaches the whole list with
 //!   one swap to null.
 //!
+//! **Elimination** (D. Hendler, N. Shavit, L. Yerushalmi, *A Scalable
+//! Lock-free Stack Algorithm*, SPAA 2004): a push and a pop that run at the
+//! same time cancel out, so under contention they may hand the value over
+//! without touching `head` at all. The stack keeps two exchange slots, each
+//! on a cache line of its own. Only a lost compare-exchange on `head` leads
+//! there, so an uncontended push or pop runs exactly as in Treiber's
+//! algorithm:
+//!
+//! - a **push** of a single node (`push`, `push_with`, a handle's `push`, a
+//!   `push_all` of one value) that lost its exchange puts the node in a free
+//!   slot, looks at the slot a few times with growing pauses, and then takes
+//!   it back; if the node is gone when it looks, or its taking back fails, a
+//!   pop took it and the push is done. Otherwise (taken back, or no slot was
+//!   free) it returns to the exchange on `head`. A chain of several nodes is
+//!   never offered: one pop cannot take it.
+//! - a **pop** that lost its exchange looks at the slots and takes the first
+//!   node it finds offered there with a compare-exchange to null; the node's
+//!   value is then its own, and the node is retired as a popped node is.
+//!
+//! An eliminated pair takes effect at the pop's taking exchange, as the push
+//! immediately followed by the pop: both calls are in progress then, and
+//! the stack below is the same before and after, so the order of values is
+//! still last in, first out. A value waiting in a slot is not in the stack
+//! yet (it belongs to a push that has not returned): `len`, `is_empty` and
+//! `take_all` do not see it, and `Drop` never finds one (no push can be in
+//! progress then).
+//!
 //! # Reclamation
 //!
 //! A popped node cannot be freed at once: another popper may have loaded the
 //! same head a moment earlier and still be about to read its `next`. Every
 //! operation runs *pinned* (`crossbeam_epoch::pin`), and an unlinked node is
-//! handed to [`Guard::defer_destroy`], which frees it only after every thread
-//! pinned at the time of unlinking has unpinned ([TRB-I1](crate::safety#TRB-I1)). The same
+//! handed to the epoch collector (as [`Guard::defer_destroy`] would), which
+//! frees or recycles it only after every thread pinned at the time of
+//! unlinking has unpinned ([TRB-I1](crate::safety#TRB-I1)). The same
 //! invariant rules out ABA: a node this thread loaded cannot be freed and its
 //! address reused while the thread is pinned, and a node, once unlinked, is
 //! never linked again.
+//!
+//! The exchange slots rest on the same invariant ([TRB-I6](crate::safety#TRB-I6)): a push
+//! recognises its offered node by its address alone, and that address
+//! cannot come back as another push's node while the push is pinned, since
+//! a taken node is retired, not freed.
 //!
 //! The value is moved out of the node by the thread that unlinked it (a
 //! `ptr::read` of a `ManuallyDrop<T>`), and the node is later freed by the
@@ -80,6 +116,11 @@
 //! 2. A node's `next` and value are written before the node is published and
 //!    never written again.
 //! 3. A node is unlinked at most once and never relinked ([TRB-I1](crate::safety#TRB-I1)).
+//! 4. A node is in at most one place at a time: linked below `head`, in one
+//!    exchange slot, or private to one thread. Only the push that owns a
+//!    node puts it in a slot or takes it back, and only after a lost exchange
+//!    and before its next one; a pop that takes it from the slot owns it
+//!    ([TRB-I6](crate::safety#TRB-I6)).
 //!
 //! # Memory ordering
 //!
@@ -88,7 +129,11 @@
 //! pushing thread did before `push`, happens-before `pop` returns it. pop's
 //! successful exchange is `Relaxed` ([TRB-O3](crate::safety#TRB-O3)): by then the value has been
 //! acquired, and the exchange only has to be atomic. `take_all`'s swap is
-//! `Acquire` ([TRB-O4](crate::safety#TRB-O4)). `is_empty` is a `Relaxed` snapshot ([TRB-O5](crate::safety#TRB-O5));
+//! `Acquire` ([TRB-O4](crate::safety#TRB-O4)). An eliminated pair gives the same edge through its
+//! slot: the offer is `Release` and the pop's look at the slot `Acquire`
+//! ([TRB-O7](crate::safety#TRB-O7)), so the value's construction, and everything the pushing
+//! thread did before `push`, happens-before that `pop` returns it too; the
+//! slots' other accesses are `Relaxed` ([TRB-O8](crate::safety#TRB-O8)). `is_empty` is a `Relaxed` snapshot ([TRB-O5](crate::safety#TRB-O5));
 //! `len` reads the head with pop's `Acquire` load ([TRB-O2](crate::safety#TRB-O2)) so that it may
 //! walk the links below, and promises the caller no more than `is_empty`
 //! does. The tags name entries in SAFETY.md.
@@ -117,6 +162,46 @@ use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
 use core::ptr;
 use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Shared};
+use crossbeam_utils::CachePadded;
+
+/// How many exchange slots a stack has for elimination. Two: enough for the
+/// pairs a few contending threads form at once, without making every stack
+/// much larger (each slot fills a cache line of its own).
+const SLOTS: usize = 2;
+
+/// How many times an offering push looks at its slot before it withdraws
+/// the offer. The looks are spaced by `Backoff::spin` (1, 2, 4, … spin
+/// hints), so the whole wait is a few dozen spin hints: about as long as a
+/// contended exchange on `head` takes, and bounded. One under loom, where
+/// every look is a scheduling point and a single look already lets the
+/// model reach every outcome of the offer (taken before it, taken after
+/// it, withdrawn).
+const OFFER_LOOKS: u32 = if cfg!(loom) { 1 } else { 6 };
+
+/// The slot an offer of the node at `node` tries first. A hash of the
+/// address (Fibonacci hashing: the product's high half depends on every bit
+/// of it), so that pushes from different threads, whose nodes come from
+/// different allocations, tend to spread over the slots. Always the first
+/// slot under loom: a model must run the same way every time it replays a
+/// schedule, and addresses differ between runs.
+fn slot_index<T>(node: *const T) -> usize {
+    if cfg!(loom) {
+        return 0;
+    }
+    let hash = node.addr().wrapping_mul(0x9E37_79B9_7F4A_7C15_u64 as usize);
+    (hash >> (usize::BITS / 2)) % SLOTS
+}
+
+/// How an offer in an exchange slot ended.
+enum Offer {
+    /// A pop took the node and its value: the push is done.
+    Taken,
+    /// No pop came in time and the push withdrew the node: it is private
+    /// again and goes back to the exchange on `head`.
+    Withdrawn,
+    /// Every slot was busy with another offer: nothing was offered.
+    NoSlot,
+}
 
 /// A lock-free LIFO stack (Treiber's algorithm) with epoch-based reclamation.
 ///
@@ -163,12 +248,18 @@ use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Shared};
 pub struct TreiberStack<T> {
     /// The top node, or null when the stack is empty.
     head: Atomic<Node<T>>,
+    /// Exchange slots for elimination: each is null, or holds a single node
+    /// offered by a push that lost an exchange on `head`, until a pop that
+    /// also lost one takes it or the push withdraws it ([TRB-I6](crate::safety#TRB-I6)). Each
+    /// on a cache line of its own, apart from `head`.
+    slots: [CachePadded<Atomic<Node<T>>>; SLOTS],
     /// The stack owns `T` values (for drop check and variance).
     _owns: PhantomData<T>,
 }
 
-/// One element. `value` is taken exactly once, by whoever unlinks the node
-/// (or by `Drop`); the node itself is freed afterwards without dropping it.
+/// One element. `value` is taken exactly once, by whoever unlinks the node,
+/// takes it from an exchange slot, or frees the stack (`Drop`); the node
+/// itself is freed afterwards without dropping it.
 struct Node<T> {
     /// Written once before the node is published; read once by its owner.
     value: UnsafeCell<ManuallyDrop<T>>,
@@ -243,13 +334,21 @@ impl<T> TreiberStack<T> {
     /// ```
     #[cfg(not(loom))]
     pub const fn new() -> Self {
-        Self { head: Atomic::null(), _owns: PhantomData }
+        Self {
+            head: Atomic::null(),
+            slots: [const { CachePadded::new(Atomic::null()) }; SLOTS],
+            _owns: PhantomData,
+        }
     }
 
     /// Creates an empty stack. Allocates nothing.
     #[cfg(loom)]
     pub fn new() -> Self {
-        Self { head: Atomic::null(), _owns: PhantomData }
+        Self {
+            head: Atomic::null(),
+            slots: core::array::from_fn(|_| CachePadded::new(Atomic::null())),
+            _owns: PhantomData,
+        }
     }
 
     /// Pushes `value` on top of the stack.
@@ -258,7 +357,8 @@ impl<T> TreiberStack<T> {
     ///
     /// Everything this thread did before `push` happens-before the `pop` (or
     /// `take_all`) that returns `value` ([TRB-O1](crate::safety#TRB-O1), read by [TRB-O2](crate::safety#TRB-O2) or
-    /// [TRB-O4](crate::safety#TRB-O4)).
+    /// [TRB-O4](crate::safety#TRB-O4); or, when the value is handed to a `pop` in an exchange
+    /// slot, [TRB-O7](crate::safety#TRB-O7)).
     ///
     /// # Examples
     ///
@@ -400,6 +500,7 @@ impl<T> TreiberStack<T> {
     /// `bottom` must be reachable from `top` through `next` links, and no
     /// other thread may be able to reach any node of the chain.
     fn publish(&self, top: Shared<'_, Node<T>>, bottom: Shared<'_, Node<T>>, guard: &Guard) {
+        let single = top == bottom;
         // SAFETY: [TRB-I2] `bottom` belongs to the caller's private chain, not yet published.
         let bottom = unsafe { bottom.deref() };
         // ORDERING: [TRB-O6] Relaxed — only a guess for the exchange below; the
@@ -421,11 +522,110 @@ impl<T> TreiberStack<T> {
                 Ok(_) => return,
                 Err(e) => {
                     head = e.current;
-                    // Another thread won the head: let it finish before retrying.
-                    backoff.spin();
+                    // Another thread won the head. A single node is offered
+                    // to a pop in an exchange slot meanwhile; a chain, or a
+                    // node no slot had room for, backs off before retrying.
+                    if !single {
+                        backoff.spin();
+                        continue;
+                    }
+                    match self.offer(top, guard) {
+                        Offer::Taken => return,
+                        Offer::Withdrawn => {
+                            // The wait made the old guess stale.
+                            // ORDERING: [TRB-O6] Relaxed — only a guess for the exchange, never dereferenced.
+                            head = self.head.load(site::load(Relaxed), guard);
+                        }
+                        Offer::NoSlot => backoff.spin(),
+                    }
                 }
             }
         }
+    }
+
+    /// Offers `node`, a single node whose push lost an exchange on `head`,
+    /// to a pop in an exchange slot ([TRB-I6](crate::safety#TRB-I6)), and waits a bounded
+    /// time for one to take it.
+    ///
+    /// `node` must be private to the caller (its value written, no other
+    /// thread able to reach it). On [`Offer::Taken`] the node and its value
+    /// belong to the pop that took them; otherwise the node is private again.
+    #[cold]
+    fn offer(&self, node: Shared<'_, Node<T>>, guard: &Guard) -> Offer {
+        let start = slot_index(node.as_raw());
+        for i in 0..SLOTS {
+            let slot = &*self.slots[(start + i) % SLOTS];
+            // ORDERING: [TRB-O7] Release/Relaxed — success publishes the node's value to the
+            // pop whose Acquire load sees the offer; a failure (slot busy) reads nothing.
+            let placed = slot.compare_exchange(
+                Shared::null(),
+                node,
+                site::cas_success(Release),
+                site::cas_failure(Relaxed),
+                guard,
+            );
+            if placed.is_err() {
+                continue;
+            }
+            let wait = Backoff::new();
+            for _ in 0..OFFER_LOOKS {
+                wait.spin();
+                // ORDERING: [TRB-O8] Relaxed — compared with our node's address only; only a
+                // taker removes our node, and [TRB-I6] keeps its address from being reused.
+                if slot.load(site::load(Relaxed), guard) != node {
+                    return Offer::Taken;
+                }
+            }
+            // ORDERING: [TRB-O8] Relaxed/Relaxed — success takes back our own node; a failure
+            // means a pop took it, and we read nothing it wrote.
+            return match slot.compare_exchange(
+                node,
+                Shared::null(),
+                site::cas_success(Relaxed),
+                site::cas_failure(Relaxed),
+                guard,
+            ) {
+                Ok(_) => Offer::Withdrawn,
+                Err(_) => Offer::Taken,
+            };
+        }
+        Offer::NoSlot
+    }
+
+    /// Takes a node offered in an exchange slot, if there is one, and moves
+    /// its value out ([TRB-I6](crate::safety#TRB-I6)). Called by a pop that lost an
+    /// exchange on `head`.
+    #[cold]
+    fn take_offer(&self, guard: &Guard) -> Option<T> {
+        for slot in &self.slots {
+            // ORDERING: [TRB-O7] Acquire — pairs with the offer's Release: the node's value was
+            // written before it was offered.
+            let offered = slot.load(site::load(Acquire), guard);
+            if offered.is_null() {
+                continue;
+            }
+            // ORDERING: [TRB-O8] Relaxed/Relaxed — success: the Acquire load above already
+            // synchronised with an offer of this node; a failure reads nothing.
+            let taken = slot.compare_exchange(
+                offered,
+                Shared::null(),
+                site::cas_success(Relaxed),
+                site::cas_failure(Relaxed),
+                guard,
+            );
+            if taken.is_ok() {
+                // SAFETY: [TRB-I6] our exchange took the node out of the slot, so its value is
+                // ours, and [TRB-O7] made it visible; the pusher (and any other taker) may
+                // still compare the slot with the node's address, so it is retired, and its
+                // memory reused or freed only after the grace period ([RCY-I1]).
+                unsafe {
+                    let value = offered.deref().take_value();
+                    recycle::retire(offered, guard);
+                    return Some(value);
+                }
+            }
+        }
+        None
     }
 
     /// Pops the top value, or returns `None` if the stack is empty.
@@ -433,8 +633,8 @@ impl<T> TreiberStack<T> {
     /// # Memory ordering
     ///
     /// The value's `push` (and what its thread did before it) happens-before
-    /// this `pop` returns it ([TRB-O2](crate::safety#TRB-O2), pairing with [TRB-O1](crate::safety#TRB-O1)). `None`
-    /// orders nothing.
+    /// this `pop` returns it ([TRB-O2](crate::safety#TRB-O2), pairing with [TRB-O1](crate::safety#TRB-O1); or [TRB-O7](crate::safety#TRB-O7)
+    /// when the value comes from an exchange slot). `None` orders nothing.
     ///
     /// # Examples
     ///
@@ -527,6 +727,11 @@ impl<T> TreiberStack<T> {
                 }
                 Err(e) => {
                     head = e.current;
+                    // Contention: a push may be offering its value in an
+                    // exchange slot; take it rather than wait for `head`.
+                    if let Some(value) = self.take_offer(guard) {
+                        return Some(value);
+                    }
                     backoff.spin();
                 }
             }
@@ -535,8 +740,9 @@ impl<T> TreiberStack<T> {
 
     /// Whether the stack was empty at the moment of the call.
     ///
-    /// Concurrent pushes and pops may change the answer immediately. Does not
-    /// pin.
+    /// Concurrent pushes and pops may change the answer immediately. A value
+    /// a push is offering in an exchange slot is not in the stack yet (that
+    /// push has not returned), so it does not count. Does not pin.
     ///
     /// # Memory ordering
     ///
@@ -569,7 +775,9 @@ impl<T> TreiberStack<T> {
     /// node never change, so the walk sees exactly the stack as it was when
     /// the top was read. With no other thread pushing or popping, that is
     /// the stack's length; otherwise it may be out of date by the time it is
-    /// returned, like [`is_empty`](Self::is_empty).
+    /// returned, like [`is_empty`](Self::is_empty). Values that pushes in
+    /// progress offer in the exchange slots are not counted: they are not in
+    /// the stack yet.
     ///
     /// # Memory ordering
     ///
@@ -605,7 +813,9 @@ impl<T> TreiberStack<T> {
     }
 
     /// Detaches every node with one swap and returns an iterator that owns
-    /// them, top first. Pushes after the swap go to the (now empty) stack.
+    /// them, top first. Pushes after the swap go to the (now empty) stack; so
+    /// do the values of pushes in progress that were waiting in an exchange
+    /// slot (or to a pop that takes them there).
     ///
     /// The values are moved out as the iterator advances; the nodes are
     /// handed to the collector in one batch when the iterator is dropped
@@ -674,6 +884,15 @@ impl<T> Drop for TreiberStack<T> {
         let guard = unsafe { epoch::unprotected() };
         // ORDERING: [TRB-O6] Relaxed — exclusive access; earlier operations happen-before `drop`.
         let top = self.head.load(site::load(Relaxed), guard);
+        // No push is in progress, so no offer is left in an exchange slot ([TRB-I6]).
+        #[cfg(debug_assertions)]
+        for slot in &self.slots {
+            // ORDERING: [TRB-O6] Relaxed — exclusive access, as above.
+            debug_assert!(
+                slot.load(site::load(Relaxed), guard).is_null(),
+                "an offer outlived its push"
+            );
+        }
         // Every node still linked is owned by the stack alone ([TRB-I4]):
         // free it now, with its value, exactly once.
         // SAFE-CODE: [TRB-S3] `free_chain` keeps dropping if one value's `Drop` panics.

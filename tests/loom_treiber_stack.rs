@@ -1,6 +1,7 @@
 //! Loom models of `TreiberStack` (crossbeam-epoch model-checked too, built
 //! with `--cfg loom --cfg crossbeam_loom`). Covers [TRB-O1] [TRB-O2] [TRB-O3]
-//! [TRB-O4] [TRB-O5] [TRB-O6] [TRB-I1] [TRB-I2] [TRB-I4] [TRB-I5] [TRB-S7].
+//! [TRB-O4] [TRB-O5] [TRB-O6] [TRB-O7] [TRB-O8] [TRB-I1] [TRB-I2] [TRB-I4] [TRB-I5]
+//! [TRB-I6] [TRB-S7].
 //!
 //! Every model pre-fills the stack on the main thread before spawning: a
 //! push racing a pop on an *empty* stack never makes the popper read a node
@@ -259,5 +260,55 @@ fn a_node_is_recycled_only_after_every_pop_that_loaded_it_unpinned() {
         all.extend(mine);
         all.extend(stack.take_all());
         assert_eq!(sorted(all), [1, 2, 3, 4]);
+    });
+}
+
+/// A value with an id whose drop is counted (outside the model's memory).
+struct Token(usize, &'static AtomicUsize);
+
+impl Drop for Token {
+    fn drop(&mut self) {
+        self.1.fetch_add(1, SeqCst);
+    }
+}
+
+/// Elimination: a push (main thread) and a pop both lose their exchange on
+/// `head` to a third push, so the push offers its value in an exchange slot
+/// and the pop may take it there. The pop gets one of the three values,
+/// read after its write (loom checks the value cell), and every value is
+/// dropped exactly once: by the popper, or by the stack's `Drop`, which
+/// finds the others linked (none lost in a slot, none twice). Three
+/// threads: with two, a push can lose only to a successful pop and a pop
+/// only to a successful push, so they never both lose at once and never
+/// meet. Bounded to two preemptions, which the meeting needs (the push and
+/// the pop each stopped after reading `head`, then the third push runs to
+/// its end); three take this model far beyond a few minutes. The end is
+/// checked without pinning (the stack's `Drop`), which keeps the model
+/// small. Covers [TRB-O7] [TRB-O8] [TRB-I6].
+#[test]
+fn push_and_pop_lose_to_a_third_push_and_meet_in_a_slot() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(2);
+    builder.check(|| {
+        DROPS.store(0, SeqCst);
+        let stack = Arc::new(TreiberStack::new());
+        stack.push(Token(1, &DROPS));
+        let popper = {
+            let stack = Arc::clone(&stack);
+            thread::spawn(move || {
+                let popped = stack.pop().expect("the stack never empties");
+                assert!((1..=3).contains(&popped.0));
+            })
+        };
+        let third = {
+            let stack = Arc::clone(&stack);
+            thread::spawn(move || stack.push(Token(3, &DROPS)))
+        };
+        stack.push(Token(2, &DROPS));
+        third.join().unwrap();
+        popper.join().unwrap();
+        drop(stack);
+        assert_eq!(DROPS.load(SeqCst), 3);
     });
 }

@@ -779,6 +779,57 @@ fn stress_conservation_four_threads() {
     conservation(4);
 }
 
+/// Four threads push and pop single values as fast as they can, with the
+/// stack kept nearly empty, so that pushes and pops keep losing their
+/// exchanges on `head` and meet in the exchange slots: every value is
+/// popped or left over exactly once, and dropped exactly once (the values
+/// are drop-counted, and a popped value is checked whole: a value read
+/// before its write would be torn).
+#[test]
+fn stress_elimination_conserves_every_value() {
+    let per_thread = scaled(50_000);
+    let drops = DropCounter::new();
+    let stack = TreiberStack::new();
+    let popped: Vec<Vec<usize>> = thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|t| {
+                let (stack, drops) = (&stack, &drops);
+                s.spawn(move || {
+                    let mut got = Vec::new();
+                    let mut handle = stack.handle();
+                    for i in 0..per_thread {
+                        let v = t * per_thread + i;
+                        match i % 4 {
+                            0 => stack.push(drops.track([v; 3])),
+                            1 => handle.push(drops.track([v; 3])),
+                            _ => {
+                                let x = if i % 2 == 0 { stack.pop() } else { handle.pop() };
+                                if let Some(x) = x {
+                                    assert!(
+                                        x.value.iter().all(|&w| w == x.value[0]),
+                                        "a torn value"
+                                    );
+                                    got.push(x.value[0]);
+                                }
+                            }
+                        }
+                    }
+                    got
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut all: Vec<usize> =
+        popped.into_iter().flatten().chain(stack.take_all().map(|x| x.value[0])).collect();
+    all.sort_unstable();
+    let expected: Vec<usize> = (0..4 * per_thread).filter(|v| (v % per_thread) % 4 < 2).collect();
+    assert!(all == expected, "a value was lost or duplicated");
+    drop(stack);
+    assert_eq!(drops.created(), expected.len());
+    assert_eq!(drops.dropped(), expected.len(), "a value was dropped twice or never");
+}
+
 #[test]
 fn take_all_racing_pushers_loses_nothing() {
     let per_thread = scaled(50_000);

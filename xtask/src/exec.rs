@@ -134,6 +134,23 @@ pub fn run(
     }
 }
 
+/// The tests of a compiled test binary, in the order libtest lists them
+/// (`<name>: test` lines of `--list`). Listing runs none of them.
+pub fn list_tests(program: &Path) -> Vec<String> {
+    let out = Command::new(program)
+        .arg("--list")
+        .stdin(Stdio::null())
+        .env_remove("ACQREL_MUTANT")
+        .env_remove("ACQREL_SITES")
+        .output()
+        .expect("list the tests of a test binary");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| line.strip_suffix(": test"))
+        .map(String::from)
+        .collect()
+}
+
 /// Names of tests libtest reported as `test <name> ... FAILED` (Miri's
 /// parallel seeds may interleave two such lines into one).
 pub fn failed_tests(output: &str) -> Vec<String> {

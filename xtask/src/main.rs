@@ -61,7 +61,7 @@ fn parse_options(args: &[String]) -> Options {
         stress: false,
         report_only: false,
         write: true,
-        timeout: Duration::from_secs(120),
+        timeout: Duration::from_secs(600),
     };
     let mut it = args.iter();
     let number =
@@ -318,19 +318,30 @@ fn mutate_orderings(opts: &Options) -> ExitCode {
         })
         .collect();
     let t = Instant::now();
+    // One model per run, stopping at the first that fails: a mutant an early
+    // model kills never pays for the slow ones after it (a three-thread
+    // model can take minutes).
+    let listed: BTreeMap<PathBuf, Vec<String>> = loom_exec
+        .values()
+        .flatten()
+        .map(|bin| (bin.path.clone(), exec::list_tests(&bin.path)))
+        .collect();
     parallel(&mut mutants, opts.jobs, |i, m| {
         let bins = ordered_bins(loom_exec.get(&m.site.key), &m.site.primitive, "loom_");
         for bin in bins {
-            let log = work.join(format!("loom-{i}-{}.log", bin.name));
             let mut env = vec![("ACQREL_MUTANT", m.spec())];
             env.extend(oracle_env(true));
-            let args = vec!["--test-threads=1".to_string()];
-            if let Some(v) = verdict(
-                exec::run(&bin.path, &args, &env, &root, opts.timeout, &log),
-                &bin.name,
-                "loom",
-            ) {
-                return v;
+            for (j, test) in listed.get(&bin.path).into_iter().flatten().enumerate() {
+                let log = work.join(format!("loom-{i}-{}-{j}.log", bin.name));
+                let args =
+                    vec!["--test-threads=1".to_string(), "--exact".to_string(), test.clone()];
+                if let Some(v) = verdict(
+                    exec::run(&bin.path, &args, &env, &root, opts.timeout, &log),
+                    &bin.name,
+                    "loom",
+                ) {
+                    return v;
+                }
             }
         }
         Verdict::Survived
