@@ -1,12 +1,13 @@
 //! Developer tasks for acqrel. One command so far:
 //!
 //! `cargo xtask mutate-orderings [--primitive NAME]... [--no-miri] [--seeds N]
-//! [--jobs N] [--stress] [--report-only] [--no-write] [--timeout SECS]`
+//! [--jobs N] [--stress] [--report-only] [--no-write] [--timeout SECS]
+//! [--miri-timeout SECS]`
 //!
 //! For every ordering site the tests execute, weaken the ordering in every
 //! permitted way, one mutant at a time, and run the tests that guard the
-//! site's primitive: its loom models first (one instrumented build, one run of
-//! the test binary per mutant), then Miri over several seeds for the loom
+//! site's primitive: its loom models first (one instrumented build; per
+//! mutant, one model per run until one fails), then Miri over several seeds for the loom
 //! survivors, then (with `--stress`) the native stress tests. A mutant no
 //! oracle kills must be justified in SAFETY.md by a line
 //! `- **Survivor:** <kind>=<Ordering> — ...` in its tag's entry. The result is
@@ -41,13 +42,16 @@ struct Options {
     stress: bool,
     report_only: bool,
     write: bool,
+    /// Per loom (and stress) run.
     timeout: Duration,
+    /// Per Miri run.
+    miri_timeout: Duration,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: cargo xtask mutate-orderings [--primitive NAME]... [--no-miri] [--seeds N] \
-         [--jobs N] [--stress] [--timeout SECS] [--report-only] [--no-write]"
+         [--jobs N] [--stress] [--timeout SECS] [--miri-timeout SECS] [--report-only] [--no-write]"
     );
     std::process::exit(2)
 }
@@ -62,6 +66,7 @@ fn parse_options(args: &[String]) -> Options {
         report_only: false,
         write: true,
         timeout: Duration::from_secs(600),
+        miri_timeout: Duration::from_secs(120),
     };
     let mut it = args.iter();
     let number =
@@ -76,6 +81,7 @@ fn parse_options(args: &[String]) -> Options {
             "--report-only" => o.report_only = true,
             "--no-write" => o.write = false,
             "--timeout" => o.timeout = Duration::from_secs(number(it.next())),
+            "--miri-timeout" => o.miri_timeout = Duration::from_secs(number(it.next())),
             _ => usage(),
         }
     }
@@ -384,12 +390,19 @@ fn mutate_orderings(opts: &Options) -> ExitCode {
             let filters = guarding_tests(&ledger, &m.site.tag, &file.name);
             if probed.insert(file.name.clone())
                 && let Err(e) =
-                    miri_probe(&root, &work, &file.name, &filters, opts.seeds, opts.timeout)
+                    miri_probe(&root, &work, &file.name, &filters, opts.seeds, opts.miri_timeout)
             {
                 return fail(&e);
             }
-            let outcome =
-                miri(&root, &work, &file.name, &filters, Some(&m.spec()), opts.seeds, opts.timeout);
+            let outcome = miri(
+                &root,
+                &work,
+                &file.name,
+                &filters,
+                Some(&m.spec()),
+                opts.seeds,
+                opts.miri_timeout,
+            );
             if let Some(v) = verdict(outcome, &file.name, &format!("Miri, {} seeds", opts.seeds)) {
                 m.verdict = v;
             }
