@@ -6,13 +6,14 @@
 //! `Mutex<VecDeque>`, `crossbeam_queue::SegQueue` and
 //! `concurrent_queue::ConcurrentQueue::unbounded`. A harness baseline (the
 //! same loop around nothing) and the cost of `crossbeam_epoch::pin` come
-//! with them. Throughput is in pairs per second over all threads; compare
+//! with them, and producers and consumers on separate threads (1P1C, 2P2C)
+//! for the queues. Throughput is in pairs (or values) per second over all threads; compare
 //! ratios within one run. More threads than cores are labelled
 //! oversubscribed: there a preempted lock holder stalls every other thread.
 //!
 //! `crossbeam_queue` is not a dependency of the loom build, so under
 //! `--cfg loom` this bench is an empty program.
-#![allow(clippy::disallowed_types)]
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 mod common;
 
@@ -34,6 +35,8 @@ mod imp {
     use std::collections::VecDeque;
     use std::hint::black_box;
     use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    use std::time::Duration;
 
     /// `push_all`/`take_all` batch size.
     const BATCH: u64 = 16;
@@ -215,6 +218,148 @@ mod imp {
         group.finish();
     }
 
+    /// A FIFO queue under test, for the producer/consumer runs.
+    trait Fifo: Sync {
+        fn put(&self, value: u64);
+        fn take(&self) -> Option<u64>;
+    }
+
+    impl Fifo for MsQueue<u64> {
+        fn put(&self, value: u64) {
+            self.push(value);
+        }
+        fn take(&self) -> Option<u64> {
+            self.pop()
+        }
+    }
+
+    impl Fifo for Mutex<VecDeque<u64>> {
+        fn put(&self, value: u64) {
+            self.lock().unwrap().push_back(value);
+        }
+        fn take(&self) -> Option<u64> {
+            self.lock().unwrap().pop_front()
+        }
+    }
+
+    impl Fifo for SegQueue<u64> {
+        fn put(&self, value: u64) {
+            self.push(value);
+        }
+        fn take(&self) -> Option<u64> {
+            self.pop()
+        }
+    }
+
+    /// `pairs` producers each push `n` values while `pairs` consumers each
+    /// pop `n` (yielding when they find the queue empty, so that an
+    /// oversubscribed run does not spin against a descheduled producer);
+    /// the consumers' sum checks that every value came out once.
+    fn producers_consumers(
+        pairs: usize,
+        n: u64,
+        put: impl Fn(u64) + Sync,
+        take: impl Fn() -> Option<u64> + Sync,
+    ) -> Duration {
+        let sum = AtomicU64::new(0);
+        let elapsed = run_threads(2 * pairs, n, |t, n| {
+            if t < pairs {
+                for i in 0..n {
+                    put(i);
+                }
+            } else {
+                let mut mine = 0;
+                let mut got = 0;
+                while got < n {
+                    match take() {
+                        Some(v) => {
+                            mine += v;
+                            got += 1;
+                        }
+                        None => std::thread::yield_now(),
+                    }
+                }
+                sum.fetch_add(mine, Relaxed);
+            }
+        });
+        assert_eq!(sum.into_inner(), pairs as u64 * (n * n.saturating_sub(1) / 2));
+        elapsed
+    }
+
+    fn bench_producers_consumers<Q: Fifo>(
+        group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+        name: &str,
+        label: &str,
+        pairs: usize,
+        queue: &Q,
+    ) {
+        group.bench_function(BenchmarkId::new(name, label), |b| {
+            b.iter_custom(|iters| {
+                producers_consumers(pairs, iters, |v| queue.put(v), || queue.take())
+            })
+        });
+    }
+
+    /// Producers and consumers on separate threads (1P1C, and 2P2C, which
+    /// on two cores is oversubscribed): values per second through the queue.
+    fn queue_producers_consumers(c: &mut Criterion) {
+        let mut group = c.benchmark_group("queue_producers_consumers");
+        for pairs in [1, 2] {
+            let label = match threads_label(2 * pairs).strip_prefix(&format!("{}t", 2 * pairs)) {
+                Some(rest) => format!("{pairs}p{pairs}c{rest}"),
+                None => format!("{pairs}p{pairs}c"),
+            };
+            group.throughput(Throughput::Elements(pairs as u64));
+            bench_producers_consumers(
+                &mut group,
+                "mutex_vecdeque",
+                &label,
+                pairs,
+                &Mutex::new(VecDeque::new()),
+            );
+            bench_producers_consumers(
+                &mut group,
+                "crossbeam_segqueue",
+                &label,
+                pairs,
+                &SegQueue::new(),
+            );
+            bench_producers_consumers(&mut group, "ms_queue", &label, pairs, &MsQueue::new());
+            let queue = MsQueue::new();
+            group.bench_function(BenchmarkId::new("ms_queue_handle", &label), |b| {
+                b.iter_custom(|iters| {
+                    let sum = AtomicU64::new(0);
+                    let elapsed = run_threads(2 * pairs, iters, |t, n| {
+                        let mut handle = queue.handle();
+                        if t < pairs {
+                            for i in 0..n {
+                                handle.push(i);
+                            }
+                        } else {
+                            let (mut mine, mut got) = (0, 0);
+                            while got < n {
+                                match handle.pop() {
+                                    Some(v) => {
+                                        mine += v;
+                                        got += 1;
+                                    }
+                                    None => std::thread::yield_now(),
+                                }
+                            }
+                            sum.fetch_add(mine, Relaxed);
+                        }
+                    });
+                    assert_eq!(
+                        sum.into_inner(),
+                        pairs as u64 * (iters * iters.saturating_sub(1) / 2)
+                    );
+                    elapsed
+                })
+            });
+        }
+        group.finish();
+    }
+
     /// What one pin costs: a full fence (x86: a locked exchange) when the thread
     /// is not pinned yet, a counter increment when it already is.
     fn pin(c: &mut Criterion) {
@@ -227,5 +372,5 @@ mod imp {
         group.finish();
     }
 
-    criterion_group!(benches, stack, queue, pin);
+    criterion_group!(benches, stack, queue, queue_producers_consumers, pin);
 }
