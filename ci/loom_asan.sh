@@ -12,6 +12,8 @@
 # by Miri.
 source "$(dirname "$0")/lib.sh"
 ensure_component nightly rust-src
-export RUSTFLAGS="--cfg loom --cfg crossbeam_loom -Zsanitizer=address"
+# `acqrel_loom_asan` marks the models ignored here (each says why: one that
+# frees nothing while it runs and takes tens of minutes instrumented).
+export RUSTFLAGS="--cfg loom --cfg crossbeam_loom --cfg acqrel_loom_asan -Zsanitizer=address"
 export ASAN_OPTIONS="detect_leaks=0 ${ASAN_OPTIONS:-}"
 run_loom_models cargo +nightly test --release --target x86_64-unknown-linux-gnu --target-dir target/loom-asan

@@ -286,7 +286,7 @@ fn push_helps_tail_along_a_chain() {
 /// per producer. Covers [RCY-I1] [MSQ-I1].
 #[test]
 fn a_sentinel_is_recycled_only_after_every_pop_that_loaded_it_unpinned() {
-    loom::model(|| {
+    model_bound_2(|| {
         let queue = Arc::new(MsQueue::new());
         for v in 1..=2usize {
             queue.push(v);
