@@ -107,8 +107,8 @@ pub struct Handle<'a, C> {
 
 impl<'a, C> Handle<'a, C> {
     /// Operations between two repins of a handle's guard. Measured on an
-    /// x86-64 VM, one thread, a push and a pop per step: 39 ns per pair with
-    /// a pin for every call, 31–32 ns through a handle (repin and flush
+    /// x86-64 VM, one thread, a push and a pop per step: 24–26 ns per pair
+    /// with a pin for every call, 21–22 ns through a handle (repin and flush
     /// included). Fewer would pay more often for the repin's fence and the
     /// flush; many more would let this thread's retired nodes wait longer
     /// for a collection.
