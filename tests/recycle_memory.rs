@@ -57,9 +57,14 @@ fn recycle_on_a_thread_of_its_own(
             assert_eq!(pop().expect("pushed above").0[0], 4);
         });
     });
-    // The thread has exited: its cache is freed. The one node retired by the
-    // last pop may still wait for the collector; run it from another thread
-    // that exits too.
+    // The thread has exited: its cache is freed, and its last batch of
+    // retired nodes (not yet full) went to the collector.
+    collect_until_back_to(baseline, "recycled nodes outlived their threads");
+}
+
+/// Runs the collector from threads that exit (so that whatever they cache
+/// is freed with them) until the live node count is back to `baseline`.
+fn collect_until_back_to(baseline: usize, what: &str) {
     for _ in 0..1000 {
         if live_nodes() == baseline {
             break;
@@ -72,16 +77,50 @@ fn recycle_on_a_thread_of_its_own(
         .join()
         .unwrap();
     }
-    assert_eq!(live_nodes(), baseline, "recycled nodes outlived their threads");
+    assert_eq!(live_nodes(), baseline, "{what}");
+}
+
+/// A producer that outruns its consumer: the queue grows while the consumer
+/// pops half of it, its pops retire nodes in batches and recycle them; once
+/// both threads have exited and the queue has dropped with the other half,
+/// every node is back with the allocator.
+fn producer_outruns_its_consumer(n: usize) {
+    let baseline = live_nodes();
+    let queue = MsQueue::new();
+    thread::scope(|s| {
+        s.spawn(|| {
+            for _ in 0..n {
+                queue.push(Odd([5; 977]));
+            }
+        });
+        s.spawn(|| {
+            let mut got = 0;
+            while got < n / 2 {
+                match queue.pop() {
+                    Some(v) => {
+                        assert_eq!(v.0[0], 5);
+                        got += 1;
+                    }
+                    None => thread::yield_now(),
+                }
+            }
+        });
+    });
+    assert!(live_nodes() - baseline >= n - n / 2, "the values not popped are still queued");
+    drop(queue);
+    collect_until_back_to(baseline, "nodes outlived the queue and its threads");
 }
 
 #[test]
 fn recycled_nodes_are_bounded_reused_and_freed_when_their_thread_exits() {
-    // Stack and queue in turn (not in parallel: the count is global).
+    // Stack, queue, then a producer outrunning its consumer, in turn (not in
+    // parallel: the count is global).
     let stack = TreiberStack::new();
     recycle_on_a_thread_of_its_own(scaled(2_000).max(2 * BATCH), |v| stack.push(v), || stack.pop());
     drop(stack);
     let queue = MsQueue::new();
     // The queue's sentinel is one live node of its own.
     recycle_on_a_thread_of_its_own(scaled(2_000).max(2 * BATCH), |v| queue.push(v), || queue.pop());
+    drop(queue);
+    producer_outruns_its_consumer(scaled(20_000).max(4 * BATCH));
 }
