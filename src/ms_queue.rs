@@ -544,6 +544,7 @@ impl<T> MsQueue<T> {
         self.pop_pinned(guard)
     }
 
+    #[inline(always)]
     fn pop_pinned(&self, guard: &Guard) -> Option<T> {
         let backoff = Backoff::new();
         loop {
@@ -569,6 +570,7 @@ impl<T> MsQueue<T> {
     /// The sentinel and its successor, with `tail` moved past the sentinel
     /// if it lagged there, or `None` if the queue is empty. Shared by `pop`
     /// and `pop_many`, so that both read the front, and help, alike.
+    #[inline(always)]
     fn front<'g>(&self, guard: &'g Guard) -> Option<Front<'g, T>> {
         // ORDERING: [MSQ-O5] Acquire — pairs with [MSQ-O6]: the sentinel is initialised.
         let head = self.head.load(site::load(Acquire), guard);
@@ -598,6 +600,7 @@ impl<T> MsQueue<T> {
 
     /// Swings `head` from the sentinel `head` to `new` (its successor, or a
     /// node further on but not past `tail`, [MSQ-I6](crate::safety#MSQ-I6)); whether it did.
+    #[inline(always)]
     fn unlink<'g>(
         &self,
         head: Shared<'g, Node<T>>,

@@ -132,8 +132,11 @@
 //! `Acquire` ([TRB-O4](crate::safety#TRB-O4)). An eliminated pair gives the same edge through its
 //! slot: the offer is `Release` and the pop's look at the slot `Acquire`
 //! ([TRB-O7](crate::safety#TRB-O7)), so the value's construction, and everything the pushing
-//! thread did before `push`, happens-before that `pop` returns it too; the
-//! slots' other accesses are `Relaxed` ([TRB-O8](crate::safety#TRB-O8)). `is_empty` is a `Relaxed` snapshot ([TRB-O5](crate::safety#TRB-O5));
+//! thread did before `push`, happens-before that `pop` returns it too; and
+//! the pop's taking exchange is `Release`, read by the pusher's `Acquire`
+//! look, so what the popping thread did before its `pop` happens-before the
+//! eliminated `push` returns, as an exchange on `head` would have given
+//! ([TRB-O8](crate::safety#TRB-O8)). `is_empty` is a `Relaxed` snapshot ([TRB-O5](crate::safety#TRB-O5));
 //! `len` reads the head with pop's `Acquire` load ([TRB-O2](crate::safety#TRB-O2)) so that it may
 //! walk the links below, and promises the caller no more than `is_empty`
 //! does. The tags name entries in SAFETY.md.
@@ -570,19 +573,19 @@ impl<T> TreiberStack<T> {
             let wait = Backoff::new();
             for _ in 0..OFFER_LOOKS {
                 wait.spin();
-                // ORDERING: [TRB-O8] Relaxed — compared with our node's address only; only a
-                // taker removes our node, and [TRB-I6] keeps its address from being reused.
-                if slot.load(site::load(Relaxed), guard) != node {
+                // ORDERING: [TRB-O8] Acquire — pairs with the taker's Release exchange: once our
+                // node is gone, the taker's history happens-before our push returns.
+                if slot.load(site::load(Acquire), guard) != node {
                     return Offer::Taken;
                 }
             }
-            // ORDERING: [TRB-O8] Relaxed/Relaxed — success takes back our own node; a failure
-            // means a pop took it, and we read nothing it wrote.
+            // ORDERING: [TRB-O8] Relaxed/Acquire — success takes back our own node; a failure
+            // means a pop took it: Acquire pairs with its Release exchange, as a look does.
             return match slot.compare_exchange(
                 node,
                 Shared::null(),
                 site::cas_success(Relaxed),
-                site::cas_failure(Relaxed),
+                site::cas_failure(Acquire),
                 guard,
             ) {
                 Ok(_) => Offer::Withdrawn,
@@ -604,12 +607,12 @@ impl<T> TreiberStack<T> {
             if offered.is_null() {
                 continue;
             }
-            // ORDERING: [TRB-O8] Relaxed/Relaxed — success: the Acquire load above already
-            // synchronised with an offer of this node; a failure reads nothing.
+            // ORDERING: [TRB-O8] Release/Relaxed — success hands our history to the pusher's
+            // Acquire look (the load above already acquired the offer); a failure reads nothing.
             let taken = slot.compare_exchange(
                 offered,
                 Shared::null(),
-                site::cas_success(Relaxed),
+                site::cas_success(Release),
                 site::cas_failure(Relaxed),
                 guard,
             );
