@@ -13,7 +13,7 @@
 source "$(dirname "$0")/lib.sh"
 ensure_component nightly rust-src
 # `acqrel_loom_asan` marks the models ignored here (each says why: one that
-# frees nothing while it runs and takes tens of minutes instrumented).
+# frees nothing while it runs, so ASan has nothing to check in it).
 export RUSTFLAGS="--cfg loom --cfg crossbeam_loom --cfg acqrel_loom_asan -Zsanitizer=address"
 export ASAN_OPTIONS="detect_leaks=0 ${ASAN_OPTIONS:-}"
 run_loom_models cargo +nightly test --release --target x86_64-unknown-linux-gnu --target-dir target/loom-asan
