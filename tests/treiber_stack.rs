@@ -830,6 +830,33 @@ fn stress_elimination_conserves_every_value() {
     assert_eq!(drops.dropped(), expected.len(), "a value was dropped twice or never");
 }
 
+/// Two threads each push one value and then pop, through handles (one pin
+/// held across both calls, as in the test that first showed the bug below):
+/// every pop finds a value,
+/// because before any pop there have been more pushes than pops. When a
+/// push is eliminated, its thread's `pop` must see everything the taker did
+/// before it took the value ([TRB-O8]): the taker's own push, say. A pop that
+/// read an older `head` would return `None` here. Under Miri, where weak
+/// exchanges fail spuriously and pops often meet an offer, the rounds reach
+/// that pairing quickly.
+#[test]
+fn a_pop_after_its_own_push_always_finds_a_value() {
+    for _ in 0..scaled(20_000) {
+        let stack = TreiberStack::new();
+        thread::scope(|s| {
+            for t in 0..2 {
+                let stack = &stack;
+                s.spawn(move || {
+                    let mut handle = stack.handle();
+                    handle.push(t);
+                    assert!(handle.pop().is_some(), "a pop after a push found the stack empty");
+                });
+            }
+        });
+        assert!(stack.is_empty());
+    }
+}
+
 #[test]
 fn take_all_racing_pushers_loses_nothing() {
     let per_thread = scaled(50_000);
