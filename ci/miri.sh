@@ -12,6 +12,10 @@
 # Borrows in every `pin` (SAFETY.md, "Sanitizers"); EPOCH_SB=1 runs them
 # under it anyway. Everything else runs with strict provenance and every
 # optional feature (the `lock_api` tests).
+#
+# Miri interprets on one host thread, so the passes run as two streams side
+# by side (one per core, each with its own target directory, as two cargo
+# commands cannot share one); MIRI_STREAMS=1 runs them one after another.
 source "$(dirname "$0")/lib.sh"
 ensure_component nightly miri rust-src
 cargo +nightly miri setup
@@ -23,14 +27,57 @@ for f in tests/*.rs; do
     if [[ " $EPOCH_TESTS " == *" $name "* ]]; then epoch+=(--test "$name"); else strict+=(--test "$name"); fi
 done
 epoch_flags="-Zmiri-permissive-provenance -Zmiri-ignore-leaks"
-for model in stacked tree; do
-    aliasing=""
-    [ "$model" = tree ] && aliasing="-Zmiri-tree-borrows"
-    log "miri ($model borrows): lib + ${#strict[@]} test files (strict provenance)"
-    MIRIFLAGS="-Zmiri-strict-provenance $aliasing" \
-        cargo +nightly miri test --target-dir target/miri --all-features --lib "${strict[@]}"
-    if [ ${#epoch[@]} -gt 0 ] && { [ "$model" = tree ] || [ "${EPOCH_SB:-0}" = 1 ]; }; then
-        log "miri ($model borrows): ${#epoch[@]} epoch-based test files"
-        MIRIFLAGS="$epoch_flags $aliasing" cargo +nightly miri test --target-dir target/miri "${epoch[@]}"
+logs=$(mktemp -d)
+
+# One pass: name, target directory, MIRIFLAGS, then `cargo miri test` arguments.
+pass() {
+    local name=$1 dir=$2 flags=$3 t0
+    shift 3
+    t0=$(date +%s)
+    log "miri ($name) started"
+    if MIRIFLAGS="$flags" cargo +nightly miri test --target-dir "$dir" "$@" >"$logs/$name.log" 2>&1; then
+        log "miri ($name): ok ($(( $(date +%s) - t0 ))s)"
+    else
+        log "miri ($name): FAILED ($(( $(date +%s) - t0 ))s)"
+        return 1
     fi
+}
+
+# Stream 1: Stacked Borrows (and, with EPOCH_SB=1, the epoch files under it).
+stream_stacked() {
+    pass "stacked borrows: lib + ${#strict[@]} test files, strict provenance" target/miri \
+        "-Zmiri-strict-provenance" --all-features --lib "${strict[@]}" || return 1
+    if [ "${EPOCH_SB:-0}" = 1 ] && [ ${#epoch[@]} -gt 0 ]; then
+        pass "stacked borrows: ${#epoch[@]} epoch-based test files" target/miri \
+            "$epoch_flags" "${epoch[@]}" || return 1
+    fi
+}
+
+# Stream 2: Tree Borrows.
+stream_tree() {
+    local status=0
+    pass "tree borrows: lib + ${#strict[@]} test files, strict provenance" target/miri-tree \
+        "-Zmiri-strict-provenance -Zmiri-tree-borrows" --all-features --lib "${strict[@]}" || status=1
+    if [ ${#epoch[@]} -gt 0 ]; then
+        pass "tree borrows: ${#epoch[@]} epoch-based test files" target/miri-tree \
+            "$epoch_flags -Zmiri-tree-borrows" "${epoch[@]}" || status=1
+    fi
+    return $status
+}
+
+status=0
+if [ "${MIRI_STREAMS:-2}" = 1 ]; then
+    stream_stacked || status=1
+    stream_tree || status=1
+else
+    stream_stacked &
+    stacked=$!
+    stream_tree || status=1
+    wait $stacked || status=1
+fi
+for f in "$logs"/*.log; do
+    log "output of miri (${f##*/})"
+    cat "$f"
 done
+rm -rf "$logs"
+exit $status
