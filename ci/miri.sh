@@ -15,7 +15,8 @@
 #
 # Miri interprets on one host thread, so the passes run as two streams side
 # by side (one per core, each with its own target directory, as two cargo
-# commands cannot share one); MIRI_STREAMS=1 runs them one after another.
+# commands cannot share one): the epoch-based files in one, the rest under
+# both aliasing models in the other. MIRI_STREAMS=1 runs them in turn.
 source "$(dirname "$0")/lib.sh"
 ensure_component nightly miri rust-src
 cargo +nightly miri setup
@@ -43,37 +44,40 @@ pass() {
     fi
 }
 
-# Stream 1: Stacked Borrows (and, with EPOCH_SB=1, the epoch files under it).
-stream_stacked() {
-    pass "stacked borrows: lib + ${#strict[@]} test files, strict provenance" target/miri \
-        "-Zmiri-strict-provenance" --all-features --lib "${strict[@]}" || return 1
-    if [ "${EPOCH_SB:-0}" = 1 ] && [ ${#epoch[@]} -gt 0 ]; then
-        pass "stacked borrows: ${#epoch[@]} epoch-based test files" target/miri \
+# Stream 1: the epoch-based files, under Tree Borrows (and, with EPOCH_SB=1,
+# Stacked Borrows): about as long as the other stream's two passes together.
+stream_epoch() {
+    [ ${#epoch[@]} -gt 0 ] || return 0
+    pass "tree borrows: $(( ${#epoch[@]} / 2 )) epoch-based test files" target/miri-epoch \
+        "$epoch_flags -Zmiri-tree-borrows" "${epoch[@]}" || return 1
+    if [ "${EPOCH_SB:-0}" = 1 ]; then
+        pass "stacked borrows: $(( ${#epoch[@]} / 2 )) epoch-based test files" target/miri-epoch \
             "$epoch_flags" "${epoch[@]}" || return 1
     fi
 }
 
-# Stream 2: Tree Borrows.
-stream_tree() {
-    local status=0
-    pass "tree borrows: lib + ${#strict[@]} test files, strict provenance" target/miri-tree \
-        "-Zmiri-strict-provenance -Zmiri-tree-borrows" --all-features --lib "${strict[@]}" || status=1
-    if [ ${#epoch[@]} -gt 0 ]; then
-        pass "tree borrows: ${#epoch[@]} epoch-based test files" target/miri-tree \
-            "$epoch_flags -Zmiri-tree-borrows" "${epoch[@]}" || status=1
-    fi
+# Stream 2: everything else, under each aliasing model in turn.
+stream_strict() {
+    local status=0 model aliasing
+    for model in stacked tree; do
+        aliasing=""
+        [ "$model" = tree ] && aliasing="-Zmiri-tree-borrows"
+        pass "$model borrows: lib + $(( ${#strict[@]} / 2 )) test files, strict provenance" \
+            target/miri "-Zmiri-strict-provenance $aliasing" --all-features --lib "${strict[@]}" ||
+            status=1
+    done
     return $status
 }
 
 status=0
 if [ "${MIRI_STREAMS:-2}" = 1 ]; then
-    stream_stacked || status=1
-    stream_tree || status=1
+    stream_epoch || status=1
+    stream_strict || status=1
 else
-    stream_stacked &
-    stacked=$!
-    stream_tree || status=1
-    wait $stacked || status=1
+    stream_epoch &
+    epoch_stream=$!
+    stream_strict || status=1
+    wait $epoch_stream || status=1
 fi
 for f in "$logs"/*.log; do
     log "output of miri (${f##*/})"
