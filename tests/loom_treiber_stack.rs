@@ -285,9 +285,9 @@ impl Drop for Token {
 /// meet. Bounded to one preemption: the threads' starts are free choices for
 /// loom, so one preemption already lets the push and the pop both read
 /// `head` before the third push changes it, and the model reaches offers
-/// that the pop takes and offers the push withdraws. With a `Relaxed` offer or a `Relaxed` look by the pop it
-/// fails in a few seconds (a causality violation on the value); a bound of
-/// two explores the same outcomes in minutes, three far beyond that. The end
+/// that the pop takes and offers the push withdraws. With a `Relaxed` offer
+/// or a `Relaxed` look by the pop it fails within seconds (a causality
+/// violation on the value); a bound of two takes minutes. The end
 /// is checked without pinning (the stack's `Drop`), which keeps the model
 /// small. Covers [TRB-O7] [TRB-I6]; [TRB-O8]'s edge needs a pop after the
 /// eliminated push, which only a fourth operation racing it can make stale

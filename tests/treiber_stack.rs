@@ -833,8 +833,8 @@ fn stress_elimination_conserves_every_value() {
 
 /// Two threads each push one value and then pop, through handles (one pin
 /// held across both calls, as in the test that first showed the bug below):
-/// every pop finds a value,
-/// because before any pop there have been more pushes than pops. When a
+/// every pop finds a value, because before any pop there have been more
+/// pushes than pops. When a
 /// push is eliminated, its thread's `pop` must see everything the taker did
 /// before it took the value ([TRB-O8]): the taker's own push, say. A pop that
 /// read an older `head` would return `None` here. Under Miri, where weak
