@@ -46,9 +46,10 @@
 //! stream: an event published during the slip waits for its end. After a
 //! batch shorter than 8 (request/response traffic) there is no slip, and an
 //! [`EventPoller`] never slips. A consumer with a sleeping strategy
-//! ([`Blocking`]) slips too: there the producer pays a fence after every
-//! publish ([DSR-O7](crate::safety#DSR-O7)), which waits for the cursor's line, so the transfers
-//! the slip saves cost it more than they cost a spinning one.
+//! ([`Blocking`]) slips too: there the producer checks for sleepers after
+//! every publish ([DSR-O7](crate::safety#DSR-O7)), behind a `SeqCst` fence where the process-wide
+//! barrier of [FENCE-I1](crate::safety#FENCE-I1) is missing, and that fence waits for the cursor's
+//! line, so the transfers the slip saves cost it more than they cost a spinning one.
 //!
 //! With one producer the published cursor is the only shared write on the
 //! producer's side. With several, a producer publishes each slot by writing
@@ -92,8 +93,9 @@
 //! `build`, when the graph is complete: every party then holds the list of
 //! the graph's sleeping strategies and signals each after every store that
 //! could end a wait ([DSR-I8](crate::safety#DSR-I8)). No sleeping strategy: a signal is one
-//! branch. Each sleeping strategy: one `SeqCst` fence and one load per
-//! signal while nobody sleeps ([DSR-O7](crate::safety#DSR-O7)), as for an all-`Blocking`
+//! branch. Each sleeping strategy: one fence (a compiler fence where the
+//! sleeper pays a process-wide barrier instead, [FENCE-I1](crate::safety#FENCE-I1); a `SeqCst` fence
+//! elsewhere) and one load per signal while nobody sleeps ([DSR-O7](crate::safety#DSR-O7)), as for an all-`Blocking`
 //! Disruptor. A consumer whose strategy has a timeout ([`Timed`]) calls its
 //! handler's [`EventHandler::on_timeout`] whenever a wait times out;
 //! [`EventPoller::poll_timeout`] waits for a bounded time.
@@ -125,7 +127,8 @@
 //! cursor, then read the consumers' sequences" needs no StoreLoad barrier
 //! here ([DSR-I3](crate::safety#DSR-I3)): a stale consumer sequence only makes the producer wait
 //! longer. The one StoreLoad edge is the [`Blocking`] strategy's "did anyone
-//! fall asleep?" check, made with a pair of `SeqCst` fences ([DSR-O7](crate::safety#DSR-O7));
+//! fall asleep?" check, made with an asymmetric fence pair ([DSR-O7](crate::safety#DSR-O7),
+//! [FENCE-I1](crate::safety#FENCE-I1));
 //! the same pair serves a consumer asleep on the cursor or on an upstream
 //! stage and a producer asleep on the gating sequences.
 

@@ -189,6 +189,138 @@ pub(crate) mod atomic {
     }
 }
 
+/// An asymmetric StoreLoad fence pair for the blocking layers' sleep
+/// hand-shakes ([FENCE-I1](crate::safety#FENCE-I1)): a waker on the hot path runs [`light`],
+/// a thread about to sleep runs [`heavy`], and the two order like a pair
+/// of `SeqCst` fences.
+///
+/// Where the process may use Linux's `membarrier` (registered by
+/// [`prepare`]), [`light`] is a compiler fence only and [`heavy`] is
+/// `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)`, which makes every running
+/// thread of the process execute a full barrier before it returns. Anywhere
+/// else — another OS, a kernel or sandbox without it, Miri, loom — both are
+/// `fence(order)` (`order` is `SeqCst` at every call), so loom and Miri
+/// check the hand-shakes with the symmetric pair, and the mutation tool
+/// weakens each call as the fence it is there.
+///
+/// [`light`]: asymmetric::light
+/// [`heavy`]: asymmetric::heavy
+/// [`prepare`]: asymmetric::prepare
+#[cfg(feature = "std")]
+pub(crate) mod asymmetric {
+    use super::atomic::{Ordering, fence};
+
+    /// Whether this process uses `membarrier` for the pair: decided once, by
+    /// the first [`prepare`], before any structure that uses the pair exists.
+    /// Every waker reads it, so it has a cache line to itself: a static
+    /// written nearby would otherwise cost each read a miss.
+    #[cfg(all(target_os = "linux", not(loom), not(miri)))]
+    static PROCESS_BARRIER: crossbeam_utils::CachePadded<std::sync::OnceLock<bool>> =
+        crossbeam_utils::CachePadded::new(std::sync::OnceLock::new());
+
+    /// Decides, once per process, which pair to use; every constructor of a
+    /// structure that calls [`light`] or [`heavy`] calls it first, so both
+    /// sides of every hand-shake see the same decision ([FENCE-I1](crate::safety#FENCE-I1)).
+    /// Safe from any thread, at any time, thread-local destructors included.
+    // SAFE-CODE: [FENCE-S1] no thread-local state: the first call may come from a
+    // thread-local destructor, and racing first calls share one registration.
+    pub(crate) fn prepare() {
+        #[cfg(all(target_os = "linux", not(loom), not(miri)))]
+        PROCESS_BARRIER.get_or_init(linux::register);
+    }
+
+    #[cfg(all(target_os = "linux", not(loom), not(miri)))]
+    #[inline(always)]
+    fn process_barrier() -> bool {
+        PROCESS_BARRIER.get() == Some(&true)
+    }
+
+    #[cfg(not(all(target_os = "linux", not(loom), not(miri))))]
+    #[inline(always)]
+    fn process_barrier() -> bool {
+        false
+    }
+
+    /// The waker's half: after its store, before its load of the sleeper's
+    /// announcement. A compiler fence where [`heavy`] is a process-wide
+    /// barrier; `fence(order)` otherwise.
+    #[inline(always)]
+    #[cfg_attr(acqrel_mutate, track_caller)]
+    pub(crate) fn light(order: Ordering) {
+        if process_barrier() {
+            // Keeps the compiler from moving the store after the load;
+            // the processor's order comes from the sleeper's barrier.
+            core::sync::atomic::compiler_fence(Ordering::SeqCst); // not an atomic operation
+        } else {
+            fence(order);
+        }
+    }
+
+    /// The sleeper's half: after its announcement, before its re-check.
+    /// `membarrier` where the process registered it; `fence(order)` otherwise.
+    #[inline]
+    #[cfg_attr(acqrel_mutate, track_caller)]
+    pub(crate) fn heavy(order: Ordering) {
+        #[cfg(all(target_os = "linux", not(loom), not(miri)))]
+        if process_barrier() {
+            core::sync::atomic::compiler_fence(Ordering::SeqCst); // not an atomic operation
+            linux::barrier();
+            core::sync::atomic::compiler_fence(Ordering::SeqCst); // not an atomic operation
+            return;
+        }
+        fence(order);
+    }
+
+    #[cfg(all(target_os = "linux", not(loom), not(miri)))]
+    mod linux {
+        /// Registers the process for private expedited barriers; false
+        /// (use the symmetric pair) if the kernel lacks them or refuses.
+        pub(super) fn register() -> bool {
+            let private = libc::MEMBARRIER_CMD_PRIVATE_EXPEDITED as libc::c_long;
+            // SAFETY: [FENCE-I1] `membarrier(QUERY, 0)` takes no pointer and touches no memory of ours.
+            let supported =
+                unsafe { libc::syscall(libc::SYS_membarrier, libc::MEMBARRIER_CMD_QUERY, 0) };
+            if supported < 0 || supported & private == 0 {
+                return false;
+            }
+            // SAFETY: [FENCE-I1] registering takes no pointer and touches no memory of ours.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_membarrier,
+                    libc::MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+                    0,
+                ) == 0
+            }
+        }
+
+        /// A full barrier in every running thread of the process, this one
+        /// included, before it returns.
+        ///
+        /// # Panics
+        ///
+        /// If the kernel refuses the barrier even after registering the
+        /// process again (a child after `fork` may have lost the
+        /// registration; nothing else is documented): a waker that relies on
+        /// it could otherwise leave this thread asleep for good.
+        pub(super) fn barrier() {
+            if expedited() == 0 {
+                return;
+            }
+            assert!(
+                register() && expedited() == 0,
+                "membarrier refused after a successful registration"
+            );
+        }
+
+        fn expedited() -> libc::c_long {
+            // SAFETY: [FENCE-I1] the barrier takes no pointer and touches no memory of ours.
+            unsafe {
+                libc::syscall(libc::SYS_membarrier, libc::MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0)
+            }
+        }
+    }
+}
+
 /// `Arc`, and the blocking primitives used by the optional blocking layers.
 #[cfg(feature = "std")]
 #[allow(unused_imports)]

@@ -16,8 +16,10 @@
 //! park the thread while the queue is full or empty, and every call that
 //! publishes an item or frees a slot wakes a parked peer, so no mix of
 //! blocking and non-blocking calls can leave one asleep with work waiting;
-//! each such commit costs a `SeqCst` fence, which [`bounded`]'s [`Polling`]
-//! handles never pay. The mode is part of the handle types
+//! each such commit costs one load of the waiting bits behind a fence —
+//! on Linux a compiler fence only, the sleeper paying a process-wide barrier
+//! instead ([FENCE-I1](crate::safety#FENCE-I1)); elsewhere a `SeqCst` fence — which
+//! [`bounded`]'s [`Polling`] handles never pay. The mode is part of the handle types
 //! (`Producer<T, Heap, Blocking>`). Dropping a handle takes two read-modify-writes, and the lock of
 //! the blocking layer only if the other side is parked; the last handle of a
 //! heap ring also drops the items still queued. Items come out in the order
@@ -148,7 +150,7 @@ use core::ptr::NonNull;
 use crossbeam_utils::CachePadded;
 
 #[cfg(feature = "std")]
-use crate::loom::atomic::{Ordering::SeqCst, fence};
+use crate::loom::{asymmetric, atomic::Ordering::SeqCst};
 #[cfg(feature = "std")]
 use crate::patience::Patience;
 // The blocking layer's mutex and condition variable come through the switch
@@ -317,14 +319,16 @@ pub struct Polling(());
 /// [`Consumer::pop_blocking`], the blocking chunk calls), and *every*
 /// operation that frees a slot or publishes an item — blocking or not,
 /// single item or chunk — wakes the other side if it is parked. That check
-/// costs a `SeqCst` fence per commit (a chunk pays it once).
+/// costs a fence and a load per commit (a chunk pays it once); on Linux the
+/// fence is a compiler fence, and a side about to park pays a process-wide
+/// barrier (`membarrier`) instead ([FENCE-I1](crate::safety#FENCE-I1)).
 ///
 /// # Memory ordering
 ///
-/// A wake-up is never lost: after each position store a handle issues a
-/// `SeqCst` fence and checks the other side's waiting bit ([SPSC-O8](crate::safety#SPSC-O8)), and a
-/// side about to park sets its bit, issues a `SeqCst` fence and checks the
-/// position again ([SPSC-O9](crate::safety#SPSC-O9)), so either the sleeper sees the new position or
+/// A wake-up is never lost: after each position store a handle issues the
+/// light half of a StoreLoad fence pair and checks the other side's waiting
+/// bit ([SPSC-O8](crate::safety#SPSC-O8)), and a side about to park sets its bit, issues the heavy
+/// half ([FENCE-I1](crate::safety#FENCE-I1)) and checks the position again ([SPSC-O9](crate::safety#SPSC-O9)), so either the sleeper sees the new position or
 /// the other side sees the bit and wakes it ([SPSC-I5](crate::safety#SPSC-I5)); a handle's drop
 /// wakes a parked peer too ([SPSC-O5](crate::safety#SPSC-O5)). The wake-up itself
 /// publishes nothing: the woken call reloads the position with `Acquire`
@@ -408,7 +412,7 @@ pub fn bounded<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
 /// their timed forms. Every call that publishes an item or frees a slot —
 /// `push`, `pop`, a chunk commit, a blocking call — wakes the other side if
 /// it is parked, so any mix of calls is safe from lost wake-ups. The price is
-/// one `SeqCst` fence per commit, which [`bounded`]'s handles do not pay.
+/// a fence and a load per commit, which [`bounded`]'s handles do not pay.
 ///
 /// # Panics
 ///

@@ -1025,6 +1025,40 @@ fn every_wait_strategy_times_out_on_an_empty_ring() {
     assert!(Timeout.to_string().contains("timed out"));
 }
 
+/// [FENCE-I1]: `Blocking`'s sleep hand-shake (the process-wide barrier
+/// against the signaller's compiler fence where the kernel offers it, the
+/// symmetric fences elsewhere), raced thousands of times. A token goes back
+/// and forth between two rings: out through a consumer thread, back through
+/// a poller; each side answers after a varying busy while (0–255 µs, around
+/// the ~100 µs a wait polls before it sleeps). A lost wake-up shows as a
+/// poll that runs out its minute, instead of as a hang.
+#[test]
+#[cfg_attr(miri, ignore = "the barrier path is native; Miri runs the symmetric pair elsewhere")]
+fn blocking_sleeps_that_race_publishes_lose_none() {
+    let rounds = scaled(4_000) as u64;
+    let minute = Duration::from_secs(60);
+    let (builder, mut pong_rx) = Builder::single_producer(4, || 0u64, Blocking::new()).poller();
+    let (mut pong, pong_consumers) = builder.build();
+    let (mut ping, ping_consumers) = Builder::single_producer(4, || 0u64, Blocking::new())
+        .handle_events_with(move |e, _, _| {
+            common::jitter(*e);
+            pong.publish(|x| *x = *e).unwrap();
+        })
+        .build();
+    for i in 0..rounds {
+        common::jitter(i ^ 0x5555);
+        ping.publish(|e| *e = i).unwrap();
+        let mut got = None;
+        match pong_rx.poll_timeout(minute, |e, _, _| got = Some(*e)) {
+            Polled::Events(_) => assert_eq!(got, Some(i)),
+            other => panic!("wake-up lost (round {i}): {other:?}"),
+        }
+    }
+    drop(ping);
+    ping_consumers.join().unwrap();
+    pong_consumers.join().unwrap();
+}
+
 #[test]
 fn a_timed_blocking_wait_is_woken_by_a_publish() {
     let published = Arc::new(Sequence::new());

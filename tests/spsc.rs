@@ -708,6 +708,38 @@ fn blocking_two_thread_stress_loses_no_wakeup() {
     });
 }
 
+/// [FENCE-I1]: the sleep hand-shake (the process-wide barrier against the
+/// waker's compiler fence where the kernel offers it, the symmetric fences
+/// elsewhere), raced thousands of times. Two threads pass a token back and
+/// forth through two blocking queues of capacity 1, and each answers after
+/// a varying busy while (0–255 µs, around the ~100 µs a wait polls before
+/// it parks). A lost wake-up shows as a wait that runs out its minute with
+/// the token queued, instead of as a hang.
+#[test]
+#[cfg_attr(miri, ignore = "the barrier path is native; Miri runs the symmetric pair elsewhere")]
+fn parks_that_race_wakes_lose_none() {
+    use common::jitter;
+    use std::time::Duration;
+    let rounds = scaled(4_000) as u64;
+    let minute = Duration::from_secs(60);
+    let (mut ping, mut ping_rx) = spsc::bounded_blocking::<u64>(1);
+    let (mut pong, mut pong_rx) = spsc::bounded_blocking::<u64>(1);
+    thread::scope(|s| {
+        s.spawn(move || {
+            for i in 0..rounds {
+                assert_eq!(ping_rx.pop_blocking_timeout(minute), Ok(i), "wake-up lost (ping {i})");
+                jitter(i);
+                pong.push_blocking(i).unwrap();
+            }
+        });
+        for i in 0..rounds {
+            jitter(i ^ 0x5555);
+            ping.push_blocking(i).unwrap();
+            assert_eq!(pong_rx.pop_blocking_timeout(minute), Ok(i), "wake-up lost (pong {i})");
+        }
+    });
+}
+
 /// [SPSC-S9]: in `Blocking` mode every call that publishes or frees wakes a
 /// parked peer, non-blocking ones included. Each side parks in its blocking
 /// calls while the other uses only non-blocking ones (single items, slices,

@@ -4,7 +4,8 @@
 //! A strategy trades latency for CPU: `BusySpin` reacts in nanoseconds and
 //! burns a core; `Blocking` sleeps on a condition variable and costs whoever
 //! wakes it a fence and a load per publish (plus a lock and a notify only
-//! while someone sleeps).
+//! while someone sleeps; on Linux the fence is a compiler fence, the sleeper
+//! paying a process-wide barrier as it falls asleep).
 //!
 //! # Who waits with which strategy
 //!
@@ -28,7 +29,7 @@
 //! unless it sleeps) and on each strategy of that list ([DSR-I8](crate::safety#DSR-I8)). With no
 //! sleeping strategy in the graph the list is empty and a publish pays one
 //! well-predicted branch; each sleeping strategy costs every signal one
-//! `SeqCst` fence and one load while nobody sleeps, and a lock and a notify
+//! fence and one load while nobody sleeps, and a lock and a notify
 //! only while someone does ([DSR-O7](crate::safety#DSR-O7)). A `BusySpin` consumer beside a
 //! `Blocking` one therefore makes a publish cost what a publish into an
 //! all-`Blocking` Disruptor costs, not more.
@@ -42,9 +43,9 @@
 //! times out, and [`EventPoller::poll_timeout`](super::EventPoller::poll_timeout)
 //! waits for events for a bounded time.
 
+use crate::loom::asymmetric;
 use crate::loom::atomic::AtomicUsize;
 use crate::loom::atomic::Ordering::{Relaxed, SeqCst};
-use crate::loom::atomic::fence;
 #[allow(clippy::disallowed_types)] // the switch module's (loom-checked) Mutex and Condvar
 use crate::loom::sync::{Arc, Condvar, Mutex};
 use crate::patience::Patience;
@@ -83,7 +84,7 @@ use std::vec::Vec;
 /// A strategy orders no memory for its waiter: what a consumer may read,
 /// and when a producer may overwrite, is ordered by the sequences the
 /// `available` closure reads with `Acquire` ([DSR-O2](crate::safety#DSR-O2), [DSR-O4](crate::safety#DSR-O4)). Waking
-/// is a separate matter: [`Blocking`]'s pair of `SeqCst` fences makes sure
+/// is a separate matter: [`Blocking`]'s fence pair makes sure
 /// a sleeper either sees the store it waits for or is woken by the
 /// `signal` that follows it ([DSR-O7](crate::safety#DSR-O7)).
 ///
@@ -666,10 +667,13 @@ impl WaitStrategy for Sleeping {
 ///
 /// A consumer that finds nothing available after polling for a while (a
 /// short spin, then yields: about 100 µs in all) takes the mutex, counts
-/// itself in `sleepers`, issues a `SeqCst` fence, checks again, and only then waits on
+/// itself in `sleepers`, issues the heavy half of a fence pair, checks again, and only then waits on
 /// the condition variable (which releases the mutex atomically). A producer,
-/// after its `Release` publish, issues a `SeqCst` fence and reads `sleepers`;
-/// only if it is non-zero does it take the mutex and notify. The two fences
+/// after its `Release` publish, issues the light half and reads `sleepers`;
+/// only if it is non-zero does it take the mutex and notify. On Linux the
+/// light half is a compiler fence and the heavy half a process-wide barrier
+/// (`membarrier`), so a publish pays no fence instruction; elsewhere both are
+/// `SeqCst` fences ([FENCE-I1](crate::safety#FENCE-I1)). The two halves
 /// form a Dekker pair: either the producer sees the sleeper, or the sleeper's
 /// re-check sees the publish — never neither, so no wake-up is lost
 /// ([DSR-O7](crate::safety#DSR-O7) in SAFETY.md). Holding the mutex from the count to the wait
@@ -698,7 +702,6 @@ impl WaitStrategy for Sleeping {
 /// drop(producer);
 /// consumers.join().unwrap();
 /// ```
-#[derive(Default)]
 #[allow(clippy::disallowed_types)] // the switch module's Mutex and Condvar
 pub struct Blocking {
     mutex: Mutex<()>,
@@ -724,8 +727,18 @@ impl Blocking {
     /// drop(producer);
     /// consumers.join().unwrap();
     /// ```
+    #[allow(clippy::disallowed_types)] // the switch module's Mutex and Condvar
     pub fn new() -> Self {
-        Self::default()
+        // Every `Blocking` exists only after the process has chosen its
+        // fence pair ([FENCE-I1](crate::safety#FENCE-I1)).
+        asymmetric::prepare();
+        Self { mutex: Mutex::new(()), condvar: Condvar::new(), sleepers: AtomicUsize::new(0) }
+    }
+}
+
+impl Default for Blocking {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -778,8 +791,8 @@ impl Blocking {
             let guard = self.mutex.lock().unwrap_or_else(|e| e.into_inner());
             // ORDERING: [DSR-O7] Relaxed — the count is only changed under the mutex; its visibility to the producer comes from the fence below.
             self.sleepers.fetch_add(1, Relaxed);
-            // ORDERING: [DSR-O7] SeqCst fence — StoreLoad against the producer's fence in `signal`: our count is seen there, or our re-check below sees its publish.
-            fence(SeqCst);
+            // ORDERING: [DSR-O7] SeqCst fence (heavy half, [FENCE-I1]) — StoreLoad against the light half in `signal`: our count is seen there, or our re-check below sees its publish.
+            asymmetric::heavy(SeqCst);
             let seen = available();
             if seen >= sequence || alerted() {
                 // ORDERING: [DSR-O7] Relaxed — under the mutex; a stale positive count costs the producer one needless notify.
@@ -826,8 +839,8 @@ impl WaitStrategy for Blocking {
     }
 
     fn signal(&self) {
-        // ORDERING: [DSR-O7] SeqCst fence — StoreLoad: the publish before it is ordered before the `sleepers` load after it (pairs with the consumer's fence).
-        fence(SeqCst);
+        // ORDERING: [DSR-O7] SeqCst fence (light half, [FENCE-I1]) — StoreLoad: the publish before it is ordered before the `sleepers` load after it (pairs with the sleeper's heavy half).
+        asymmetric::light(SeqCst);
         // ORDERING: [DSR-O7] Relaxed — the fence pair decides what this load must see.
         if self.sleepers.load(Relaxed) != 0 {
             let _guard = self.mutex.lock().unwrap_or_else(|e| e.into_inner());

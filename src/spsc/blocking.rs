@@ -19,10 +19,11 @@ impl Shared {
     /// After publishing a position: wakes the other side if it is parked.
     #[inline]
     pub(super) fn wake(&self, waiting: usize) {
-        // ORDERING: [SPSC-O8] SeqCst fence — StoreLoad: our position store (before the
-        // fence) and the waiter's bit (read after it) are ordered by the single total
-        // order of SeqCst fences against the waiter's fence [SPSC-O9].
-        fence(SeqCst);
+        // ORDERING: [SPSC-O8] SeqCst fence (light half) — StoreLoad: our position store
+        // (before it) and the waiter's bit (read after it) are ordered against the
+        // waiter's heavy half [SPSC-O9]: a SeqCst fence pair, or a compiler fence
+        // against the process-wide barrier ([FENCE-I1]).
+        asymmetric::light(SeqCst);
         // ORDERING: [SPSC-O8] Relaxed — the fence above orders this load; it needs no ordering of its own.
         if self.state.load(Relaxed) & waiting != 0 {
             self.notify();
@@ -43,10 +44,10 @@ impl Shared {
         let result = loop {
             // ORDERING: [SPSC-O9] Relaxed — the fence below orders this bit before our re-check.
             self.state.fetch_or(waiting, Relaxed);
-            // ORDERING: [SPSC-O9] SeqCst fence — StoreLoad: our bit (before) and the other
-            // side's position (re-read after) are ordered by the total order of SeqCst
-            // fences against the waker's fence [SPSC-O8]: one of us sees the other.
-            fence(SeqCst);
+            // ORDERING: [SPSC-O9] SeqCst fence (heavy half) — StoreLoad: our bit (before)
+            // and the other side's position (re-read after) are ordered against the
+            // waker's light half [SPSC-O8] ([FENCE-I1]): one of us sees the other.
+            asymmetric::heavy(SeqCst);
             if ready() {
                 break true;
             }

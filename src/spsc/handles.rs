@@ -105,6 +105,12 @@ impl<T: core::panic::RefUnwindSafe, S: Storage, M: Mode> core::panic::RefUnwindS
 
 impl<T, S: Storage, M: Mode> Producer<T, S, M> {
     pub(super) fn new(ring: Ring<T>, tail: usize, head: usize) -> Self {
+        // Both handles of a waking ring exist only after the process has
+        // chosen its fence pair ([FENCE-I1](crate::safety#FENCE-I1)).
+        #[cfg(feature = "std")]
+        if M::WAKES {
+            crate::loom::asymmetric::prepare();
+        }
         let room_end = ring.advance(head, ring.capacity);
         Self { ring, tail, room_end, _storage: PhantomData }
     }
@@ -415,6 +421,10 @@ impl<T: Copy, S: Storage, M: Mode> Producer<T, S, M> {
 
 impl<T, S: Storage, M: Mode> Consumer<T, S, M> {
     pub(super) fn new(ring: Ring<T>, head: usize, tail: usize) -> Self {
+        #[cfg(feature = "std")]
+        if M::WAKES {
+            crate::loom::asymmetric::prepare(); // as in `Producer::new`
+        }
         Self {
             ring,
             head,

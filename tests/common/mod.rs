@@ -64,3 +64,16 @@ impl<T> Drop for Tracked<T> {
 
 pub mod epoch_memory;
 pub mod lin;
+
+/// Busy-waits (it never sleeps) for 0–255 µs, picked from `seed`. Varies
+/// when a thread answers another, so that the other's blocking wait is,
+/// from round to round, still polling, announcing itself or asleep when the
+/// answer lands. Not a synchronisation: the tests that use it pass whatever
+/// the wait turns out to be.
+pub fn jitter(seed: u64) {
+    let micros = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56;
+    let until = std::time::Instant::now() + std::time::Duration::from_micros(micros);
+    while std::time::Instant::now() < until {
+        std::hint::spin_loop();
+    }
+}
