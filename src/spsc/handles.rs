@@ -68,6 +68,11 @@ pub struct Consumer<T, S: Storage = Heap, M: Mode = Polling> {
     /// iterator's drop, and for good if the iterator is leaked, until the
     /// consumer next finds the queue empty ([SPSC-S1](crate::safety#SPSC-S1)).
     pub(super) head_unpublished: Cell<bool>,
+    /// How many items the last wait of a blocking call found (0 before the
+    /// first): a long batch means the producer is streaming, and the next
+    /// wait slips behind it (see `wait_for_items`).
+    #[cfg(feature = "std")]
+    pub(super) last_batch: usize,
     pub(super) _storage: PhantomData<(S, M, T)>,
 }
 
@@ -430,6 +435,8 @@ impl<T, S: Storage, M: Mode> Consumer<T, S, M> {
             head,
             tail_cache: tail,
             head_unpublished: Cell::new(false),
+            #[cfg(feature = "std")]
+            last_batch: 0,
             _storage: PhantomData,
         }
     }
