@@ -342,9 +342,11 @@ impl<H, R> core::fmt::Debug for ContinueOnPanic<H, R> {
 }
 
 /// Waits through `wait` for `next`; `Err(Timeout)` only when `wait` has a
-/// [`timeout`](WaitStrategy::timeout) and it passed. With `slip`, a consumer
-/// that finds nothing new first lets the producer run ahead for
-/// [`SLIP_PAUSES`] spin hints before it reads the cursor again.
+/// [`timeout`](WaitStrategy::timeout) and it passed. With `slip` (the last
+/// batch was long) the consumer first lets the producer run ahead for
+/// [`SLIP_PAUSES`] spin hints, without looking: reading the cursor to see
+/// whether anything is new would take its cache line back from the
+/// producer, which is the transfer the slip is there to save.
 #[inline]
 fn wait_next<C: Cursor, V: WaitStrategy>(
     barrier: &SequenceBarrier<C>,
@@ -353,7 +355,7 @@ fn wait_next<C: Cursor, V: WaitStrategy>(
     slip: bool,
     alerted: impl Fn() -> bool,
 ) -> Result<i64, Timeout> {
-    if slip && barrier.available(next) < next {
+    if slip {
         for _ in 0..SLIP_PAUSES {
             crate::loom::spin_loop();
         }
